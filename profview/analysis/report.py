@@ -1,0 +1,80 @@
+"""``profview report``: the capture summarised as a table or as JSON (a stable contract)."""
+from __future__ import annotations
+
+
+from ..model.callgraph import format_func
+from ..model.capture import Capture
+from .codeloc import short_path, shorten
+from .endpoints import group
+from .stats import format_ms, p50, p95
+
+TOP_FUNCTIONS = 10
+
+
+def _top(functions, n: int = TOP_FUNCTIONS) -> list:
+    items = sorted(functions.items(), key=lambda kv: (-kv[1].tottime, kv[0]))
+    return items[:n]
+
+
+def build(capture: Capture) -> dict:
+    """The report as a JSON-ready dict (see the README for the contract)."""
+    endpoints = []
+    for ep in group(capture):
+        elapsed = ep.elapsed_ms
+        endpoints.append({
+            "name": ep.name,
+            "method": ep.method,
+            "requests": len(ep.requests),
+            "p50_ms": p50(elapsed),
+            "p95_ms": p95(elapsed),
+            "max_ms": float(max(elapsed)),
+            "total_ms": float(sum(elapsed)),
+            "view": format_func(ep.view) if ep.view else None,
+            "top_functions": [
+                {"function": format_func(key), "tottime_s": s.tottime, "cumtime_s": s.cumtime,
+                 "ncalls": int(s.ncalls)}
+                for key, s in _top(ep.functions)],
+            "files": [r.name for r in ep.requests],
+        })
+    return {"requests": len(capture.requests),
+            "problems": [p.as_dict() for p in capture.problems],
+            "endpoints": endpoints}
+
+
+def _func_label(function: str) -> str:
+    # "file:line(name)" → "name  (short/file.py:line)"
+    head, _, name = function.rpartition("(")
+    filename, _, line = head.rpartition(":")
+    if not filename:
+        return shorten(function, 60)
+    if filename == "~":
+        return shorten(name.rstrip(")"), 60)
+    return "%s  %s:%s" % (shorten(name.rstrip(")"), 40), short_path(filename, 40), line)
+
+
+def render_text(report: dict, width: int = 120) -> str:
+    """The report as a plain-text table, endpoints by total time, then the problems."""
+    rows = [("endpoint", "requests", "p50", "p95", "max", "total", "top self time")]
+    for ep in report["endpoints"]:
+        top = ep["top_functions"][0]["function"] if ep["top_functions"] else ""
+        rows.append((shorten(ep["name"], 48), str(ep["requests"]), format_ms(ep["p50_ms"]),
+                     format_ms(ep["p95_ms"]), format_ms(ep["max_ms"]),
+                     format_ms(ep["total_ms"]), _func_label(top) if top else ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:6], widths[1:])]
+        lines.append(("  ".join(cells) + "  " + row[6]).rstrip()[:width])
+    n_ep = len(report["endpoints"])
+    lines.append("")
+    lines.append("%d requests in %d endpoint%s" % (report["requests"], n_ep,
+                                                  "" if n_ep == 1 else "s"))
+    if report["problems"]:
+        lines.append("")
+        lines.append("%d problem%s:" % (len(report["problems"]),
+                                       "" if len(report["problems"]) == 1 else "s"))
+        for p in report["problems"]:
+            where = p["path"] if p["line"] is None else "%s:%d" % (p["path"], p["line"])
+            lines.append("  %s: %s" % (where, p["message"]))
+    return "\n".join(lines)
+

@@ -1,0 +1,46 @@
+"""Latency statistics and number formatting, shared by the report and the window."""
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Sequence
+
+
+def p50(values: Sequence[float]) -> float:
+    """The median, as ``statistics.median`` (mean of the two middle values for even counts)."""
+    return float(statistics.median(values)) if values else math.nan
+
+
+def nearest_rank(values: Sequence[float], pct: float) -> float:
+    """The *pct* percentile by nearest rank: the smallest value with at least pct% at or below."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
+    return float(ordered[rank - 1])
+
+
+def p95(values: Sequence[float]) -> float:
+    return nearest_rank(values, 95.0)
+
+
+def format_ms(ms: float) -> str:
+    """Milliseconds for a table: ``0.42 ms``, ``38 ms``, ``5.02 s``."""
+    if ms is None or math.isnan(ms):
+        return "–"
+    if ms >= 10_000:
+        return "%.1f s" % (ms / 1000.0)
+    if ms >= 1000:
+        return "%.2f s" % (ms / 1000.0)
+    if ms >= 10:
+        return "%.0f ms" % ms
+    if ms >= 1:
+        return "%.1f ms" % ms
+    return "%.2f ms" % ms
+
+
+def format_share(part: float, whole: float) -> str:
+    """``12.5%`` of *whole*; ``–`` when there is no whole."""
+    if not whole:
+        return "–"
+    return "%.1f%%" % (100.0 * part / whole)

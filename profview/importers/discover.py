@@ -1,0 +1,60 @@
+"""Find the profile files under the paths a user gave (files and directories, recursively)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+from ..model.request import Problem
+from . import pstats_file
+
+
+class Found(NamedTuple):
+    path: Path    # the file
+    name: str     # relative to the directory the user gave (or the bare name for a file)
+
+
+def _walk(root: Path) -> Iterable[Path]:
+    # os.walk rather than Path.rglob: it does not follow directory symlinks (no loops) and
+    # reports unreadable directories through onerror instead of raising mid-way.
+    errors: list = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append):
+        dirnames.sort()
+        for filename in sorted(filenames):
+            yield Path(dirpath, filename)
+    for error in errors:
+        raise error
+
+
+def discover(paths: Iterable) -> tuple:
+    """``(found, problems)``: the profile files under *paths*, and the paths that failed.
+
+    A file given by name is taken whatever its suffix (it is checked when read); inside a
+    directory only ``.prof``/``.pstats`` files count.  Each file is listed once.
+    """
+    found: list = []
+    problems: list = []
+    seen: set = set()
+
+    def add(path: Path, name: str) -> None:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            found.append(Found(path, name))
+
+    for given in paths:
+        root = Path(given)
+        if root.is_dir():
+            try:
+                for path in _walk(root):
+                    if path.name.lower().endswith(pstats_file.SUFFIXES) and path.is_file():
+                        add(path, path.relative_to(root).as_posix())
+            except OSError as exc:
+                problems.append(Problem(str(root), "cannot read directory: %s" % exc.strerror))
+        elif root.is_file():
+            add(root, root.name)
+        elif root.exists():
+            problems.append(Problem(str(root), "not a regular file or directory"))
+        else:
+            problems.append(Problem(str(root), "no such file or directory"))
+    return found, problems

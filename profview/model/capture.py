@@ -1,0 +1,68 @@
+"""A loaded capture: its requests, what could not be read, and requests grouped into endpoints."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping, Optional
+
+from .callgraph import FuncKey, Stats
+from .request import Problem, Request
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Requests the app routes to one place: same method and view function (or URL pattern)."""
+
+    key: tuple                       # ("view", method, FuncKey) / ("path", method, pattern)
+    name: str                        # "GET /user/<...>"
+    method: Optional[str]
+    view: Optional[FuncKey]          # the view function, when one was found
+    requests: tuple                  # tuple[Request, ...], in time order
+    functions: Mapping = field(default_factory=dict, compare=False)  # FuncKey → Stats, summed
+
+    @property
+    def elapsed_ms(self) -> list:
+        return [r.elapsed_ms for r in self.requests]
+
+    @property
+    def total_ms(self) -> float:
+        return sum(r.elapsed_ms for r in self.requests)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Everything read from the paths a user opened.
+
+    ``buckets`` holds function stats summed per bucket of requests that are sure to share an
+    endpoint (same method and same view candidates, or same method and path); each request
+    names its bucket in ``Request.bucket``.  Endpoints are built from buckets, so memory grows
+    with distinct code paths and functions, not with the number of files.
+    """
+
+    requests: tuple
+    problems: tuple
+    buckets: Mapping = field(default_factory=dict, compare=False)  # bucket → {FuncKey: Stats}
+    grouping: str = "view"
+
+    @classmethod
+    def build(cls, requests, problems, buckets: dict, grouping: str) -> "Capture":
+        frozen = {b: MappingProxyType({k: Stats(*v) for k, v in funcs.items()})
+                  for b, funcs in buckets.items()}
+        ordered = tuple(sorted(requests, key=lambda r: (r.time, r.name)))
+        return cls(ordered, tuple(problems), MappingProxyType(frozen), grouping)
+
+    def __len__(self) -> int:
+        return len(self.requests)
+
+
+def sum_functions(parts) -> dict:
+    """Add several ``{FuncKey: Stats}`` mappings key by key."""
+    total: dict = {}
+    for part in parts:
+        for key, stats in part.items():
+            old = total.get(key)
+            total[key] = stats if old is None else old + stats
+    return total
+
+
+__all__ = ["Capture", "Endpoint", "Problem", "Request", "sum_functions"]

@@ -1,0 +1,68 @@
+"""One profiled HTTP request, and a problem met while reading input."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .callgraph import FuncKey
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that could not be read: a file (and line, for line-based logs) and why."""
+
+    path: str
+    message: str
+    line: Optional[int] = None
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "line": self.line, "message": self.message}
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else "%s:%d" % (self.path, self.line)
+        return "%s: %s" % (where, self.message)
+
+
+@dataclass(frozen=True)
+class ViewCandidate:
+    """An application function that may be the request's view function.
+
+    ``lib_hops`` counts library frames between Flask's ``dispatch_request`` and it;
+    ``app_depth`` counts application frames above it (0 for the first one reached);
+    ``parent`` is the application function that called it (None at depth 0).
+    """
+
+    func: FuncKey
+    lib_hops: int
+    app_depth: int
+    parent: Optional[FuncKey] = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request profile on disk and what is known about the request.
+
+    The call graph itself is not kept: it is re-read on demand (``marshal.loads`` of a request
+    profile takes well under a millisecond), so memory grows with distinct functions, not files.
+    """
+
+    file: Path                    # where the profile is
+    name: str                     # file name relative to the path the user gave
+    method: Optional[str]         # "GET", … or None when the file name does not say
+    url_path: Optional[str]       # "/user/alice", or None when unknown
+    elapsed_ms: float             # wall time of the request
+    time: float                   # epoch seconds (end of request, as Werkzeug names it)
+    total_tt: float               # sum of self times in the profile, seconds
+    named: bool = True            # False: not a Werkzeug file name; time from mtime
+    flask: bool = False           # Flask's dispatch_request was found in the profile
+    # Requests in one bucket surely share an endpoint: ("view", method, frozenset of
+    # ViewCandidate) for Flask requests, ("path", method, url_path) otherwise.
+    bucket: tuple = field(default=(), compare=False)
+
+    @property
+    def label(self) -> str:
+        """``GET /user/alice`` or the file name when method and path are unknown."""
+        if self.method and self.url_path is not None:
+            return "%s %s" % (self.method, self.url_path)
+        return self.name
