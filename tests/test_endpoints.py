@@ -1,0 +1,180 @@
+"""Requests grouped by view function, seeing through decorators and auth callbacks."""
+from __future__ import annotations
+
+import pytest
+
+from profiles import capture_flask, import_fresh, write_modules
+from profview.analysis.endpoints import group
+from profview.analysis.scan import load_capture
+
+LIBRARY = {
+    # An auth library, installed like any other (its path holds site-packages): its decorator
+    # calls back into the app (a user loader) before it calls the view.
+    "site-packages/fakeauth/__init__.py": """
+        import functools
+        _loader = None
+
+        def user_loader(func):
+            global _loader
+            _loader = func
+            return func
+
+        def _lookup():
+            return _loader()
+
+        def _verify():
+            user = _lookup()
+            if user is None:
+                raise PermissionError
+            return user
+
+        def token_required(view):
+            @functools.wraps(view)
+            def wrapper(*args, **kwargs):
+                _verify()
+                return view(*args, **kwargs)
+            return wrapper
+    """,
+}
+
+APP = {
+    "shop/__init__.py": """
+        import functools
+        from flask import Flask, g
+        from fakeauth import token_required, user_loader
+
+        app = Flask(__name__)
+
+        @user_loader
+        def load_user():
+            return {"name": "alice"}
+
+        def check_admin():
+            return sum(range(2000)) > 0
+
+        def admin_only(view):
+            @functools.wraps(view)
+            def decorated(*args, **kwargs):
+                if not check_admin():
+                    return "no", 403
+                return view(*args, **kwargs)
+            return decorated
+
+        def render(items):
+            return ",".join(str(i) for i in items)
+
+        @app.get("/")
+        def index():
+            return render(range(100))
+
+        @app.get("/user/<name>")
+        @token_required
+        def user(name):
+            return render(range(len(name) * 50))
+
+        @app.get("/orders/<int:order_id>")
+        @token_required
+        def order(order_id):
+            return render(range(order_id * 30))
+
+        @app.get("/admin/stats")
+        @admin_only
+        def stats():
+            return render(range(500))
+
+        @app.get("/admin/users")
+        @admin_only
+        def admin_users():
+            return render(range(300))
+    """,
+}
+
+ALL = [("GET", p, None) for p in (
+    "/", "/", "/user/alice", "/user/bob", "/user/carol", "/orders/1", "/orders/2",
+    "/admin/stats", "/admin/stats", "/admin/users")]
+
+
+@pytest.fixture
+def shop(tmp_path):
+    write_modules(tmp_path / "lib", LIBRARY)
+    write_modules(tmp_path / "src", APP)
+    import sys
+    sys.path.insert(0, str(tmp_path / "lib" / "site-packages"))
+    try:
+        import_fresh(tmp_path / "lib" / "site-packages", "fakeauth")
+        yield import_fresh(tmp_path / "src", "shop").app
+    finally:
+        sys.path.remove(str(tmp_path / "lib" / "site-packages"))
+
+
+def _endpoints(path):
+    return {e.name: e for e in group(load_capture([path], workers=1))}
+
+
+def test_views_not_wrappers_or_callbacks(tmp_path, shop):
+    assert capture_flask(tmp_path / "cap", shop, ALL) == [200] * len(ALL)
+    eps = _endpoints(tmp_path / "cap")
+    views = {name: e.view[2] for name, e in eps.items()}
+    assert views == {
+        "GET /": "index",
+        "GET /user/<...>": "user",
+        "GET /orders/<...>": "order",
+        "GET /admin/stats": "stats",
+        "GET /admin/users": "admin_users",
+    }
+    assert len(eps["GET /user/<...>"].requests) == 3
+    # the endpoint's function totals are the sum over its requests
+    user_view = eps["GET /user/<...>"].view
+    assert eps["GET /user/<...>"].functions[user_view].ncalls == 3
+
+
+def test_single_route_behind_a_callback_library(tmp_path, shop):
+    # Only one route uses the auth library: the callback and the view are seen under the same
+    # routes; the view is the one the library's wrapper calls directly.
+    reqs = [("GET", "/user/%s" % n, None) for n in ("ann", "bo", "cy")]
+    capture_flask(tmp_path / "cap", shop, reqs)
+    (ep,) = _endpoints(tmp_path / "cap").values()
+    assert ep.view[2] == "user" and ep.name == "GET /user/<...>"
+
+
+def test_path_grouping_keeps_raw_paths(tmp_path, shop):
+    capture_flask(tmp_path / "cap", shop, ALL)
+    eps = group(load_capture([tmp_path / "cap"], grouping="path", workers=1))
+    assert sorted(e.name for e in eps) == sorted(
+        "GET " + p for p in {p for _, p, _ in ALL})
+    assert all(e.view is None for e in eps)
+
+
+PLAIN_WSGI = {
+    "plainapp.py": """
+        from werkzeug.wrappers import Request, Response
+
+        def handle(path):
+            return ("page %s" % path) * 10
+
+        @Request.application
+        def app(request):
+            return Response(handle(request.path))
+    """,
+}
+
+
+def test_plain_wsgi_falls_back_to_path_templates(tmp_path):
+    write_modules(tmp_path / "src", PLAIN_WSGI)
+    wsgi = import_fresh(tmp_path / "src", "plainapp").app
+    paths = ["/items/%d" % i for i in range(1, 8)] + ["/items/3/edit", "/about", "/about",
+             "/docs/%s" % "9f8e7d6c5b4a39281706f5e4d3c2b1a0"]
+
+    class Shim:  # capture_flask only needs .wsgi_app and .test_client()
+        def __init__(self):
+            self.wsgi_app = wsgi
+
+        def test_client(self):
+            from werkzeug.test import Client
+            return Client(lambda env, start: self.wsgi_app(env, start))
+
+    capture_flask(tmp_path / "cap", Shim(), [("GET", p, None) for p in paths])
+    eps = _endpoints(tmp_path / "cap")
+    assert {n: len(e.requests) for n, e in eps.items()} == {
+        "GET /items/<...>": 7, "GET /items/<...>/edit": 1, "GET /about": 2,
+        "GET /docs/<...>": 1}
