@@ -1,0 +1,73 @@
+"""Call trees from caller→callee graphs: written as folded stacks, compared as text."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from profview.analysis.calltree import EXACT, SEVERAL, build
+from profview.analysis.folded import callgraph_from_folded, dump
+from profview.analysis.merge import load_graph
+from profview.analysis.scan import load_capture
+
+
+def tree(text, mode="estimated", threshold=0.0):
+    return build(callgraph_from_folded(text), mode=mode, threshold=threshold)
+
+
+def test_tree_shaped_input_round_trips_in_both_modes():
+    stacks = "A 1\nA;B 2\nA;B;C 5\nA;D;E 3"
+    for mode in ("estimated", "exact"):
+        assert dump(tree(stacks, mode)) == stacks
+
+
+def test_shared_callee_estimated_and_marked():
+    # C is called from B and from D; what C calls (E, F) cannot be attributed to B or D.
+    stacks = "A;B;C;E 5\nA;D;C;F 5\nA;B 2\nA 1"
+    assert dump(tree(stacks), "total") == "\n".join([
+        "A 13", "A;B 7", "A;B;C 5", "A;B;C;E* 2.5", "A;B;C;F* 2.5",
+        "A;D 5", "A;D;C 5", "A;D;C;E* 2.5", "A;D;C;F* 2.5"])
+
+
+def test_shared_callee_exact_mode_is_one_block():
+    stacks = "A;B;C;E 5\nA;D;C;F 5\nA;B 2\nA 1"
+    t = tree(stacks, EXACT)
+    assert dump(t, "total") == "\n".join([
+        "A 13", "A;B 7", "A;B;C 5", "A;B;C;(called from several places) 5",
+        "A;D 5", "A;D;C 5", "A;D;C;(called from several places) 5"])
+    assert not any(t.flags & 1)  # nothing estimated in exact mode
+    assert (t.flags & SEVERAL).astype(bool).sum() == 2
+
+
+def test_recursion_survives_and_stays_inside():
+    t = tree("A;B;A;B;C 4\nA;B 1\nA;X;X;X 2")
+    assert dump(t, "total") == "A 7\nA;B 5\nA;B;C 4\nA;X 2"
+
+
+def test_threshold_is_relative_to_the_root():
+    stacks = "A;B 990\nA;C 9\nA;C;D 1"
+    assert dump(tree(stacks, threshold=0.005), "total") == "A 1000\nA;B 990\nA;C 10"
+
+
+def _check_invariants(t):
+    assert t.parent[0] == -1
+    for i in range(1, len(t)):
+        p = t.parent[i]
+        assert p < i and t.depth[i] == t.depth[p] + 1
+        # inside its parent, in time and on the x axis
+        assert t.start[i] >= t.start[p] - 1e-12
+        assert t.start[i] + t.total[i] <= t.start[p] + t.total[p] + 1e-9
+    children_sum = np.zeros(len(t))
+    np.add.at(children_sum, t.parent[1:], t.total[1:])
+    assert np.all(children_sum <= t.total - t.self_time + 1e-9)
+
+
+@pytest.mark.parametrize("mode", ["estimated", "exact"])
+def test_invariants_on_a_merged_real_capture(samples, mode):
+    capture = load_capture([samples], workers=1)
+    graph, problems = load_graph(capture.requests)
+    assert not problems and graph.requests == len(capture.requests)
+    t = build(graph, mode=mode, threshold=0.001)
+    _check_invariants(t)
+    assert 50 < len(t) < 5000
+    # the root holds the whole capture: every request's profiled time
+    assert t.total[0] == pytest.approx(sum(r.total_tt for r in capture.requests), rel=0.02)
