@@ -71,3 +71,22 @@ def test_invariants_on_a_merged_real_capture(samples, mode):
     assert 50 < len(t) < 5000
     # the root holds the whole capture: every request's profiled time
     assert t.total[0] == pytest.approx(sum(r.total_tt for r in capture.requests), rel=0.02)
+
+
+def test_endpoint_graph_sums_and_averages(samples):
+    from profview.analysis.endpoints import group
+    from profview.analysis.merge import endpoint_graph
+
+    ep = next(e for e in group(load_capture([samples], workers=1)) if e.name == "GET /report")
+    total, problems = endpoint_graph(ep)
+    mean, _ = endpoint_graph(ep, average=True)
+    assert not problems and total.requests == len(ep.requests) == 6
+    # the loader's per-endpoint totals and the merged graph agree, function by function
+    assert set(total.functions) == set(ep.functions)
+    for key, s in total.functions.items():
+        assert s.ncalls == ep.functions[key].ncalls
+        assert s.tottime == pytest.approx(ep.functions[key].tottime)
+        assert mean.functions[key].tottime == pytest.approx(s.tottime / 6)
+    sleep = next(k for k in total.functions if "time.sleep" in k[2])
+    assert mean.functions[sleep].ncalls == 1 and mean.functions[sleep].tottime > 0.025
+    assert set(total.edges) >= {(c, sleep) for c in total.callers(sleep)}

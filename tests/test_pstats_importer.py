@@ -115,3 +115,41 @@ def test_sniff_by_name_then_content():
     assert pstats_file.sniff("run.PSTATS")
     assert pstats_file.sniff("noext", marshal.dumps(_good_stats())[:4])
     assert not pstats_file.sniff("notes.txt", b"hello")
+
+
+def test_foreign_names_keep_their_form(tmp_path, capsys):
+    # A profile as a Windows machine writes it: drive letters, backslashes, frozen modules,
+    # generated code and built-ins.
+    app = r"C:\work\shop\app.py"
+    flask = r"C:\work\shop\venv\Lib\site-packages\flask\app.py"
+    keys = {
+        "dispatch": (flask, 1841, "dispatch_request"),
+        "view": (app, 12, "checkout"),
+        "frozen": ("<frozen importlib._bootstrap>", 1165, "_find_and_load"),
+        "string": ("<string>", 1, "_generated_cache_key_traversal"),
+        "sleep": ("~", 0, "<built-in method time.sleep>"),
+    }
+    k = keys
+    stats = {
+        k["dispatch"]: (1, 1, 0.001, 0.5, {}),
+        k["view"]: (1, 1, 0.001, 0.499, {k["dispatch"]: (1, 1, 0.001, 0.499)}),
+        k["frozen"]: (1, 1, 0.001, 0.001, {k["view"]: (1, 1, 0.001, 0.001)}),
+        k["string"]: (2, 2, 0.001, 0.001, {k["view"]: (2, 2, 0.001, 0.001)}),
+        k["sleep"]: (1, 1, 0.496, 0.496, {k["view"]: (1, 1, 0.496, 0.496)}),
+    }
+    path = tmp_path / "POST.checkout.500ms.1795313503.prof"
+    path.write_bytes(marshal.dumps(stats))
+    graph = pstats_file.load(path)
+    assert format_func(k["view"]) == r"C:\work\shop\app.py:12(checkout)"
+    assert set(graph.functions) == set(keys.values())
+
+    from profview.cli import main
+    import json
+    assert main(["report", str(path), "--json"]) == 0
+    (ep,) = json.loads(capsys.readouterr().out)["endpoints"]
+    assert ep["name"] == "POST /checkout"
+    assert ep["view"] == r"C:\work\shop\app.py:12(checkout)"
+    assert ep["top_functions"][0]["function"] == "~:0(<built-in method time.sleep>)"
+    assert {t["function"] for t in ep["top_functions"]} >= {
+        "<frozen importlib._bootstrap>:1165(_find_and_load)",
+        "<string>:1(_generated_cache_key_traversal)"}

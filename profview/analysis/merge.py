@@ -24,3 +24,11 @@ def load_graph(requests) -> tuple:
         except (pstats_file.ProfileError, OSError) as exc:
             problems.append(Problem(str(r.file), str(exc)))
     return (merge(graphs) if graphs else None), problems
+
+
+def endpoint_graph(endpoint, average: bool = False) -> tuple:
+    """``(graph, problems)`` for an endpoint: summed, or per request with *average*."""
+    graph, problems = load_graph(endpoint.requests)
+    if graph is not None and average:
+        graph = graph.scaled(1.0 / graph.requests)
+    return graph, problems
