@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from ..model.capture import Capture, Endpoint, sum_functions
+from ..model.callgraph import sum_stats
+from ..model.capture import Capture, Endpoint
 from .codeloc import shorten
 from .templating import infer_pattern, template_paths
 
@@ -101,7 +102,7 @@ def group(capture: Capture) -> list:
         pattern = None if view else key[2]
         endpoints.append(Endpoint(
             key=key, name=_name(key[1], view, reqs, pattern), method=key[1], view=view,
-            requests=tuple(reqs), functions=sum_functions(parts[key].values())))
+            requests=tuple(reqs), functions=sum_stats(parts[key].values())))
     endpoints.sort(key=lambda e: (-e.total_ms, e.name))
     return _disambiguate(endpoints)
 

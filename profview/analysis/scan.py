@@ -55,14 +55,22 @@ def scan_one(found: Found, grouping: str, buckets: dict,
     path, name = found
     try:
         stats, callees, total_tt = pstats_file.read(path, max_bytes)
-        mtime = path.stat().st_mtime
     except pstats_file.ProfileError as exc:
         return Problem(str(path), str(exc))
     except OSError as exc:
         return Problem(str(path), "cannot read: %s" % (exc.strerror or exc))
+    try:
+        return _request(path, name, stats, callees, total_tt, grouping, buckets)
+    except Exception as exc:  # a valid-looking file that still trips analysis: report it
+        return Problem(str(path), "could not be analysed: %s: %s" % (type(exc).__name__, exc))
+
+
+def _request(path, name, stats, callees, total_tt, grouping, buckets) -> Request:
     wz = parse_name(path.name)
     method, url_path = (wz.method, wz.url_path) if wz else (None, None)
-    flask, candidates = find_candidates(stats, callees) if grouping == "view" else (False, frozenset())
+    flask, candidates = False, frozenset()
+    if grouping == "view":
+        flask, candidates = find_candidates(stats, callees)
     if candidates:
         bucket = ("view", method, candidates)
     else:
@@ -71,7 +79,7 @@ def scan_one(found: Found, grouping: str, buckets: dict,
     return Request(
         file=path, name=name, method=method, url_path=url_path,
         elapsed_ms=wz.elapsed_ms if wz else total_tt * 1000.0,
-        time=wz.time if wz else mtime, total_tt=total_tt, named=wz is not None,
+        time=wz.time if wz else path.stat().st_mtime, total_tt=total_tt, named=wz is not None,
         flask=flask, bucket=bucket)
 
 

@@ -126,15 +126,18 @@ class CallGraph:
             len(self._functions), len(self._edges), self.requests)
 
 
+def sum_stats(parts: Iterable[Mapping]) -> dict:
+    """Add several ``{key: Stats}`` mappings key by key (functions or edges)."""
+    total: dict = {}
+    for part in parts:
+        for key, stats in part.items():
+            old = total.get(key)
+            total[key] = stats if old is None else old + stats
+    return total
+
+
 def merge(graphs: Iterable[CallGraph]) -> CallGraph:
     """Sum several graphs into a new one (stats and edges added key by key)."""
-    functions: dict = {}
-    edges: dict = {}
-    requests = 0
-    for graph in graphs:
-        requests += graph.requests
-        for acc, part in ((functions, graph.functions), (edges, graph.edges)):
-            for key, stats in part.items():
-                old = acc.get(key)
-                acc[key] = stats if old is None else old + stats
-    return CallGraph(functions, edges, requests)
+    graphs = list(graphs)
+    return CallGraph(sum_stats(g.functions for g in graphs), sum_stats(g.edges for g in graphs),
+                     sum(g.requests for g in graphs))

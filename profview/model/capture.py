@@ -6,7 +6,6 @@ from types import MappingProxyType
 from typing import Mapping, Optional
 
 from .callgraph import FuncKey, Stats
-from .request import Problem, Request
 
 
 @dataclass(frozen=True)
@@ -54,15 +53,3 @@ class Capture:
     def __len__(self) -> int:
         return len(self.requests)
 
-
-def sum_functions(parts) -> dict:
-    """Add several ``{FuncKey: Stats}`` mappings key by key."""
-    total: dict = {}
-    for part in parts:
-        for key, stats in part.items():
-            old = total.get(key)
-            total[key] = stats if old is None else old + stats
-    return total
-
-
-__all__ = ["Capture", "Endpoint", "Problem", "Request", "sum_functions"]
