@@ -2,7 +2,7 @@
 
     python bench/bench_load.py [--files 1000 4000] [--repeat 3]
 
-Makes N request profiles (copies of sample_profiles/basic with distinct names and times) in a
+Makes N request profiles (copies of sample_profiles/before with distinct names and times) in a
 temporary directory, then times, in the same run and on the same files:
   1. a bare script that reads each file and marshal.loads it (the floor for any loader);
   2. ``profview report --json`` over the directory (the whole command, start to exit);
@@ -35,11 +35,17 @@ PSTATS = ("import os, pstats, sys\n"
 
 
 def make_capture(target: Path, n: int) -> None:
-    sources = sorted((ROOT / "sample_profiles" / "basic").glob("*.prof"))
+    """Copies of the sample profiles under Werkzeug's default names, all distinct."""
+    sys.path.insert(0, str(ROOT))
+    from profview.importers.werkzeug_name import parse_name
+
+    sources = sorted((ROOT / "sample_profiles" / "before").glob("*.prof"))
     for i in range(n):
         src = sources[i % len(sources)]
-        head, _ms, _time, _suffix = src.name.rsplit(".", 3)
-        shutil.copyfile(src, target / ("%s.%s.%d.prof" % (head, _ms, 1795300000 + i)))
+        wz = parse_name(src.name)
+        path = wz.url_path.strip("/").replace("/", ".") or "root"
+        name = "%s.%s.%.0fms.%d.prof" % (wz.method, path, wz.elapsed_ms, 1795300000 + i)
+        shutil.copyfile(src, target / name)
 
 
 def run(cmd: list) -> tuple:

@@ -1,134 +1,153 @@
-"""A small Flask + SQLAlchemy blog, slow in the ways real Flask apps are slow.
+"""Students and classes: the many-to-many Flask-SQLAlchemy app of the classic
+"How to increase Flask performance" article, on SQLite, slow in the ways real apps are slow.
 
-It is the app behind ``sample_profiles/``: ``make_samples.py`` sends it requests under
-Werkzeug's ProfilerMiddleware.  Each route shows something profview should make obvious:
+``create_app(fixed=False)`` is the app as first written; ``create_app(fixed=True)`` has the
+fixes a profile points to.  ``make_samples.py`` sends both the same scripted traffic.
 
-- ``/``                  an N+1: each post's author is lazy-loaded by its own query
-- ``/user/<username>``   behind an app-level ``login_required`` decorator (shared by routes)
-- ``/settings``          behind the same decorator
-- ``/api/posts/<id>``    a small JSON endpoint
-- ``/search?q=``         pure-Python scoring in the request (CPU bound)
-- ``/report``            waits on a slow "upstream" (blocking I/O in the request)
-- ``POST /login``        password hashing, slow by design
+| endpoint                       | what it shows (before)          | the fix (after)            |
+| ------------------------------ | ------------------------------- | -------------------------- |
+| ``GET /roster?class_id=``      | N+1: each student's classes are | ``selectinload``: 3 queries|
+|                                | lazy-loaded, one query each     |                            |
+| ``GET /attendance/<id>``       | full scan of 60,000 rows        | an index on ``student_id`` |
+| ``GET /my_class?student_id=``  | the article's template view     | (unchanged)                |
+| ``GET /stats``                 | CPU-heavy pure-Python statistics| (unchanged)                |
+| ``GET /student/<id>``          | one small lookup                | (unchanged)                |
+| ``POST /enroll``               | a write and a commit            | (unchanged)                |
+| ``GET /health``                | nearly nothing                  | (unchanged)                |
 """
 from __future__ import annotations
 
-import functools
-import time
+import random
+import statistics
 
-from flask import Flask, abort, g, jsonify, request
+from flask import Flask, abort, jsonify, render_template_string, request
 from flask_sqlalchemy import SQLAlchemy
-from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 db = SQLAlchemy()
-USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
-PASSWORD_METHOD = "pbkdf2:sha256:60000"
+N_STUDENTS, N_CLASSES, CLASSES_PER_STUDENT, N_ATTENDANCE = 2000, 80, 4, 60_000
+
+student_identifier = db.Table(
+    "student_identifier",
+    db.Column("class_id", db.Integer, db.ForeignKey("classes.class_id")),
+    db.Column("student_id", db.Integer, db.ForeignKey("students.student_id")))
 
 
-class User(db.Model):
+class Student(db.Model):
+    __tablename__ = "students"
+    student_id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), nullable=False)
+    classes = db.relationship("Class", secondary=student_identifier,
+                              back_populates="students")
+
+
+class Class(db.Model):
+    __tablename__ = "classes"
+    class_id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), nullable=False)
+    students = db.relationship("Student", secondary=student_identifier,
+                               back_populates="classes")
+
+
+class Attendance(db.Model):
+    __tablename__ = "attendance"
     id = db.Column(db.Integer, primary_key=True)
-    username = db.Column(db.String(40), unique=True, nullable=False)
-    password_hash = db.Column(db.String(200), nullable=False)
-    posts = db.relationship("Post", back_populates="author", lazy="select")
+    student_id = db.Column(db.Integer, nullable=False)   # no index: the slow lookup
+    day = db.Column(db.Integer, nullable=False)
+    minutes = db.Column(db.Integer, nullable=False)
 
 
-class Post(db.Model):
-    id = db.Column(db.Integer, primary_key=True)
-    title = db.Column(db.String(200), nullable=False)
-    body = db.Column(db.Text, nullable=False)
-    author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
-    author = db.relationship("User", back_populates="posts", lazy="select")
-
-
-def current_user():
-    """The user named by the X-User header: the callback the decorator calls back into."""
-    name = request.headers.get("X-User")
-    if name is None:
-        return None
-    return db.session.execute(db.select(User).filter_by(username=name)).scalar_one_or_none()
-
-
-def login_required(view):
-    """An app-level auth decorator: every route it wraps shares its wrapper function."""
-    @functools.wraps(view)
-    def decorated_function(*args, **kwargs):
-        g.user = current_user()
-        if g.user is None:
-            abort(401)
-        return view(*args, **kwargs)
-    return decorated_function
-
-
-def _summary(post: Post) -> dict:
-    return {"id": post.id, "title": post.title, "author": post.author.username}
-
-
-def create_app(database_uri: str = "sqlite://") -> Flask:
-    """The demo app with a seeded database (in memory unless told otherwise)."""
+def create_app(fixed: bool = False, database_uri: str = "sqlite://") -> Flask:
+    """The demo app, seeded; *fixed* applies the eager loading and the index."""
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri
     db.init_app(app)
 
-    @app.get("/")
-    def index():
-        posts = db.session.execute(db.select(Post).order_by(Post.id.desc()).limit(12)).scalars()
-        return jsonify([_summary(p) for p in posts])  # p.author: one query per post (N+1)
+    @app.get("/roster")
+    def roster():
+        class_id = request.args.get("class_id", type=int)
+        query = db.select(Class).filter_by(class_id=class_id)
+        if fixed:
+            query = query.options(selectinload(Class.students).selectinload(Student.classes))
+        class_orm = db.session.execute(query).scalar_one_or_none() or abort(404)
+        return jsonify([{"name": s.name, "classes": len(s.classes)}
+                        for s in class_orm.students])
 
-    @app.get("/user/<username>")
-    @login_required
-    def user_profile(username):
-        user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one()
-        return jsonify({"user": user.username, "posts": [p.title for p in user.posts]})
+    @app.get("/my_class")
+    def my_class():
+        student_id = request.args.get("student_id", type=int)
+        student_orm = db.get_or_404(Student, student_id)
+        return render_template_string("<html><body>data: {{ data }}</body></html>",
+                                      data=[c.name for c in student_orm.classes])
 
-    @app.get("/settings")
-    @login_required
-    def settings():
-        return jsonify({"user": g.user.username, "theme": "dark"})
+    @app.get("/attendance/<int:student_id>")
+    def attendance(student_id):
+        days, minutes = db.session.execute(
+            db.select(func.count(), func.sum(Attendance.minutes))
+            .filter_by(student_id=student_id)).one()
+        return jsonify({"student": student_id, "days": days, "minutes": minutes or 0})
 
-    @app.get("/api/posts/<int:post_id>")
-    def api_post(post_id):
-        post = db.get_or_404(Post, post_id)
-        return jsonify(_summary(post) | {"body": post.body})
+    @app.get("/stats")
+    def stats():
+        minutes = db.session.execute(db.select(Attendance.minutes).limit(20_000)).scalars()
+        return jsonify(_class_statistics(list(minutes)))
 
-    @app.get("/search")
-    def search():
-        words = request.args.get("q", "").lower().split()
-        posts = db.session.execute(db.select(Post)).scalars().all()
-        scored = sorted(((_score(p.body, words), p.id) for p in posts), reverse=True)
-        return jsonify([pid for score, pid in scored[:5] if score])
+    @app.get("/student/<int:student_id>")
+    def student(student_id):
+        s = db.get_or_404(Student, student_id)
+        return jsonify({"id": s.student_id, "name": s.name})
 
-    @app.get("/report")
-    def report():
-        time.sleep(0.03)  # stands for a call to a slow upstream service
-        return jsonify({"rows": Post.query.count()})
+    @app.post("/enroll")
+    def enroll():
+        s = db.get_or_404(Student, request.form.get("student_id", type=int))
+        c = db.get_or_404(Class, request.form.get("class_id", type=int))
+        if c not in s.classes:
+            s.classes.append(c)
+            db.session.commit()
+        return jsonify({"student": s.student_id, "class": c.class_id}), 201
 
-    @app.post("/login")
-    def login():
-        user = db.session.execute(
-            db.select(User).filter_by(username=request.form["username"])).scalar_one()
-        ok = check_password_hash(user.password_hash, request.form["password"])
-        return jsonify({"ok": ok}), (200 if ok else 403)
+    @app.get("/health")
+    def health():
+        return "ok"
 
     with app.app_context():
         db.create_all()
         _seed()
+        if fixed:
+            db.session.execute(db.text(
+                "CREATE INDEX ix_attendance_student_id ON attendance (student_id)"))
+            db.session.commit()
     return app
 
 
-def _score(text: str, words: list) -> int:
-    tokens = text.lower().split()
-    return sum(tokens.count(w) for w in words for _ in range(20))
+def _class_statistics(values: list) -> dict:
+    """Deliberately pure Python: the CPU-bound endpoint."""
+    buckets: dict = {}
+    for i, v in enumerate(values):
+        buckets.setdefault(i % 40, []).append(v)
+    out = {}
+    for key, vals in sorted(buckets.items()):
+        ordered = sorted(vals)
+        out[key] = {"median": statistics.median(ordered), "stdev": statistics.pstdev(vals),
+                    "p90": ordered[int(0.9 * (len(ordered) - 1))]}
+    return out
 
 
 def _seed() -> None:
-    users = [User(username=n, password_hash=generate_password_hash(n + "-pw", PASSWORD_METHOD))
-             for n in USERS]
-    db.session.add_all(users)
-    for i in range(60):
-        body = " ".join(["flask profile query cache request slow"] * (5 + i % 7))
-        db.session.add(Post(title="Post %d" % i, body=body, author=users[i % len(users)]))
+    rng = random.Random(7)
+    classes = [Class(class_id=i + 1, name="Class %d" % (i + 1)) for i in range(N_CLASSES)]
+    students = [Student(student_id=i + 1, name="Student %d" % (i + 1))
+                for i in range(N_STUDENTS)]
+    for s in students:
+        s.classes = rng.sample(classes, CLASSES_PER_STUDENT)
+    db.session.add_all(classes + students)
+    db.session.commit()
+    db.session.execute(db.insert(Attendance), [
+        {"student_id": rng.randint(1, N_STUDENTS), "day": rng.randint(1, 180),
+         "minutes": rng.randint(10, 90)} for _ in range(N_ATTENDANCE)])
     db.session.commit()
 
 
 if __name__ == "__main__":
-    create_app().run(debug=False)
+    create_app().run()

@@ -1,20 +1,22 @@
-"""Capture ``sample_profiles/basic/``: real Werkzeug ProfilerMiddleware output of the demo app.
+"""Regenerate ``sample_profiles/``: real captures of ``demo_app.py``.
 
-    python sample_profiles/make_samples.py [OUT_DIR]
+    python sample_profiles/make_samples.py
 
-Requests go through the app's WSGI stack (Flask's test client), wrapped in
-``werkzeug.middleware.profiler.ProfilerMiddleware`` with its default file names.  Those names
-round the time to whole seconds, so two requests to one path in the same second would overwrite
-each other: each round sends every path once, then waits for the next second.
+- ``before/``: the app as first written, captured with ``profview.capture`` (profiles with
+  request ids, ``requests.jsonl``, ``queries.jsonl``);
+- ``after/``: the same scripted traffic against the fixed app (eager loading, an index);
+- ``plain/``: Werkzeug's ``ProfilerMiddleware`` alone, default file names, no sidecars.
 
-The profiles name source files by absolute path.  So that the committed samples read the same
-whoever made them, the directories of this machine are rewritten to neutral ones
-(``/srv/blog`` for the app, a virtualenv under it for packages, ``/usr/lib/pythonX.Y`` for the
-standard library); nothing else in the files changes.
+Requests go through the app's whole WSGI stack (Flask's test client).  The profiles name source
+files by absolute path; so that the committed samples read the same whoever made them, this
+machine's directories are rewritten to neutral ones (``/srv/school`` for the app, a virtualenv
+under it for packages, ``/usr/lib/pythonX.Y`` for the standard library).  Nothing else changes.
 """
 from __future__ import annotations
 
+import json
 import marshal
+import random
 import shutil
 import site
 import sys
@@ -22,78 +24,112 @@ import sysconfig
 import time
 from pathlib import Path
 
-from werkzeug.middleware.profiler import ProfilerMiddleware
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+from werkzeug.middleware.profiler import ProfilerMiddleware  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_app import USERS, create_app  # noqa: E402
-
-ROUNDS = 6
+from demo_app import N_CLASSES, N_STUDENTS, create_app  # noqa: E402
+from profview.capture import init_app  # noqa: E402
 
 
-def _plan(round_no: int) -> list:
-    user = USERS[round_no % len(USERS)]
-    return [
-        ("GET", "/", None, {}),
-        ("GET", "/user/" + user, None, {"X-User": user}),
-        ("GET", "/user/" + USERS[(round_no + 3) % len(USERS)], None, {"X-User": user}),
-        ("GET", "/settings", None, {"X-User": user}),
-        ("GET", "/api/posts/%d" % (round_no * 7 + 1), None, {}),
-        ("GET", "/search?q=cache+slow", None, {}),
-        ("GET", "/report", None, {}),
-        ("POST", "/login", {"username": user, "password": user + "-pw"}, {}),
-    ]
+def traffic(seed: int = 2020) -> list:
+    """The scripted traffic: ``[(method, url, form)]``, the same for every capture."""
+    rng = random.Random(seed)
+    plan = []
+    for _ in range(5):
+        plan += [("GET", "/roster?class_id=%d" % rng.randint(1, N_CLASSES), None),
+                 ("GET", "/attendance/%d" % rng.randint(1, N_STUDENTS), None),
+                 ("GET", "/my_class?student_id=%d" % rng.randint(1, N_STUDENTS), None),
+                 ("GET", "/student/%d" % rng.randint(1, N_STUDENTS), None),
+                 ("GET", "/health", None)]
+    plan += [("GET", "/stats", None)] * 2
+    plan += [("POST", "/enroll", {"student_id": rng.randint(1, N_STUDENTS),
+                                  "class_id": rng.randint(1, N_CLASSES)}) for _ in range(2)]
+    rng.shuffle(plan)
+    return plan
+
+
+def _send(app, plan) -> None:
+    client = app.test_client()
+    for method, url, form in plan:
+        response = client.open(url, method=method, data=form)
+        assert response.status_code < 400, (url, response.status_code)
+
+
+def capture(out: Path, fixed: bool) -> None:
+    app = create_app(fixed=fixed)
+    init_app(app, out)
+    _send(app, traffic())
+
+
+def capture_plain(out: Path) -> None:
+    """Default Werkzeug names round the end time to whole seconds: each round of distinct
+    paths starts just after a half second, so it owns one rounded second (no overwrites)."""
+    out.mkdir(parents=True)
+    app = create_app()
+    app.wsgi_app = ProfilerMiddleware(app.wsgi_app, stream=None, profile_dir=str(out))
+    rounds: list = [[]]
+    for req in [r for r in traffic() if r[0] == "GET"][:12]:
+        if len(rounds[-1]) == 6 or any(req[1] == r[1] for r in rounds[-1]):
+            rounds.append([])
+        rounds[-1].append(req)
+    for group in rounds:
+        time.sleep(1.55 - (time.time() + 0.5) % 1.0 - 0.5)
+        _send(app, group)
 
 
 def _neutral_prefixes() -> list:
     version = "python%d.%d" % sys.version_info[:2]
-    pairs = [(p, "/srv/blog/.venv/lib/%s/site-packages" % version)
+    pairs = [(p, "/srv/school/.venv/lib/%s/site-packages" % version)
              for p in site.getsitepackages() + [site.getusersitepackages()]]
     pairs += [(sysconfig.get_paths()[k], "/usr/lib/" + version) for k in ("stdlib", "platstdlib")]
-    pairs.append((str(Path(__file__).resolve().parent), "/srv/blog"))
+    pairs += [(str(HERE), "/srv/school"), (str(HERE.parent / "profview"),
+                                          "/srv/school/.venv/lib/%s/site-packages/profview"
+                                          % version)]
     return sorted(pairs, key=lambda kv: -len(kv[0]))
 
 
-def _rename(key: tuple, prefixes: list) -> tuple:
+def _rename(text: str, prefixes: list) -> str:
     for old, new in prefixes:
-        if key[0].startswith(old):
-            return (new + key[0][len(old):],) + key[1:]
-    return key
+        if text.startswith(old):
+            return new + text[len(old):]
+    return text
 
 
-def neutralise(path: Path) -> None:
-    """Rewrite this machine's directories in one profile to the neutral ones."""
+def neutralise(directory: Path) -> None:
+    """Rewrite this machine's directories in the profiles and the query locations."""
     prefixes = _neutral_prefixes()
-    stats = marshal.loads(path.read_bytes())
-    out = {}
-    for key, (cc, nc, tt, ct, callers) in stats.items():
-        out[_rename(key, prefixes)] = (
-            cc, nc, tt, ct, {_rename(c, prefixes): v for c, v in callers.items()})
-    path.write_bytes(marshal.dumps(out))
+
+    def key(k):
+        return (_rename(k[0], prefixes),) + k[1:]
+
+    for path in directory.glob("*.prof"):
+        stats = marshal.loads(path.read_bytes())
+        path.write_bytes(marshal.dumps({
+            key(k): (cc, nc, tt, ct, {key(c): v for c, v in callers.items()})
+            for k, (cc, nc, tt, ct, callers) in stats.items()}))
+    queries = directory / "queries.jsonl"
+    if queries.exists():
+        lines = [json.loads(line) for line in queries.read_text().splitlines()]
+        for q in lines:
+            if q.get("location"):
+                q["location"] = _rename(q["location"], prefixes)
+        queries.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in lines))
 
 
-def main(out_dir: Path) -> int:
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    app = create_app()
-    app.wsgi_app = ProfilerMiddleware(app.wsgi_app, stream=None, profile_dir=str(out_dir))
-    client = app.test_client()
-    sent = 0
-    for round_no in range(ROUNDS):
-        # Werkzeug rounds the end time to the nearest second: start each round just after a
-        # half second, so a round (well under half a second) owns one rounded second.
-        time.sleep(1.55 - (time.time() + 0.5) % 1.0 - 0.5)
-        for method, path, form, headers in _plan(round_no):
-            response = client.open(path, method=method, data=form, headers=headers)
-            assert response.status_code < 500, (path, response.status_code)
-            sent += 1
-    files = sorted(out_dir.glob("*.prof"))
-    for path in files:
-        neutralise(path)
-    print("%d requests, %d profiles in %s" % (sent, len(files), out_dir))
-    return 0 if len(files) == sent else 1
+def main() -> int:
+    for name in ("before", "after", "plain"):
+        shutil.rmtree(HERE / name, ignore_errors=True)
+    capture(HERE / "before", fixed=False)
+    capture(HERE / "after", fixed=True)
+    capture_plain(HERE / "plain")
+    for name in ("before", "after", "plain"):
+        neutralise(HERE / name)
+        files = list((HERE / name).glob("*.prof"))
+        size = sum(p.stat().st_size for p in (HERE / name).iterdir()) / 1e6
+        print("%-7s %3d profiles, %.1f MB" % (name, len(files), size))
+    return 0
 
 
 if __name__ == "__main__":
-    default = Path(__file__).resolve().parent / "basic"
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else default))
+    sys.exit(main())

@@ -26,9 +26,25 @@ if os.environ.get("PROFVIEW_BLOCK_QT") == "1":
     sys.meta_path.insert(0, _BlockQt())
 
 
-@pytest.fixture
-def samples() -> Path:
-    """The committed capture of the demo app (sample_profiles/basic)."""
-    path = SAMPLES / "basic"
-    assert any(path.glob("*.prof")), "sample_profiles/basic is missing: run make_samples.py"
+def _sample(name: str) -> Path:
+    path = SAMPLES / name
+    assert any(path.glob("*.prof")), "sample_profiles/%s is missing: run make_samples.py" % name
     return path
+
+
+@pytest.fixture
+def plain() -> Path:
+    """The demo app under Werkzeug's ProfilerMiddleware alone: default names, no sidecars."""
+    return _sample("plain")
+
+
+@pytest.fixture
+def before() -> Path:
+    """The demo app captured with profview.capture, before the fixes."""
+    return _sample("before")
+
+
+@pytest.fixture
+def after() -> Path:
+    """The same traffic against the fixed app."""
+    return _sample("after")

@@ -8,6 +8,8 @@ import statistics
 import subprocess
 import sys
 
+import pytest
+
 from profview.cli import main
 from profview.importers.werkzeug_name import parse_name
 
@@ -22,57 +24,95 @@ def _nearest_rank(values, pct):
     return ordered[math.ceil(pct / 100 * len(ordered)) - 1]
 
 
-def test_json_contract_on_sample_capture(samples, capsys):
-    code, out = _run(capsys, samples, "--json")
+def _check_endpoint_numbers(ep, elapsed):
+    assert ep["requests"] == len(elapsed)
+    assert ep["p50_ms"] == statistics.median(elapsed)
+    assert ep["p95_ms"] == _nearest_rank(elapsed, 95)
+    assert ep["max_ms"] == max(elapsed)
+    assert ep["method"] == ep["name"].split()[0]
+    tops = ep["top_functions"]
+    assert tops and [t["tottime_s"] for t in tops] == sorted(
+        (t["tottime_s"] for t in tops), reverse=True)
+    assert set(tops[0]) == {"function", "tottime_s", "cumtime_s", "ncalls"}
+
+
+def test_json_contract_on_plain_werkzeug_capture(plain, capsys):
+    code, out = _run(capsys, plain, "--json")
     assert code == 0
     report = json.loads(out)
-    files = sorted(p.name for p in samples.glob("*.prof"))
+    files = sorted(p.name for p in plain.glob("*.prof"))
     assert report["requests"] == len(files) and report["problems"] == []
     listed = sorted(f for ep in report["endpoints"] for f in ep["files"])
     assert listed == files  # every request in exactly one endpoint
-    names = {ep["name"] for ep in report["endpoints"]}
-    assert {"GET /", "GET /user/<...>", "GET /settings", "GET /api/posts/<...>",
-            "GET /search", "GET /report", "POST /login"} == names
+    by_name = {ep["name"]: ep for ep in report["endpoints"]}
+    # grouped by view function: ids in the path collapse, the query string was never there
+    assert set(by_name) == {"GET /roster", "GET /attendance/<...>", "GET /my_class",
+                            "GET /student/<...>", "GET /health"}
+    assert by_name["GET /attendance/<...>"]["view"].endswith("(attendance)")
     totals = [sum(parse_name(f).elapsed_ms for f in ep["files"]) for ep in report["endpoints"]]
     assert totals == sorted(totals, reverse=True)  # sorted by total time
     for ep in report["endpoints"]:
-        elapsed = [parse_name(f).elapsed_ms for f in ep["files"]]
-        assert ep["requests"] == len(elapsed)
-        assert ep["p50_ms"] == statistics.median(elapsed)
-        assert ep["p95_ms"] == _nearest_rank(elapsed, 95)
-        assert ep["max_ms"] == max(elapsed)
-        assert ep["method"] == ep["name"].split()[0]
-        tops = ep["top_functions"]
-        assert tops and [t["tottime_s"] for t in tops] == sorted(
-            (t["tottime_s"] for t in tops), reverse=True)
-        assert set(tops[0]) == {"function", "tottime_s", "cumtime_s", "ncalls"}
+        _check_endpoint_numbers(ep, [parse_name(f).elapsed_ms for f in ep["files"]])
+        assert ep["queries_per_request"] is None and ep["rule"] is None
+
+
+def _sidecar(path, name):
+    return [json.loads(line) for line in (path / name).read_text().splitlines()]
+
+
+def test_sidecars_give_exact_times_rules_and_queries(before, capsys):
+    code, out = _run(capsys, before, "--json")
+    report = json.loads(out)
+    requests = {r["profile"]: r for r in _sidecar(before, "requests.jsonl")}
+    queries = _sidecar(before, "queries.jsonl")
+    assert report["requests"] == len(requests) and report["problems"] == []
     by_name = {ep["name"]: ep for ep in report["endpoints"]}
-    # the slow upstream of /report is time.sleep; /login's time is password hashing
-    assert "time.sleep" in by_name["GET /report"]["top_functions"][0]["function"]
-    assert "pbkdf2_hmac" in by_name["POST /login"]["top_functions"][0]["function"]
-    assert by_name["GET /user/<...>"]["view"].endswith("(user_profile)")
+    assert set(by_name) == {"GET /roster", "GET /attendance/<int:student_id>", "GET /my_class",
+                            "GET /student/<int:student_id>", "GET /health", "GET /stats",
+                            "POST /enroll"}
+    for ep in report["endpoints"]:
+        rows = [requests[f] for f in ep["files"]]
+        assert {r["rule"] for r in rows} == {ep["rule"]}
+        _check_endpoint_numbers(ep, [r["elapsed_ms"] for r in rows])  # full resolution
+        ids = {r["id"] for r in rows}
+        expected = sum(q["request"] in ids for q in queries) / len(rows)
+        assert ep["queries_per_request"] == pytest.approx(expected)
+    assert by_name["GET /health"]["queries_per_request"] == 0
 
 
-def test_problems_reported_and_rest_loaded(samples, tmp_path, capsys):
+def test_n_plus_one_fixed_after(before, after, capsys):
+    def per_request(path):
+        _code, out = _run(capsys, path, "--json")
+        return {ep["name"]: ep for ep in json.loads(out)["endpoints"]}
+
+    b, a = per_request(before), per_request(after)
+    assert b["GET /roster"]["queries_per_request"] >= 5 * a["GET /roster"]["queries_per_request"]
+    assert a["GET /roster"]["p50_ms"] < b["GET /roster"]["p50_ms"]
+    # the unindexed scan shows as the time in sqlite3's execute, and shrinks with the index
+    top = b["GET /attendance/<int:student_id>"]["top_functions"][0]
+    assert "sqlite3.Cursor" in top["function"] and "execute" in top["function"]
+
+
+def test_problems_reported_and_rest_loaded(plain, tmp_path, capsys):
     bad = tmp_path / "GET.broken.3ms.1795313503.prof"
     bad.write_bytes(b"\x00garbage")
-    code, out = _run(capsys, samples, bad, "--json")
+    code, out = _run(capsys, plain, bad, "--json")
     report = json.loads(out)
     assert code == 0
     assert report["problems"] == [{"path": str(bad), "line": None,
                                    "message": report["problems"][0]["message"]}]
     assert "not a pstats file" in report["problems"][0]["message"]
-    assert report["requests"] == len(list(samples.glob("*.prof")))
+    assert report["requests"] == len(list(plain.glob("*.prof")))
 
 
-def test_text_table(samples, tmp_path, capsys):
+def test_text_table(before, tmp_path, capsys):
     (tmp_path / "x.prof").write_bytes(b"")
-    code, out = _run(capsys, samples, tmp_path / "x.prof")
+    code, out = _run(capsys, before, tmp_path / "x.prof")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split()[:6] == ["endpoint", "requests", "p50", "p95", "max", "total"]
-    assert lines[1].startswith("GET /report")
-    assert "time.sleep" in lines[1]
+    assert lines[1].startswith("GET /roster")
+    assert "fetchall" in lines[1]
     assert "1 problem:" in out and "empty file" in out
 
 
@@ -83,13 +123,16 @@ def test_exit_2_when_nothing_loads(tmp_path, capsys):
     assert json.loads(out)["endpoints"] == []
 
 
-def test_group_by_raw_path(samples, capsys):
-    code, out = _run(capsys, samples, "--json", "--group", "path")
+def test_group_by_raw_path(before, capsys):
+    code, out = _run(capsys, before, "--json", "--group", "path")
     names = {ep["name"] for ep in json.loads(out)["endpoints"]}
-    assert "GET /user/alice" in names and "GET /user/<...>" not in names
+    paths = {r["path"] for r in _sidecar(before, "requests.jsonl")}
+    assert names == {"%s %s" % (m, p) for m, p in {
+        (r["method"], r["path"]) for r in _sidecar(before, "requests.jsonl")}}
+    assert any(p.startswith("/attendance/") for p in paths)
 
 
-def test_console_entry_point_runs_without_qt(samples):
+def test_console_entry_point_runs_without_qt(plain):
     # python -m profview report, in a fresh interpreter where Qt cannot be imported
     code = ("import sys, runpy\n"
             "class Block:\n"
@@ -100,7 +143,7 @@ def test_console_entry_point_runs_without_qt(samples):
             "sys.argv = ['profview', 'report', sys.argv[1]]\n"
             "runpy.run_module('profview', run_name='__main__')\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    result = subprocess.run([sys.executable, "-c", code, str(samples)], capture_output=True,
+    result = subprocess.run([sys.executable, "-c", code, str(plain)], capture_output=True,
                             text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "GET /report" in result.stdout
+    assert "GET /roster" in result.stdout

@@ -18,7 +18,7 @@ from ..model.capture import Capture, Endpoint
 from .codeloc import shorten
 from .templating import infer_pattern, template_paths
 
-VIEW, PATH = "view", "path"
+VIEW, PATH, RULE = "view", "path", "rule"
 
 
 def _route_signatures(requests) -> dict:
@@ -88,7 +88,9 @@ def group(capture: Capture) -> list:
                 views[bucket] = choose_view(bucket[2], routes, cum)
     for r in capture.requests:
         view = views.get(r.bucket)
-        if view is not None:
+        if r.bucket[0] == RULE:
+            key = r.bucket
+        elif view is not None:
             key = (VIEW, r.method, view)
         elif grouping == VIEW:
             key = (PATH, r.method, signatures[id(r)][1])
@@ -99,7 +101,7 @@ def group(capture: Capture) -> list:
     endpoints = []
     for key, reqs in members.items():
         view = key[2] if key[0] == VIEW else None
-        pattern = None if view else key[2]
+        pattern = None if key[0] == VIEW else key[2]
         endpoints.append(Endpoint(
             key=key, name=_name(key[1], view, reqs, pattern), method=key[1], view=view,
             requests=tuple(reqs), functions=sum_stats(parts[key].values())))

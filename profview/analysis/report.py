@@ -21,6 +21,9 @@ def build(capture: Capture) -> dict:
     endpoints = []
     for ep in group(capture):
         elapsed = ep.elapsed_ms
+        queries = None
+        if capture.has_queries:
+            queries = sum(r.n_queries or 0 for r in ep.requests) / len(ep.requests)
         endpoints.append({
             "name": ep.name,
             "method": ep.method,
@@ -30,6 +33,8 @@ def build(capture: Capture) -> dict:
             "max_ms": float(max(elapsed)),
             "total_ms": float(sum(elapsed)),
             "view": format_func(ep.view) if ep.view else None,
+            "rule": ep.key[2] if ep.key[0] == "rule" else None,
+            "queries_per_request": queries,
             "top_functions": [
                 {"function": format_func(key), "tottime_s": s.tottime, "cumtime_s": s.cumtime,
                  "ncalls": int(s.ncalls)}
@@ -48,11 +53,11 @@ def _func_label(function: str) -> str:
     if not filename:
         return shorten(function, 60)
     if filename == "~":
-        return shorten(name.rstrip(")"), 60)
-    return "%s  %s:%s" % (shorten(name.rstrip(")"), 40), short_path(filename, 40), line)
+        return shorten(name.rstrip(")"), 48)
+    return "%s  %s:%s" % (shorten(name.rstrip(")"), 48), short_path(filename, 40), line)
 
 
-def render_text(report: dict, width: int = 120) -> str:
+def render_text(report: dict) -> str:
     """The report as a plain-text table, endpoints by total time, then the problems."""
     rows = [("endpoint", "requests", "p50", "p95", "max", "total", "top self time")]
     for ep in report["endpoints"]:
@@ -64,7 +69,7 @@ def render_text(report: dict, width: int = 120) -> str:
     lines = []
     for row in rows:
         cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:6], widths[1:])]
-        lines.append(("  ".join(cells) + "  " + row[6]).rstrip()[:width])
+        lines.append(("  ".join(cells) + "  " + row[6]).rstrip())
     n_ep = len(report["endpoints"])
     lines.append("")
     lines.append("%d requests in %d endpoint%s" % (report["requests"], n_ep,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import gc
 import os
+from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
 from ..importers import pstats_file
 from ..importers.discover import Found, discover
+from ..importers.sidecar import load_sidecars
 from ..importers.werkzeug_name import parse_name
 from ..model.capture import Capture
 from ..model.request import Problem, Request
@@ -52,7 +54,7 @@ def _add(acc: dict, stats: dict) -> None:
 def scan_one(found: Found, grouping: str, buckets: dict,
              max_bytes: int = pstats_file.DEFAULT_MAX_BYTES):
     """Read one profile; add its functions to *buckets*; return its Request or a Problem."""
-    path, name = found
+    path, name = found.path, found.name
     try:
         stats, callees, total_tt = pstats_file.read(path, max_bytes)
     except pstats_file.ProfileError as exc:
@@ -60,27 +62,41 @@ def scan_one(found: Found, grouping: str, buckets: dict,
     except OSError as exc:
         return Problem(str(path), "cannot read: %s" % (exc.strerror or exc))
     try:
-        return _request(path, name, stats, callees, total_tt, grouping, buckets)
+        return _request(found, stats, callees, total_tt, grouping, buckets)
     except Exception as exc:  # a valid-looking file that still trips analysis: report it
         return Problem(str(path), "could not be analysed: %s: %s" % (type(exc).__name__, exc))
 
 
-def _request(path, name, stats, callees, total_tt, grouping, buckets) -> Request:
+def _request(found: Found, stats, callees, total_tt, grouping, buckets) -> Request:
+    path, record = found.path, found.record
     wz = parse_name(path.name)
-    method, url_path = (wz.method, wz.url_path) if wz else (None, None)
+    info: dict = {}
+    if record is not None:   # the capture sidecar knows the request exactly
+        method, url_path = record.method, record.path
+        info = dict(elapsed_ms=record.elapsed_ms, time=record.start + record.elapsed_ms / 1e3,
+                    query=record.query, status=record.status, rule=record.rule,
+                    flask_endpoint=record.endpoint, request_id=record.id)
+    elif wz is not None:
+        method, url_path = wz.method, wz.url_path
+        info = dict(elapsed_ms=wz.elapsed_ms, time=wz.time, request_id=wz.request_id)
+    else:
+        method = url_path = None
+        info = dict(elapsed_ms=total_tt * 1000.0, time=path.stat().st_mtime)
     flask, candidates = False, frozenset()
     if grouping == "view":
         flask, candidates = find_candidates(stats, callees)
-    if candidates:
+    if grouping == "view" and record is not None and record.rule:
+        bucket = ("rule", method, record.rule)   # the app's own URL rule wins
+    elif candidates:
         bucket = ("view", method, candidates)
     else:
         bucket = ("path", method, url_path)
     _add(buckets.setdefault(bucket, {}), stats)
-    return Request(
-        file=path, name=name, method=method, url_path=url_path,
-        elapsed_ms=wz.elapsed_ms if wz else total_tt * 1000.0,
-        time=wz.time if wz else path.stat().st_mtime, total_tt=total_tt, named=wz is not None,
-        flask=flask, bucket=bucket)
+    if found.sql is not None:
+        info["n_queries"], info["sql_ms"] = found.sql
+    return Request(file=path, name=found.name, method=method, url_path=url_path,
+                   total_tt=total_tt, named=wz is not None or record is not None,
+                   flask=flask, bucket=bucket, **info)
 
 
 def scan_chunk(found: list, grouping: str, max_bytes: int) -> tuple:
@@ -113,7 +129,11 @@ def _merge_buckets(into: dict, part: dict) -> None:
 def load_capture(paths, grouping: str = "view", workers: int | None = None,
                  max_bytes: int = pstats_file.DEFAULT_MAX_BYTES) -> Capture:
     """Load every profile under *paths* into a Capture; unreadable files become problems."""
-    found, problems = discover(paths)
+    found, sidecar_files, problems = discover(paths)
+    side = load_sidecars(sidecar_files)
+    problems.extend(side.problems)
+    if side.requests or side.sql:
+        found = [_join(f, side) for f in found]
     workers = workers or os.cpu_count() or 1
     requests: list = []
     buckets: dict = {}
@@ -129,5 +149,13 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
                 requests.extend(reqs)
                 problems.extend(more)
                 _merge_buckets(buckets, part)
-    return Capture.build(requests, problems, buckets, grouping)
+    if side.has_queries:
+        requests = [r if r.n_queries is not None else replace(r, n_queries=0, sql_ms=0.0)
+                    for r in requests]
+    return Capture.build(requests, problems, buckets, grouping, side.queries, side.has_queries)
+
+
+def _join(found: Found, side) -> Found:
+    key = os.path.abspath(found.path)
+    return found._replace(record=side.requests.get(key), sql=side.sql.get(key))
 

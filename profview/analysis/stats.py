@@ -28,6 +28,8 @@ def format_ms(ms: float) -> str:
     """Milliseconds for a table: ``0.42 ms``, ``38 ms``, ``5.02 s``."""
     if ms is None or math.isnan(ms):
         return "–"
+    if ms == 0:
+        return "0 ms"
     if ms >= 10_000:
         return "%.1f s" % (ms / 1000.0)
     if ms >= 1000:

@@ -6,12 +6,20 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 from ..model.request import Problem
-from . import pstats_file
+from . import pstats_file, sidecar
 
 
 class Found(NamedTuple):
-    path: Path    # the file
-    name: str     # relative to the directory the user gave (or the bare name for a file)
+    path: Path                 # the file
+    name: str                  # relative to the directory the user gave (or the bare name)
+    record: object = None      # its line in requests.jsonl (sidecar.RequestRecord), if any
+    sql: object = None         # (query count, SQL ms) from queries.jsonl, if any
+
+
+class Discovery(NamedTuple):
+    profiles: list             # [Found]
+    sidecars: list             # [Path] of requests.jsonl / queries.jsonl files
+    problems: list             # [Problem]
 
 
 def _walk(root: Path) -> Iterable[Path]:
@@ -26,13 +34,15 @@ def _walk(root: Path) -> Iterable[Path]:
         raise error
 
 
-def discover(paths: Iterable) -> tuple:
-    """``(found, problems)``: the profile files under *paths*, and the paths that failed.
+def discover(paths: Iterable) -> Discovery:
+    """The profile files and capture sidecars under *paths*, and the paths that failed.
 
     A file given by name is taken whatever its suffix (it is checked when read); inside a
-    directory only ``.prof``/``.pstats`` files count.  Each file is listed once.
+    directory only ``.prof``/``.pstats`` files and the sidecars count.  Each file is listed
+    once.
     """
     found: list = []
+    sidecars: list = []
     problems: list = []
     seen: set = set()
 
@@ -40,14 +50,19 @@ def discover(paths: Iterable) -> tuple:
         real = os.path.realpath(path)
         if real not in seen:
             seen.add(real)
-            found.append(Found(path, name))
+            if sidecar.sniff(path.name):
+                sidecars.append(path)
+            else:
+                found.append(Found(path, name))
 
     for given in paths:
         root = Path(given)
         if root.is_dir():
             try:
                 for path in _walk(root):
-                    if path.name.lower().endswith(pstats_file.SUFFIXES) and path.is_file():
+                    wanted = (path.name.lower().endswith(pstats_file.SUFFIXES)
+                              or sidecar.sniff(path.name))
+                    if wanted and path.is_file():
                         add(path, path.relative_to(root).as_posix())
             except OSError as exc:
                 problems.append(Problem(str(root), "cannot read directory: %s" % exc.strerror))
@@ -57,4 +72,4 @@ def discover(paths: Iterable) -> tuple:
             problems.append(Problem(str(root), "not a regular file or directory"))
         else:
             problems.append(Problem(str(root), "no such file or directory"))
-    return found, problems
+    return Discovery(found, sidecars, problems)

@@ -12,7 +12,7 @@ from .callgraph import FuncKey, Stats
 class Endpoint:
     """Requests the app routes to one place: same method and view function (or URL pattern)."""
 
-    key: tuple                       # ("view", method, FuncKey) / ("path", method, pattern)
+    key: tuple                       # ("rule"|"view"|"path", method, URL rule|FuncKey|pattern)
     name: str                        # "GET /user/<...>"
     method: Optional[str]
     view: Optional[FuncKey]          # the view function, when one was found
@@ -42,13 +42,17 @@ class Capture:
     problems: tuple
     buckets: Mapping = field(default_factory=dict, compare=False)  # bucket → {FuncKey: Stats}
     grouping: str = "view"
+    queries: tuple = ()            # every Query read, attributed or not
+    has_queries: bool = False      # a query log was read
 
     @classmethod
-    def build(cls, requests, problems, buckets: dict, grouping: str) -> "Capture":
+    def build(cls, requests, problems, buckets: dict, grouping: str, queries=(),
+              has_queries: bool = False) -> "Capture":
         frozen = {b: MappingProxyType({k: Stats(*v) for k, v in funcs.items()})
                   for b, funcs in buckets.items()}
         ordered = tuple(sorted(requests, key=lambda r: (r.time, r.name)))
-        return cls(ordered, tuple(problems), MappingProxyType(frozen), grouping)
+        return cls(ordered, tuple(problems), MappingProxyType(frozen), grouping,
+                   tuple(queries), has_queries)
 
     def __len__(self) -> int:
         return len(self.requests)

@@ -56,9 +56,23 @@ class Request:
     total_tt: float               # sum of self times in the profile, seconds
     named: bool = True            # False: not a Werkzeug file name; time from mtime
     flask: bool = False           # Flask's dispatch_request was found in the profile
-    # Requests in one bucket surely share an endpoint: ("view", method, frozenset of
-    # ViewCandidate) for Flask requests, ("path", method, url_path) otherwise.
+    # Requests in one bucket surely share an endpoint: ("rule", method, URL rule) when the
+    # capture sidecar names the rule, ("view", method, frozenset of ViewCandidate) for Flask
+    # requests, ("path", method, url_path) otherwise.
     bucket: tuple = field(default=(), compare=False)
+    # From the capture sidecars, when present (None: unknown).
+    query: Optional[str] = None         # the query string, without "?"
+    status: Optional[int] = None
+    rule: Optional[str] = None          # Flask's URL rule, e.g. "/user/<username>"
+    flask_endpoint: Optional[str] = None
+    request_id: Optional[str] = None
+    n_queries: Optional[int] = None     # SQL statements run (0 when a query log was read)
+    sql_ms: Optional[float] = None
+
+    @property
+    def start(self) -> float:
+        """Epoch seconds when the request started."""
+        return self.time - self.elapsed_ms / 1000.0
 
     @property
     def label(self) -> str:

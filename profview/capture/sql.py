@@ -1,0 +1,80 @@
+"""Record SQLAlchemy statements with their exact duration and the request that ran them.
+
+Uses the engine's ``before_cursor_execute`` / ``after_cursor_execute`` events: the time between
+them is the driver's execute call (row fetching excluded).  SQLAlchemy is imported only when an
+engine is attached, so apps without it never load it.
+"""
+from __future__ import annotations
+
+import sys
+import sysconfig
+import time
+from contextvars import ContextVar
+from typing import Callable, Optional
+
+MAX_PARAMETERS = 2000     # characters of repr(parameters) kept per query
+# The request being served by this thread/task: set by the middleware, read by the recorder.
+CURRENT: ContextVar = ContextVar("profview_capture_request", default=None)
+
+_HERE = __file__.rsplit("capture", 1)[0]
+_LIBRARY = tuple(p for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib")}
+                 if p) + (_HERE,)
+
+
+def _is_library(filename: str) -> bool:
+    return (filename.startswith("<") or "site-packages" in filename
+            or "dist-packages" in filename or filename.startswith(_LIBRARY))
+
+
+def app_location(depth_limit: int = 200) -> Optional[str]:
+    """``"file:line (function)"`` of the innermost application frame on the current stack."""
+    frame = sys._getframe(1)
+    for _ in range(depth_limit):
+        if frame is None:
+            return None
+        code = frame.f_code
+        if not _is_library(code.co_filename):
+            return "%s:%d (%s)" % (code.co_filename, frame.f_lineno, code.co_name)
+        frame = frame.f_back
+    return None
+
+
+class QueryRecorder:
+    """Listens to one or more engines; hands each finished query to the current request, or
+    to *orphan* (a callable taking a list of records) when no request is being served."""
+
+    def __init__(self, orphan: Callable[[list], None]):
+        self._orphan = orphan
+        self.engines: list = []
+
+    def attach(self, engine) -> None:
+        """Start recording *engine*'s statements (an Engine, or anything with ``.engine``)."""
+        from sqlalchemy import event  # only here: apps without SQLAlchemy never import it
+
+        engine = getattr(engine, "engine", engine)
+        if any(e is engine for e in self.engines):
+            return
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+        self.engines.append(engine)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        conn.info.setdefault("profview_starts", []).append((time.time(), time.perf_counter()))
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        starts = conn.info.get("profview_starts")
+        if not starts:
+            return
+        wall, t0 = starts.pop()
+        duration_ms = (time.perf_counter() - t0) * 1000.0
+        params = repr(parameters)
+        if len(params) > MAX_PARAMETERS:
+            params = params[:MAX_PARAMETERS] + "…"
+        state = CURRENT.get()
+        record = {"request": state.id if state else None, "profile": None, "start": wall,
+                  "duration_ms": duration_ms, "statement": statement, "parameters": params,
+                  "location": app_location()}
+        if state is not None:
+            state.queries.append(record)
+        else:
+            self._orphan([record])

@@ -1,0 +1,177 @@
+"""Importer for the capture sidecars ``requests.jsonl`` and ``queries.jsonl`` (README: format).
+
+Every line is checked on its own: a broken or wrong-typed line is a problem with its line
+number, and the good lines still load.  Unknown fields are ignored, so writers may add more.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+from ..model.query import Query
+from ..model.request import Problem
+
+REQUESTS_FILE, QUERIES_FILE = "requests.jsonl", "queries.jsonl"
+NAMES = (REQUESTS_FILE, QUERIES_FILE)
+MAX_BYTES = 200 * 1024 * 1024
+MAX_PROBLEMS = 50          # per file; the rest are counted in one last problem
+_NUM, _STR, _INT = "number", "string", "integer"
+REQUEST_FIELDS = {"id": (_STR, True), "method": (_STR, True), "path": (_STR, True),
+                  "query": (_STR, False), "rule": (_STR, False), "endpoint": (_STR, False),
+                  "status": (_INT, False), "start": (_NUM, True), "elapsed_ms": (_NUM, True),
+                  "profile": (_STR, True)}
+QUERY_FIELDS = {"request": (_STR, False), "profile": (_STR, False), "start": (_NUM, False),
+                "duration_ms": (_NUM, False), "statement": (_STR, True),
+                "parameters": (_STR, False), "location": (_STR, False)}
+
+
+class RequestRecord(NamedTuple):
+    """One line of ``requests.jsonl``, plus the query totals joined to it."""
+
+    id: str
+    method: str
+    path: str
+    query: Optional[str]
+    rule: Optional[str]
+    endpoint: Optional[str]
+    status: Optional[int]
+    start: float
+    elapsed_ms: float
+    profile: str
+    n_queries: Optional[int] = None
+    sql_ms: Optional[float] = None
+
+
+def sniff(name: str, head: bytes = b"") -> bool:
+    """True for the two sidecar names."""
+    return name in NAMES
+
+
+def _type_error(value, kind: str) -> bool:
+    if kind == _STR:
+        return not isinstance(value, str)
+    if isinstance(value, bool):
+        return True
+    if kind == _INT:
+        return not isinstance(value, int)
+    return not isinstance(value, (int, float)) or value != value or value in (
+        float("inf"), float("-inf"))
+
+
+def _check(obj, fields: dict) -> Optional[str]:
+    if not isinstance(obj, dict):
+        return "expected a JSON object, got %s" % type(obj).__name__
+    for field, (kind, required) in fields.items():
+        value = obj.get(field)
+        if value is None:
+            if required:
+                return "missing field %r" % field
+        elif _type_error(value, kind):
+            return "field %r should be a %s, not %s" % (field, kind, json.dumps(value)[:40])
+    return None
+
+
+def read_lines(path: Path, fields: dict) -> tuple:
+    """``([(line number, object)], problems)`` for the valid lines of a JSON-lines file."""
+    problems: list = []
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return [], [Problem(str(path), "file is over the %d MB limit" % (MAX_BYTES // 2**20))]
+        data = path.read_bytes()
+    except OSError as exc:
+        return [], [Problem(str(path), "cannot read: %s" % (exc.strerror or exc))]
+    good, bad = [], 0
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            obj = json.loads(raw.decode("utf-8"))
+            message = _check(obj, fields)
+        except UnicodeDecodeError:
+            message = "not UTF-8 text"
+        except ValueError as exc:  # json.JSONDecodeError, RecursionError-free input errors
+            message = "not JSON (%s)" % str(exc).split(":")[0]
+        except RecursionError:
+            message = "JSON nested too deeply"
+        if message is None:
+            good.append((number, obj))
+            continue
+        bad += 1
+        if bad <= MAX_PROBLEMS:
+            problems.append(Problem(str(path), message, number))
+    if bad > MAX_PROBLEMS:
+        problems.append(Problem(str(path), "%d more bad lines not listed" % (bad - MAX_PROBLEMS)))
+    return good, problems
+
+
+def load_requests(path: Path) -> tuple:
+    """``({profile path: RequestRecord}, problems)``; profile paths are absolute."""
+    lines, problems = read_lines(path, REQUEST_FIELDS)
+    base = os.path.abspath(path.parent)
+    records = {}
+    for _number, obj in lines:
+        rec = RequestRecord(**{f: obj.get(f) for f in REQUEST_FIELDS})
+        records[os.path.join(base, rec.profile)] = rec._replace(
+            start=float(rec.start), elapsed_ms=float(rec.elapsed_ms))
+    return records, problems
+
+
+def load_queries(path: Path) -> tuple:
+    """``([Query], problems)``; ``profile_file`` is set where the line names a profile."""
+    lines, problems = read_lines(path, QUERY_FIELDS)
+    base = os.path.abspath(path.parent)
+    queries = [Query(statement=o["statement"], start=o.get("start"),
+                     duration_ms=o.get("duration_ms"), parameters=o.get("parameters"),
+                     location=o.get("location"), request=o.get("request"),
+                     profile=o.get("profile"),
+                     profile_file=os.path.join(base, o["profile"]) if o.get("profile") else None,
+                     source=str(path), line=number)
+               for number, o in lines]
+    return queries, problems
+
+
+class Sidecars(NamedTuple):
+    """What the sidecars of a capture say, joined: see ``load_sidecars``."""
+
+    requests: dict       # absolute profile path → RequestRecord
+    sql: dict            # absolute profile path → (query count, SQL ms)
+    queries: tuple       # every Query; profile_file is None where no request could be found
+    has_queries: bool    # a query log was read (so a request without queries ran none)
+    problems: list
+
+
+def load_sidecars(paths) -> Sidecars:
+    """Read sidecar files and tie each query to its request's profile.
+
+    A query names its request by ``request`` (an id in the ``requests.jsonl`` of the same
+    directory) or by ``profile`` (a file name in that directory); either is enough.
+    """
+    records: dict = {}
+    queries: list = []
+    problems: list = []
+    has_queries = False
+    for path in paths:
+        path = Path(path)
+        if path.name == REQUESTS_FILE:
+            found, more = load_requests(path)
+            records.update(found)
+        else:
+            found, more = load_queries(path)
+            queries.extend(found)
+            has_queries = True
+        problems.extend(more)
+    by_id = {(os.path.dirname(p), rec.id): p for p, rec in records.items()}
+    joined, sql = [], {}
+    for q in queries:
+        if q.profile_file is None and q.request is not None:
+            directory = os.path.dirname(os.path.abspath(q.source))
+            q = replace(q, profile_file=by_id.get((directory, q.request)))
+        if q.profile_file is not None:
+            n, ms = sql.get(q.profile_file, (0, 0.0))
+            sql[q.profile_file] = (n + 1, ms + (q.duration_ms or 0.0))
+        joined.append(q)
+    return Sidecars(records, sql, tuple(joined), has_queries, problems)
