@@ -21,20 +21,32 @@ _LIBRARY = tuple(p for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "p
                  if p) + (_HERE,)
 
 
+_LIBRARY_FILES: dict = {}   # file name → True for library code; grows with distinct files
+
+
 def _is_library(filename: str) -> bool:
     return (filename.startswith("<") or "site-packages" in filename
             or "dist-packages" in filename or filename.startswith(_LIBRARY))
 
 
 def app_location(depth_limit: int = 200) -> Optional[str]:
-    """``"file:line (function)"`` of the innermost application frame on the current stack."""
+    """``"file:line (function)"`` of the innermost application frame on the current stack.
+
+    Runs once per statement, inside the profiled request, where every Python call is costly:
+    so the walk makes no calls for files it has seen before (a dict lookup per frame).
+    """
     frame = sys._getframe(1)
+    known = _LIBRARY_FILES
     for _ in range(depth_limit):
         if frame is None:
             return None
         code = frame.f_code
-        if not _is_library(code.co_filename):
-            return "%s:%d (%s)" % (code.co_filename, frame.f_lineno, code.co_name)
+        filename = code.co_filename
+        library = known.get(filename)
+        if library is None:
+            library = known[filename] = _is_library(filename)
+        if not library:
+            return "%s:%d (%s)" % (filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return None
 
