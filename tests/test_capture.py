@@ -152,3 +152,22 @@ def test_capture_needs_neither_flask_nor_sqlalchemy(tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(_lines(tmp_path / "requests.jsonl")) == 1
     assert not (tmp_path / "queries.jsonl").exists()
+
+
+def test_flask_sqlalchemy_set_up_after_capture_is_found_at_first_request(tmp_path):
+    from flask import Flask
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy import text
+
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    init_app(app, tmp_path)          # before the extension exists
+    db = SQLAlchemy(app)
+
+    @app.get("/")
+    def index():
+        return str(db.session.execute(text("SELECT 1")).scalar())
+
+    assert app.test_client().get("/").status_code == 200
+    (q,) = _lines(tmp_path / "queries.jsonl")
+    assert q["statement"] == "SELECT 1" and q["request"] is not None

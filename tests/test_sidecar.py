@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from profiles import profile_call
+from profview.analysis import scan
 from profview.analysis.report import build
 from profview.analysis.scan import load_capture
 
@@ -20,7 +23,9 @@ def _req(rid, profile, **extra):
     return json.dumps(row)
 
 
-def test_garbage_lines_are_problems_and_good_lines_load(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_garbage_lines_are_problems_and_good_lines_load(tmp_path, monkeypatch, workers):
+    monkeypatch.setattr(scan, "PARALLEL_FROM", 1)   # also through the worker processes
     a = profile_call(tmp_path / "GET.a.b.c.13ms.1795313500.r1.prof", _work).name
     b = profile_call(tmp_path / "GET.a.b.d.13ms.1795313501.r2.prof", _work).name
     lines = [
@@ -42,7 +47,7 @@ def test_garbage_lines_are_problems_and_good_lines_load(tmp_path):
         json.dumps({"request": "nobody", "statement": "SELECT 3", "duration_ms": 1.0}),
         json.dumps({"request": "r1", "statement": 42}),
     ]))
-    capture = load_capture([tmp_path], workers=1)
+    capture = load_capture([tmp_path], workers=workers)
 
     def problems(name):
         return {p.line: p.message for p in capture.problems if p.path.endswith(name)}
