@@ -42,24 +42,15 @@ def report_main(argv: list) -> int:
     return 0 if capture.requests else 2
 
 
-def _gui_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="profview",
-        description="Desktop viewer for Flask/WSGI request profiles. "
-                    "Run 'profview report --help' for the headless summary.")
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help=".prof/.pstats files or directories to open")
-    parser.add_argument("--version", action="version", version="profview " + __version__)
-    return parser
-
-
 def gui_main(argv: list) -> int:
     """Open the window (needs PySide6 and a display, or QT_QPA_PLATFORM=offscreen)."""
-    _gui_parser().parse_args(argv)
+    if argv[:1] == ["--version"]:
+        print("profview " + __version__)
+        return 0
     try:
-        from .qt import app  # noqa: F401  (the window lives in profview.qt)
+        from .qt import app  # the window lives in profview.qt; imported only here
     except ImportError as exc:
-        print("profview: the window is not available here (%s).\n"
+        print("profview: the window cannot start here (%s).\n"
               "Use 'profview report PATH...' for the summary in the terminal." % exc,
               file=sys.stderr)
         return 1

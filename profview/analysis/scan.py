@@ -8,6 +8,7 @@ cannot do as fast as the disk delivers files.
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
@@ -127,8 +128,14 @@ def _merge_buckets(into: dict, part: dict) -> None:
 
 
 def load_capture(paths, grouping: str = "view", workers: int | None = None,
-                 max_bytes: int = pstats_file.DEFAULT_MAX_BYTES) -> Capture:
-    """Load every profile under *paths* into a Capture; unreadable files become problems."""
+                 max_bytes: int = pstats_file.DEFAULT_MAX_BYTES, progress=None,
+                 mp_context=None) -> Capture:
+    """Load every profile under *paths* into a Capture; unreadable files become problems.
+
+    *progress(done, total)* is called as files are read.  *mp_context* is the
+    multiprocessing context for the worker processes (a GUI passes "forkserver": forking a
+    process that runs Qt threads is unsafe).
+    """
     found, sidecar_files, problems = discover(paths)
     side = load_sidecars(sidecar_files)
     problems.extend(side.problems)
@@ -137,18 +144,29 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     workers = workers or os.cpu_count() or 1
     requests: list = []
     buckets: dict = {}
+    total, done = len(found), 0
     if workers <= 1 or len(found) < PARALLEL_FROM:
-        requests, more, buckets = scan_chunk(found, grouping, max_bytes)
-        problems.extend(more)
+        for start in range(0, total, CHUNK):
+            reqs, more, part = scan_chunk(found[start:start + CHUNK], grouping, max_bytes)
+            requests.extend(reqs)
+            problems.extend(more)
+            _merge_buckets(buckets, part)
+            done = min(total, start + CHUNK)
+            if progress is not None:
+                progress(done, total)
     else:
         size = max(16, min(CHUNK, len(found) // (workers * 4) + 1))
         chunks = [found[i:i + size] for i in range(0, len(found), size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool, _no_gc():
-            for reqs, more, part in pool.map(scan_chunk, chunks, [grouping] * len(chunks),
-                                             [max_bytes] * len(chunks)):
+        context = multiprocessing.get_context(mp_context) if mp_context else None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, _no_gc():
+            for chunk, (reqs, more, part) in zip(chunks, pool.map(
+                    scan_chunk, chunks, [grouping] * len(chunks), [max_bytes] * len(chunks))):
                 requests.extend(reqs)
                 problems.extend(more)
                 _merge_buckets(buckets, part)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
     if side.has_queries:
         requests = [r if r.n_queries is not None else replace(r, n_queries=0, sql_ms=0.0)
                     for r in requests]

@@ -115,6 +115,16 @@ class CallGraph:
         items = sorted(self._functions.items(), key=lambda kv: (-kv[1].tottime, kv[0]))
         return items[:n]
 
+    def to_pstats(self) -> dict:
+        """The graph as a pstats dict (``marshal.dumps`` it to write a ``.prof`` that
+        pstats, SnakeViz and gprof2dot read)."""
+        out = {k: (int(s.primcalls), int(s.ncalls), float(s.tottime), float(s.cumtime), {})
+               for k, s in self._functions.items()}
+        for (caller, callee), s in self._edges.items():
+            out[callee][4][caller] = (int(s.ncalls), int(s.primcalls), float(s.tottime),
+                                      float(s.cumtime))
+        return out
+
     def scaled(self, factor: float) -> "CallGraph":
         """A new graph with every number multiplied by *factor* (e.g. 1/requests)."""
         return CallGraph({k: s.scaled(factor) for k, s in self._functions.items()},

@@ -1,0 +1,158 @@
+"""What the flame/icicle view needs beyond the call tree, kept free of Qt so it is tested here:
+colour classes by code location, search, "my code only", and focus on one function."""
+from __future__ import annotations
+
+import re
+import zlib
+
+import numpy as np
+
+from ..model.callgraph import CallGraph
+from . import calltree
+from .codeloc import APP, BUILTIN, STDLIB, classify
+
+# Colour classes: 0 app, 1 stdlib, 2 built-in, 3 synthetic; packages from 4 on (one each).
+CLASS_APP, CLASS_STDLIB, CLASS_BUILTIN, CLASS_SYNTHETIC = 0, 1, 2, 3
+
+
+def colour_classes(tree) -> tuple:
+    """``(classes, packages)``: a uint16 class per node and the package name per class >= 4.
+
+    Packages are numbered in the order they first appear in the tree (largest frames first),
+    so the packages that matter most get the first, most distinct colours.
+    """
+    packages: dict = {}
+    out = np.empty(len(tree), np.uint16)
+    for i, func in enumerate(tree.funcs):
+        if func is None:
+            out[i] = CLASS_SYNTHETIC
+            continue
+        kind, package = classify(func[0])
+        if kind == APP:
+            out[i] = CLASS_APP
+        elif kind == STDLIB:
+            out[i] = CLASS_STDLIB
+        elif kind == BUILTIN:
+            out[i] = CLASS_BUILTIN
+        else:
+            out[i] = packages.setdefault(package, 4 + len(packages))
+    return out, {v: k for k, v in packages.items()}
+
+
+PACKAGE_HUES = (220, 280, 195, 305, 250, 175, 330, 235, 265, 205)
+
+
+def package_hue(cls: int, name: str = "") -> int:
+    """The hue of package class *cls*: distinct for the first ten, then a stable hash."""
+    if 4 <= cls < 4 + len(PACKAGE_HUES):
+        return PACKAGE_HUES[cls - 4]
+    return 170 + zlib.crc32(name.encode()) % 170
+
+
+def search(tree, pattern: str, regex: bool = False) -> tuple:
+    """``(mask, share)``: nodes whose function matches, and their share of the root's time.
+
+    Matches nested in other matches are counted once, so the share never exceeds 100%.
+    A bad regular expression raises ``re.error`` for the caller to show.
+    """
+    if not pattern:
+        return np.zeros(len(tree), bool), 0.0
+    matcher = re.compile(pattern if regex else re.escape(pattern), re.IGNORECASE)
+    mask = np.zeros(len(tree), bool)
+    for i, func in enumerate(tree.funcs):
+        if func is not None and (matcher.search(func[2]) or matcher.search(func[0])):
+            mask[i] = True
+    counted = 0.0
+    covered = np.zeros(len(tree), bool)   # inside a matched ancestor
+    for i in range(1, len(tree)):
+        p = tree.parent[i]
+        covered[i] = covered[p] or mask[p]
+        if mask[i] and not covered[i]:
+            counted += tree.total[i]
+    root = tree.total[0] if len(tree) else 0.0
+    return mask, (counted / root if root > 0 else 0.0)
+
+
+def app_only_tree(tree) -> "calltree.CallTree":
+    """The tree with library frames hidden: their time folds into the calling app frame.
+
+    A hidden frame's app-code descendants move up to its nearest shown ancestor, merged by
+    function there (so two calls reached through different library paths become one node).
+    """
+    keep = [i == 0 or (f is not None and classify(f[0])[0] == APP) or
+            (f is None and i != 0) for i, f in enumerate(tree.funcs)]
+    new_index = {0: 0}
+    funcs, parents, totals, selfs, flags = [None], [-1], [tree.total[0]], [0.0], [0]
+    children: dict = {0: {}}
+    shown_parent = [0] * len(tree)
+    for i in range(1, len(tree)):
+        p = tree.parent[i]
+        anchor = new_index[p] if keep[p] else shown_parent[p]
+        if not keep[i]:
+            shown_parent[i] = anchor
+            continue
+        key = (tree.funcs[i], tree.flags[i] & calltree.SEVERAL)
+        existing = children[anchor].get(key)
+        if existing is not None:
+            totals[existing] += tree.total[i]
+            selfs[existing] += tree.self_time[i]
+            flags[existing] |= int(tree.flags[i])
+            new_index[i] = existing
+        else:
+            idx = len(funcs)
+            children[anchor][key] = idx
+            children[idx] = {}
+            funcs.append(tree.funcs[i])
+            parents.append(anchor)
+            totals.append(tree.total[i])
+            selfs.append(tree.self_time[i])
+            flags.append(int(tree.flags[i]))
+            new_index[i] = idx
+    return _relayout(funcs, parents, totals, selfs, flags, tree.mode)
+
+
+def _relayout(funcs, parents, totals, selfs, flags, mode) -> "calltree.CallTree":
+    """Pre-order and x positions for a tree given as parent links (children by size)."""
+    kids: dict = {}
+    for i in range(1, len(funcs)):
+        kids.setdefault(parents[i], []).append(i)
+    order, depth, start = [], {0: 0}, {0: 0.0}
+    stack = [0]
+    while stack:
+        i = stack.pop()
+        order.append(i)
+        x = start[i]
+        mine = sorted(kids.get(i, ()), key=lambda k: (-totals[k], str(funcs[k])))
+        for k in mine:
+            start[k], depth[k] = x, depth[i] + 1
+            x += totals[k]
+        stack.extend(reversed(mine))
+    pos = {old: new for new, old in enumerate(order)}
+    return calltree.CallTree(
+        tuple(funcs[i] for i in order),
+        np.asarray([pos[parents[i]] if i else -1 for i in order], np.int32),
+        np.asarray([depth[i] for i in order], np.int32),
+        np.asarray([totals[i] for i in order], np.float64),
+        np.asarray([selfs[i] for i in order], np.float64),
+        np.asarray([start[i] for i in order], np.float64),
+        np.asarray([flags[i] for i in order], np.uint8), mode)
+
+
+def focus_tree(graph: CallGraph, func, mode: str = calltree.ESTIMATED_MODE,
+          threshold: float = 0.001) -> "calltree.CallTree":
+    """Everything called below *func*, merged over all its call sites: the tree of the
+    function as if it were the only root (its whole time, from every caller)."""
+    return calltree.build(graph, mode=mode, threshold=threshold, roots=[func])
+
+
+
+def build_tree(graph: CallGraph, mode: str = calltree.ESTIMATED_MODE, app_only: bool = False,
+               focus=None, threshold: float = 0.001):
+    """The tree the flame view draws: whole, or focused on a function, maybe app code only."""
+    if graph is None:
+        return None
+    if focus is not None and focus in graph.functions:
+        tree = focus_tree(graph, focus, mode, threshold)
+    else:
+        tree = calltree.build(graph, mode=mode, threshold=threshold)
+    return app_only_tree(tree) if app_only else tree

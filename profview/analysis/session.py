@@ -1,0 +1,139 @@
+"""The state every view of the window shows, as a plain Python object with events.
+
+Views take a Session, subscribe to its events, and call its methods; nothing here knows Qt, so
+the behaviour is tested without a display.  Work that takes time (loading, merging, building
+trees) is not done here: the window runs it in workers and hands the results to ``set_*``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from ..model.capture import Capture
+from . import calltree
+from .endpoints import group
+
+ALL = ("all",)
+
+
+class Signal:
+    """A minimal observer list: ``connect(fn)``, ``disconnect(fn)``, ``emit(*args)``."""
+
+    def __init__(self):
+        self._slots: list = []
+
+    def connect(self, fn: Callable) -> None:
+        self._slots.append(fn)
+
+    def disconnect(self, fn: Callable) -> None:
+        self._slots.remove(fn)
+
+    def emit(self, *args) -> None:
+        for fn in list(self._slots):
+            fn(*args)
+
+
+class Events:
+    def __init__(self):
+        self.capture = Signal()     # (capture)   a new capture was loaded
+        self.scope = Signal()       # (scope)     the set of requests on show changed
+        self.graph = Signal()       # (graph)     the profile of that scope is ready (or None)
+        self.function = Signal()    # (func)      the selected function (FuncKey or None)
+        self.options = Signal()     # ()          tree mode, app-only or focus changed
+
+
+class Session:
+    """What is loaded and what is selected.
+
+    *scope* is ``ALL``, ``("endpoint", Endpoint)`` or ``("request", Request)``; *graph* is
+    the call graph of the scope once a worker has merged it.
+    """
+
+    def __init__(self):
+        self.events = Events()
+        self.capture: Optional[Capture] = None
+        self.endpoints: list = []
+        self.scope = ALL
+        self.graph = None
+        self.function = None
+        self.mode = calltree.ESTIMATED_MODE
+        self.app_only = False
+        self.focus = None          # FuncKey the flame graph is focused on, or None
+
+    # --- the capture -------------------------------------------------------------------
+    def set_capture(self, capture: Capture) -> None:
+        self.capture = capture
+        self.endpoints = group(capture)
+        self.graph = None
+        self.function = None
+        self.focus = None
+        self.events.capture.emit(capture)
+
+    def endpoint_named(self, name: str):
+        """The endpoint called *name* (exact, else the first whose name contains it)."""
+        for ep in self.endpoints:
+            if ep.name == name:
+                return ep
+        return next((ep for ep in self.endpoints if name in ep.name), None)
+
+    # --- what is on show ---------------------------------------------------------------
+    def requests_of(self, scope=None) -> tuple:
+        scope = scope or self.scope
+        if self.capture is None:
+            return ()
+        if scope[0] == "endpoint":
+            return scope[1].requests
+        if scope[0] == "request":
+            return (scope[1],)
+        return self.capture.requests
+
+    def select_scope(self, scope) -> None:
+        if scope == self.scope and self.graph is not None:
+            return
+        self.scope = scope
+        self.graph = None
+        self.focus = None
+        self.events.scope.emit(scope)
+
+    def set_graph(self, scope, graph) -> None:
+        """A worker finished merging *scope*; ignored if the user has moved on since."""
+        if scope != self.scope:
+            return
+        self.graph = graph
+        if self.function is not None and (graph is None or self.function not in graph.functions):
+            self.select_function(None)
+        self.events.graph.emit(graph)
+
+    def scope_label(self) -> str:
+        if self.scope[0] == "endpoint":
+            return self.scope[1].name
+        if self.scope[0] == "request":
+            return self.scope[1].label
+        n = len(self.capture.requests) if self.capture else 0
+        return "All requests (%d)" % n
+
+    # --- selection and options ---------------------------------------------------------
+    def select_function(self, func) -> None:
+        if func != self.function:
+            self.function = func
+            self.events.function.emit(func)
+
+    def set_mode(self, mode: str) -> None:
+        if mode != self.mode:
+            self.mode = mode
+            self.events.options.emit()
+
+    def set_app_only(self, on: bool) -> None:
+        if on != self.app_only:
+            self.app_only = on
+            self.events.options.emit()
+
+    def set_focus(self, func) -> None:
+        if func != self.focus:
+            self.focus = func
+            self.events.options.emit()
+
+    def tree_request(self) -> dict:
+        """The arguments of ``flame.build_tree`` for what is on show: a snapshot a worker can
+        use while the user goes on clicking."""
+        return {"graph": self.graph, "mode": self.mode, "app_only": self.app_only,
+                "focus": self.focus}

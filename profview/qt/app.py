@@ -1,0 +1,60 @@
+"""``profview [PATH...] [--endpoint NAME] [--screenshot FILE]``: the window."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="profview",
+        description="Desktop viewer for Flask/WSGI request profiles "
+                    "('profview report --help' for the terminal summary).")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help=".prof/.pstats files or directories to open")
+    p.add_argument("--endpoint", metavar="NAME",
+                   help="show this endpoint first (exact name, or a part of it)")
+    p.add_argument("--screenshot", metavar="FILE",
+                   help="render the window once loading is done, save it as PNG and exit")
+    p.add_argument("--size", default="1400x900", metavar="WxH",
+                   help="window size (default 1400x900; useful with --screenshot)")
+    return p
+
+
+def main(argv: list) -> int:
+    args = parser().parse_args(argv)
+    if args.screenshot and "QT_QPA_PLATFORM" not in os.environ and not os.environ.get(
+            "DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"   # a screenshot needs no screen
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["profview"])
+    app.setApplicationName("profview")
+    icon = RESOURCES / "profview.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    window = MainWindow(endpoint=args.endpoint, persist=not args.screenshot)
+    width, _, height = args.size.partition("x")
+    window.resize(int(width), int(height))
+    window.show()
+    if args.paths:
+        window.open_paths(args.paths)
+    if args.screenshot:
+        def shoot() -> None:
+            window.grab().save(args.screenshot)
+            print("saved %s" % args.screenshot)
+            app.quit()
+
+        window.ready.connect(lambda: QTimer.singleShot(150, shoot))
+        if not args.paths:
+            QTimer.singleShot(300, shoot)
+        QTimer.singleShot(120_000, shoot)   # never hang: a picture of whatever is there
+    return app.exec()

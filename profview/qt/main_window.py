@@ -1,0 +1,267 @@
+"""The main window: docks around the flame graph, File menu, drag and drop, loading."""
+from __future__ import annotations
+
+import json
+import os
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QTreeWidget, QTreeWidgetItem)
+
+from ..analysis.merge import load_graph
+from ..analysis.scan import load_capture
+from ..analysis.session import ALL, Session
+from ..model.request import Problem
+from . import export
+from .views.flame_panel import FlamePanel
+from .views.tables import EndpointPanel, FunctionPanel
+from .workers import Task
+
+MAX_RECENT = 8
+
+
+def settings() -> QSettings:
+    """profview's settings; ``PROFVIEW_SETTINGS=path.ini`` keeps them in that file (tests)."""
+    path = os.environ.get("PROFVIEW_SETTINGS")
+    return QSettings(path, QSettings.IniFormat) if path else QSettings("profview", "profview")
+
+
+class MainWindow(QMainWindow):
+    """Linked views of one capture.  ``ready`` fires when a load has its first picture."""
+
+    ready = Signal()
+
+    def __init__(self, endpoint: str | None = None, persist: bool = True):
+        super().__init__()
+        self._persist = persist   # restore and save the layout (not for screenshots)
+        self.setWindowTitle("profview")
+        self.setAcceptDrops(True)
+        self.session = Session()
+        self.paths: list = []
+        self._wanted_endpoint = endpoint
+        self._awaiting_picture = False
+        self._extra_problems: list = []
+        self.flame = FlamePanel(self.session, self)
+        self.setCentralWidget(self.flame)
+        self.endpoints = EndpointPanel(self.session, self)
+        self.functions = FunctionPanel(self.session, self)
+        self.problems = QTreeWidget()
+        self.problems.setHeaderLabels(["File", "Line", "Problem"])
+        self.problems.setRootIsDecorated(False)
+        self.docks = {}
+        for name, widget, area in (("Endpoints", self.endpoints, Qt.LeftDockWidgetArea),
+                                   ("Functions", self.functions, Qt.BottomDockWidgetArea),
+                                   ("Problems", self.problems, Qt.BottomDockWidgetArea)):
+            dock = QDockWidget(name, self)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            self.docks[name] = dock
+        self.tabifyDockWidget(self.docks["Functions"], self.docks["Problems"])
+        self.docks["Functions"].raise_()
+        self.status = QLabel("Open a directory of request profiles to begin.")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self._build_menus()
+        self.session.events.scope.connect(self._on_scope)
+        self.session.events.capture.connect(self._on_capture)
+        self.flame.tree_ready.connect(self._on_tree_ready)
+        self.flame.show_callers.connect(lambda _f: self.docks["Functions"].raise_())
+        self.resize(1400, 900)
+        self._restored = self._restore() if persist else False
+
+    # --- menus -------------------------------------------------------------------------
+    def _action(self, menu, text, slot, shortcut=None) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(slot)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def _build_menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self._action(file, "Open &Files…", self.open_files_dialog, QKeySequence.Open)
+        self._action(file, "Open &Directory…", self.open_directory_dialog, "Ctrl+Shift+O")
+        self.recent_menu = file.addMenu("Open &Recent")
+        self._action(file, "&Reload", self.reload, "F5")
+        file.addSeparator()
+        exp = file.addMenu("&Export")
+        self._action(exp, "Flame graph as SVG…", lambda: export.flame_svg(self))
+        self._action(exp, "Flame graph as PNG…", lambda: export.flame_png(self))
+        self._action(exp, "Merged profile as .prof…", lambda: export.merged_prof(self))
+        self._action(exp, "Function table as CSV…", lambda: export.functions_csv(self))
+        self._action(exp, "Endpoint table as CSV…", lambda: export.endpoints_csv(self))
+        self._action(file, "Open in &SnakeViz", lambda: export.open_in_snakeviz(self))
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.Quit)
+        view = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        self._refresh_recent()
+
+    # --- opening -----------------------------------------------------------------------
+    def open_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open profiles", "",
+                                                "Profiles (*.prof *.pstats);;All files (*)")
+        if files:
+            self.open_paths(files)
+
+    def open_directory_dialog(self) -> None:
+        directory = QFileDialog.getExistingDirectory(self, "Open a directory of profiles")
+        if directory:
+            self.open_paths([directory])
+
+    def open_paths(self, paths) -> None:
+        """Load *paths* (files and directories) in a worker; the views follow."""
+        self.paths = [os.fspath(p) for p in paths]
+        self._remember(self.paths)
+        self.reload()
+
+    def reload(self) -> None:
+        if not self.paths:
+            return
+        self.status.setText("Loading %s…" % ", ".join(os.path.basename(p.rstrip("/")) or p
+                                                     for p in self.paths))
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self._awaiting_picture = True
+        self._extra_problems = []
+        Task(load_capture, self.paths, mp_context="forkserver", with_progress=True).start(
+            on_done=self._on_loaded, on_failed=self._on_failed, on_progress=self._on_progress)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.status.setText("Reading profiles: %d of %d" % (done, total))
+
+    def _on_failed(self, message: str) -> None:
+        self.progress.setVisible(False)
+        self.status.setText("Could not load: %s" % message)
+        self._extra_problems.append(Problem(", ".join(self.paths), message))
+        self._show_problems()
+        self._picture_done()
+
+    def _on_loaded(self, capture) -> None:
+        self.session.set_capture(capture)
+
+    def _on_capture(self, capture) -> None:
+        self.progress.setVisible(False)
+        self._show_problems()
+        n, bad = len(capture.requests), len(capture.problems)
+        self.status.setText("%d requests in %d endpoints%s" % (
+            n, len(self.session.endpoints), "; %d problems (see Problems)" % bad if bad else ""))
+        self.flame.view.empty_text = ("No request profiles could be read here: see the "
+                                      "Problems panel." if not n else self.flame.view.empty_text)
+        if not n:
+            self.flame.view.set_tree(None)
+            self._picture_done()
+            return
+        scope = ALL
+        wanted = self.session.endpoint_named(self._wanted_endpoint) if self._wanted_endpoint \
+            else (self.session.endpoints[0] if self.session.endpoints else None)
+        if wanted is not None:
+            scope = ("endpoint", wanted)
+        self.session.scope = None   # force a fresh merge even if the scope looks the same
+        self.endpoints.select(scope)
+        if self.session.scope != scope:
+            self.session.select_scope(scope)
+
+    def _on_scope(self, scope) -> None:
+        requests = self.session.requests_of(scope)
+        self.status.setText("Merging %d profile%s…" % (len(requests),
+                                                       "" if len(requests) == 1 else "s"))
+        Task(load_graph, requests, with_progress=True).start(
+            on_done=lambda result: self._on_graph(scope, result), on_failed=self._on_failed)
+
+    def _on_graph(self, scope, result) -> None:
+        graph, problems = result
+        if problems:
+            self._extra_problems.extend(problems)
+            self._show_problems()
+        self.session.set_graph(scope, graph)
+        if scope == self.session.scope:
+            n = len(self.session.requests_of(scope))
+            self.status.setText("%s: %d request%s merged" % (
+                self.session.scope_label(), n, "" if n == 1 else "s"))
+            if graph is None:
+                self._picture_done()
+
+    def _on_tree_ready(self) -> None:
+        self._picture_done()
+
+    def _picture_done(self) -> None:
+        if self._awaiting_picture:
+            self._awaiting_picture = False
+            QTimer.singleShot(0, self.ready.emit)
+
+    def _show_problems(self) -> None:
+        problems = list(self.session.capture.problems if self.session.capture else [])
+        problems += self._extra_problems
+        self.problems.clear()
+        for p in problems:
+            QTreeWidgetItem(self.problems, [p.path, "" if p.line is None else str(p.line),
+                                            p.message])
+        self.docks["Problems"].setWindowTitle("Problems (%d)" % len(problems)
+                                              if problems else "Problems")
+        for col in range(2):
+            self.problems.resizeColumnToContents(col)
+
+    # --- drag and drop -----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    # --- settings ----------------------------------------------------------------------
+    def _remember(self, paths) -> None:
+        if not self._persist:
+            return
+        s = settings()
+        recent = [r for r in json.loads(s.value("recent", "[]")) if r != paths]
+        s.setValue("recent", json.dumps([paths] + recent[:MAX_RECENT - 1]))
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = json.loads(settings().value("recent", "[]"))
+        for paths in recent:
+            self._action(self.recent_menu, " + ".join(paths),
+                         lambda checked=False, p=paths: self.open_paths(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _restore(self) -> bool:
+        s = settings()
+        if s.value("geometry") is not None:
+            self.restoreGeometry(s.value("geometry"))
+        return s.value("state") is not None and self.restoreState(s.value("state"))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._restored:   # first run: give the flame graph the room
+            self._restored = True
+            QTimer.singleShot(0, self._default_layout)
+
+    def _default_layout(self) -> None:
+        self.resizeDocks([self.docks["Endpoints"]], [max(420, self.width() // 3)],
+                         Qt.Horizontal)
+        self.resizeDocks([self.docks["Functions"]], [self.height() // 3], Qt.Vertical)
+
+    def closeEvent(self, event) -> None:
+        if self._persist:
+            s = settings()
+            s.setValue("geometry", self.saveGeometry())
+            s.setValue("state", self.saveState())
+        export.stop_snakeviz()
+        super().closeEvent(event)
+
+    def about(self) -> None:
+        QMessageBox.about(self, "profview", "profview: request profiles of Flask/WSGI apps")

@@ -1,0 +1,154 @@
+"""Endpoint browser and function tables (pstats-like, with callers and callees)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QLineEdit, QSplitter,
+                               QTableView, QTreeView, QVBoxLayout, QWidget)
+
+from ..models import ITEM_ROLE, SORT_ROLE, EdgeModel, EndpointModel, FunctionModel
+
+
+def _proxy(model, parent) -> QSortFilterProxyModel:
+    proxy = QSortFilterProxyModel(parent)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
+    proxy.setFilterKeyColumn(-1)
+    proxy.setRecursiveFilteringEnabled(True)
+    return proxy
+
+
+def _filter_box(placeholder: str, proxy) -> QLineEdit:
+    box = QLineEdit()
+    box.setPlaceholderText(placeholder)
+    box.setClearButtonEnabled(True)
+    box.textChanged.connect(proxy.setFilterFixedString)
+    return box
+
+
+class EndpointPanel(QWidget):
+    """Endpoints with p50/p95/max/share, each expandable to its requests."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.model = EndpointModel(self)
+        self.proxy = _proxy(self.model, self)
+        self.view = QTreeView()
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.setUniformRowHeights(True)
+        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.view.header().setSectionResizeMode(QHeaderView.Interactive)
+        self.filter = _filter_box("Filter endpoints and requests", self.proxy)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.view)
+        self.view.selectionModel().currentChanged.connect(self._on_current)
+        session.events.capture.connect(self._on_capture)
+
+    def _on_capture(self, capture) -> None:
+        self.model.set_capture(capture, self.session.endpoints)
+        self.view.sortByColumn(5, Qt.DescendingOrder)   # by share of total time
+        for col in range(self.model.columnCount()):
+            self.view.resizeColumnToContents(col)
+        self.view.setColumnWidth(0, min(self.view.columnWidth(0), 230))
+
+    def _on_current(self, current, _previous) -> None:
+        if current.isValid():
+            self.session.select_scope(current.data(ITEM_ROLE))
+
+    def select(self, scope) -> None:
+        """Make *scope* the current row (as a click would)."""
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(ITEM_ROLE) == scope:
+                self.view.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                return
+
+
+class _Table(QTableView):
+    def __init__(self, model, parent=None):
+        super().__init__(parent)
+        self.proxy = _proxy(model, self)
+        self.setModel(self.proxy)
+        self.setSortingEnabled(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(20)
+        self.horizontalHeader().setStretchLastSection(True)
+
+
+class FunctionPanel(QWidget):
+    """The function table; the selected function's callers and callees beside it."""
+
+    selected = Signal(object)
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.model = FunctionModel(self)
+        self.callers_model, self.callees_model = EdgeModel(self), EdgeModel(self)
+        self.table = _Table(self.model)
+        self.table.sortByColumn(1, Qt.DescendingOrder)
+        self.callers = _Table(self.callers_model)
+        self.callees = _Table(self.callees_model)
+        self.filter = _filter_box("Filter functions", self.table.proxy)
+        self.title = QLabel("")
+        side = QSplitter(Qt.Vertical)
+        for label, table in (("Callers (who called it)", self.callers),
+                             ("Callees (what it called)", self.callees)):
+            box = QWidget()
+            lay = QVBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.addWidget(QLabel(label))
+            lay.addWidget(table)
+            side.addWidget(box)
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.filter)
+        lay.addWidget(self.table)
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(side)
+        splitter.setSizes([600, 400])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.title)
+        layout.addWidget(splitter)
+        for table in (self.table, self.callers, self.callees):
+            table.clicked.connect(self._on_clicked)
+        session.events.graph.connect(self._on_graph)
+        session.events.function.connect(self._on_function)
+
+    def _on_graph(self, graph) -> None:
+        self.model.set_graph(graph)
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(5, min(self.table.columnWidth(5), 260))
+        self._on_function(self.session.function)
+
+    def _on_clicked(self, index) -> None:
+        self.session.select_function(index.data(ITEM_ROLE))
+
+    def _on_function(self, func) -> None:
+        graph = self.session.graph
+        if func is None or graph is None or func not in graph.functions:
+            self.callers_model.set_edges({})
+            self.callees_model.set_edges({})
+            self.title.setText("Select a function (click a frame or a row) to see its "
+                               "callers and callees")
+            return
+        self.callers_model.set_edges(graph.callers(func))
+        self.callees_model.set_edges(graph.callees(func))
+        self.title.setText("%s   %s:%d" % (func[2], func[0], func[1]))
+        row = self.model.row_of(func)
+        if row >= 0:
+            index = self.table.proxy.mapFromSource(self.model.index(row, 0))
+            if index.isValid() and self.table.currentIndex().row() != index.row():
+                self.table.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                self.table.scrollTo(index)

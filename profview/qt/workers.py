@@ -1,0 +1,55 @@
+"""Run slow work (loading, merging, tree building) off the GUI thread."""
+from __future__ import annotations
+
+import traceback
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class _Signals(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+    progress = Signal(int, int)
+
+
+class Task(QRunnable):
+    """``fn(*args, progress=..., **kwargs)`` in the thread pool; results come back as Qt
+    signals, delivered on the GUI thread.  Pass ``with_progress=False`` for functions that
+    take no progress callback."""
+
+    _running: set = set()   # keep tasks (and their signal objects) alive until they finish
+
+    def __init__(self, fn, *args, with_progress: bool = False, **kwargs):
+        super().__init__()
+        self.setAutoDelete(False)
+        self.signals = _Signals()
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        if with_progress:
+            self._kwargs["progress"] = self.signals.progress.emit
+
+    def run(self) -> None:
+        try:
+            result = self._fn(*self._args, **self._kwargs)
+        except Exception as exc:  # shown in the status bar and the Problems panel
+            traceback.print_exc()
+            self.signals.failed.emit("%s: %s" % (type(exc).__name__, exc))
+        else:
+            self.signals.done.emit(result)
+        finally:
+            Task._running.discard(self)
+
+    def start(self, on_done=None, on_failed=None, on_progress=None) -> "Task":
+        if on_done is not None:
+            self.signals.done.connect(on_done)
+        if on_failed is not None:
+            self.signals.failed.connect(on_failed)
+        if on_progress is not None:
+            self.signals.progress.connect(on_progress)
+        Task._running.add(self)
+        QThreadPool.globalInstance().start(self)
+        return self
+
+
+def wait_all(msecs: int = 30000) -> bool:
+    """Wait for every running task (tests and shutdown)."""
+    return QThreadPool.globalInstance().waitForDone(msecs)
