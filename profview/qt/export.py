@@ -13,7 +13,7 @@ import tempfile
 import threading
 
 from PySide6.QtCore import QObject, QRectF, QSize, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QPainter
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -54,9 +54,7 @@ def flame_svg(window, path=None):
     generator.setSize(QSize(view.width(), view.height()))
     generator.setViewBox(QRectF(0, 0, view.width(), view.height()))
     generator.setTitle("profview flame graph: %s" % window.session.scope_label())
-    painter = QPainter(generator)
-    view.render(painter)
-    painter.end()
+    view.render(generator)   # paintEvent draws on the SVG: vector rectangles and text
     return path
 
 

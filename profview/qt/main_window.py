@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         self._wanted_endpoint = endpoint
         self._awaiting_picture = False
         self._extra_problems: list = []
+        self._summary = ""
         self.flame = FlamePanel(self.session, self)
         self.setCentralWidget(self.flame)
         self.endpoints = EndpointPanel(self.session, self)
@@ -152,8 +153,9 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(False)
         self._show_problems()
         n, bad = len(capture.requests), len(capture.problems)
-        self.status.setText("%d requests in %d endpoints%s" % (
-            n, len(self.session.endpoints), "; %d problems (see Problems)" % bad if bad else ""))
+        self._summary = "%d requests in %d endpoints%s" % (
+            n, len(self.session.endpoints), "; %d problems (see Problems)" % bad if bad else "")
+        self.status.setText(self._summary)
         self.flame.view.empty_text = ("No request profiles could be read here: see the "
                                       "Problems panel." if not n else self.flame.view.empty_text)
         if not n:
@@ -185,8 +187,8 @@ class MainWindow(QMainWindow):
         self.session.set_graph(scope, graph)
         if scope == self.session.scope:
             n = len(self.session.requests_of(scope))
-            self.status.setText("%s: %d request%s merged" % (
-                self.session.scope_label(), n, "" if n == 1 else "s"))
+            self.status.setText("%s  ·  %s: %d request%s merged" % (
+                self._summary, self.session.scope_label(), n, "" if n == 1 else "s"))
             if graph is None:
                 self._picture_done()
 

@@ -1,0 +1,81 @@
+"""Item models pass pytest-qt's model tester; the CLI screenshot; SnakeViz on loopback."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+from PySide6.QtGui import QImage
+
+from profview.analysis.endpoints import group
+from profview.analysis.merge import load_graph
+from profview.analysis.scan import load_capture
+from profview.qt.models import EdgeModel, EndpointModel, FunctionModel
+
+
+@pytest.fixture
+def loaded(before):
+    capture = load_capture([before], workers=1)
+    endpoints = group(capture)
+    graph, _ = load_graph(endpoints[0].requests)
+    return capture, endpoints, graph
+
+
+def test_endpoint_model(qtmodeltester, loaded):
+    capture, endpoints, _ = loaded
+    model = EndpointModel()
+    model.set_capture(capture, endpoints)
+    qtmodeltester.check(model)
+    assert model.rowCount() == len(endpoints) + 1
+    first = model.index(1, 0)
+    assert model.rowCount(first) == len(endpoints[0].requests)
+    assert model.index(0, 0, first).data().endswith(endpoints[0].requests[0].url_path +
+                                                   "?" + endpoints[0].requests[0].query)
+
+
+def test_function_and_edge_models(qtmodeltester, loaded):
+    _, _, graph = loaded
+    functions = FunctionModel()
+    functions.set_graph(graph)
+    qtmodeltester.check(functions)
+    assert functions.rowCount() == len(graph.functions)
+    func = functions.rows[0][0]
+    edges = EdgeModel()
+    edges.set_edges(graph.callers(func))
+    qtmodeltester.check(edges)
+    assert edges.rowCount() == len(graph.callers(func))
+    functions.set_graph(None)
+    qtmodeltester.check(functions)
+
+
+def test_cli_screenshot(tmp_path, before):
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
+               PROFVIEW_SETTINGS=str(tmp_path / "s.ini"),
+               PYTHONPATH=os.pathsep.join(sys.path))
+    result = subprocess.run([sys.executable, "-m", "profview", str(before), "--endpoint",
+                             "attendance", "--screenshot", str(out), "--size", "1000x700"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1000, 700)
+    colours = {image.pixelColor(x, y).name() for x in range(0, 1000, 25)
+               for y in range(0, 700, 25)}
+    assert len(colours) > 8   # a picture, not a blank window
+
+
+def test_snakeviz_serves_on_loopback_only(loaded):
+    from profview.qt.export import start_snakeviz, stop_snakeviz
+
+    _, _, graph = loaded
+    got = threading.Event()
+    urls = []
+    proc = start_snakeviz(graph, lambda url: (urls.append(url), got.set()))
+    try:
+        assert got.wait(60), "snakeviz printed no URL"
+        assert urls[0].startswith("http://127.0.0.1:")
+        assert proc.args[proc.args.index("-H") + 1] == "127.0.0.1"
+    finally:
+        stop_snakeviz()
