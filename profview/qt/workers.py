@@ -29,12 +29,15 @@ class Task(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self._fn(*self._args, **self._kwargs)
-        except Exception as exc:  # shown in the status bar and the Problems panel
-            traceback.print_exc()
-            self.signals.failed.emit("%s: %s" % (type(exc).__name__, exc))
-        else:
-            self.signals.done.emit(result)
+            try:
+                result = self._fn(*self._args, **self._kwargs)
+            except Exception as exc:  # shown in the status bar and the Problems panel
+                traceback.print_exc()
+                self.signals.failed.emit("%s: %s" % (type(exc).__name__, exc))
+            else:
+                self.signals.done.emit(result)
+        except RuntimeError:
+            pass  # the window closed while this ran: nobody is left to tell
         finally:
             Task._running.discard(self)
 

@@ -7,12 +7,13 @@ import sys
 import threading
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from profview.analysis.endpoints import group
 from profview.analysis.merge import load_graph
 from profview.analysis.scan import load_capture
-from profview.qt.models import EdgeModel, EndpointModel, FunctionModel
+from profview.qt.models import SORT_ROLE, EdgeModel, EndpointModel, FunctionModel
 
 
 @pytest.fixture
@@ -31,8 +32,18 @@ def test_endpoint_model(qtmodeltester, loaded):
     assert model.rowCount() == len(endpoints) + 1
     first = model.index(1, 0)
     assert model.rowCount(first) == len(endpoints[0].requests)
-    assert model.index(0, 0, first).data().endswith(endpoints[0].requests[0].url_path +
-                                                   "?" + endpoints[0].requests[0].query)
+    slowest = max(endpoints[0].requests, key=lambda r: r.elapsed_ms)  # sorted by share
+    assert model.index(0, 0, first).data().endswith(slowest.url_path + "?" + slowest.query)
+    model.sort(2, Qt.AscendingOrder)    # p50 / elapsed, ascending
+    qtmodeltester.check(model)
+    p50s = [model.index(r, 2).data(SORT_ROLE) for r in range(1, model.rowCount())]
+    assert p50s == sorted(p50s)
+    model.set_filter("attendance")
+    assert [model.index(r, 0).data() for r in range(model.rowCount())] == [
+        "All requests", "GET /attendance/<int:student_id>"]
+    model.set_filter("class_id=")   # matches requests: their endpoint stays, with only them
+    (row,) = [r for r in range(model.rowCount()) if model.index(r, 0).data() == "GET /roster"]
+    assert model.rowCount(model.index(row, 0)) == len(endpoints[0].requests)
 
 
 def test_function_and_edge_models(qtmodeltester, loaded):
@@ -46,6 +57,14 @@ def test_function_and_edge_models(qtmodeltester, loaded):
     edges.set_edges(graph.callers(func))
     qtmodeltester.check(edges)
     assert edges.rowCount() == len(graph.callers(func))
+    functions.sort(0, Qt.AscendingOrder)
+    qtmodeltester.check(functions)
+    calls = [functions.index(r, 0).data(SORT_ROLE) for r in range(functions.rowCount())]
+    assert calls == sorted(calls)
+    functions.set_filter("sqlite3")
+    assert 0 < functions.rowCount() < len(graph.functions)
+    assert all("sqlite3" in functions.index(r, 6).data() or "sqlite3" in
+               functions.index(r, 5).data() for r in range(functions.rowCount()))
     functions.set_graph(None)
     qtmodeltester.check(functions)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import marshal
 import pstats
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,7 +234,9 @@ def test_loading_never_writes_into_the_directory(qtbot, window, before):
 
 def test_many_frames_paint(qtbot, window):
     """50,000 frames: the culling and batched drawing hold up (and the Qt build does)."""
-    from tests_support_trees import wide_tree
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from trees import wide_tree
+
     tree = wide_tree(50_000)
     window.flame.view.set_tree(tree)
     image = window.flame.view.grab()
