@@ -23,17 +23,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent
 sys.path[:0] = [str(ROOT), str(ROOT.parent)]
 
-from PySide6.QtCore import QElapsedTimer, QRectF, QTimer  # noqa: E402
-from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from bench_load import make_capture  # noqa: E402
-from profview.qt.main_window import MainWindow  # noqa: E402
-from profview.qt.views.flame import FlameView  # noqa: E402
-from trees import wide_tree  # noqa: E402
+# Qt is imported inside the functions: the loader's worker processes re-import this module
+# (as __mp_main__) and must not pay for Qt, just as they do not under `profview`.
 
 
 def paint_ms(view, reps: int = 20) -> float:
+    from PySide6.QtGui import QImage
+
     image = QImage(view.size(), QImage.Format_ARGB32)
     best = float("inf")
     for _ in range(reps):
@@ -44,6 +40,9 @@ def paint_ms(view, reps: int = 20) -> float:
 
 
 def naive_ms(tree, width: int, height: int) -> float:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter
+
     image = QImage(width, height, QImage.Format_ARGB32)
     scale = width / tree.total[0]
     start = time.perf_counter()
@@ -56,6 +55,9 @@ def naive_ms(tree, width: int, height: int) -> float:
 
 
 def bench_paint(frames: int) -> None:
+    from profview.qt.views.flame import FlameView
+    from trees import wide_tree
+
     tree = wide_tree(frames)
     view = FlameView()
     view.resize(1400, 600)
@@ -76,6 +78,12 @@ def bench_paint(frames: int) -> None:
 
 
 def bench_first_picture(files: int) -> None:
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from bench_load import make_capture
+    from profview.qt.main_window import MainWindow
+
     with tempfile.TemporaryDirectory(prefix="profview-bench-") as tmp:
         make_capture(Path(tmp), files)
         start = time.perf_counter()
@@ -116,6 +124,8 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=50_000)
     parser.add_argument("--files", type=int, default=1000)
     args = parser.parse_args()
+    from PySide6.QtWidgets import QApplication
+
     QApplication.instance() or QApplication(["bench"])
     bench_paint(args.frames)
     bench_first_picture(args.files)

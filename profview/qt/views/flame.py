@@ -182,8 +182,11 @@ class FlameView(QWidget):
             selected = np.fromiter((t.funcs[i] == self.selected for i in idx), bool, len(idx))
         dim = (~self.mask[idx]) if self.mask is not None else np.zeros(len(idx), bool)
         classes = self._classes[idx]
-        # one drawRects per (colour class, dimmed): batched, as the docstring promises
-        p.setPen(QPen(self.palette().base().color(), 0.5))
+        # one drawRects per (colour class, dimmed): batched, as the docstring promises.  No
+        # pen: outlined rectangles took 8x longer; a frame is drawn a pixel narrower instead,
+        # which leaves the gap between neighbours.
+        p.setPen(Qt.NoPen)
+        width = np.maximum(width - 1.0, 0.75)
         for key in set(zip(classes.tolist(), dim.tolist())):
             sel = (classes == key[0]) & (dim == key[1])
             colour = class_colour(key[0], self._packages)
