@@ -17,6 +17,9 @@ def test_root_and_dotted_paths_parse_from_the_right():
 def test_request_id_before_suffix():
     wz = parse_name("GET.user.alice.23ms.1795313503.a1b2c3.prof")
     assert (wz.url_path, wz.time, wz.request_id) == ("/user/alice", 1795313503.0, "a1b2c3")
+    # an id of digits only is still an id, not a fraction of the time ({time:.0f} has none)
+    wz = parse_name("GET.item.7.1ms.1795317474.944110277877.prof")
+    assert (wz.url_path, wz.time, wz.request_id) == ("/item/7", 1795317474.0, "944110277877")
 
 
 def test_utf8_path_info_decoded():
