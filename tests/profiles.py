@@ -58,3 +58,19 @@ def import_fresh(root: Path, module: str):
         return __import__(module)
     finally:
         sys.path.remove(str(root))
+
+
+def run_without(blocked: tuple, body: str, *args: str, timeout: int = 120):
+    """Run *body* in a fresh interpreter where importing any of *blocked* fails."""
+    import os
+    import subprocess
+
+    code = ("import sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] in %r:\n"
+            "            raise ImportError(name)\n"
+            "sys.meta_path.insert(0, Block())\n" % (tuple(blocked),)) + textwrap.dedent(body)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)

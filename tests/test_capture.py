@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 
 import pytest
 
+from profiles import run_without
 from profview.analysis.endpoints import group
 from profview.analysis.scan import load_capture
 from profview.capture import CaptureMiddleware, init_app
@@ -133,22 +131,14 @@ def test_threaded_server_lines_stay_whole_and_attributed(tmp_path):
 
 
 def test_capture_needs_neither_flask_nor_sqlalchemy(tmp_path):
-    code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('sqlalchemy', 'flask', 'flask_sqlalchemy'):\n"
-        "            raise ImportError(name)\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "from werkzeug.test import Client\n"
-        "from werkzeug.wrappers import Response\n"
-        "from profview.capture import CaptureMiddleware\n"
-        "app = CaptureMiddleware(Response('hi'), sys.argv[1])\n"
-        "assert Client(app).get('/').status_code == 200\n"
-        "assert 'sqlalchemy' not in sys.modules\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = run_without(("sqlalchemy", "flask", "flask_sqlalchemy"), """
+        from werkzeug.test import Client
+        from werkzeug.wrappers import Response
+        from profview.capture import CaptureMiddleware
+        app = CaptureMiddleware(Response('hi'), sys.argv[1])
+        assert Client(app).get('/').status_code == 200
+        assert 'sqlalchemy' not in sys.modules
+    """, str(tmp_path), timeout=60)
     assert result.returncode == 0, result.stderr
     assert len(_lines(tmp_path / "requests.jsonl")) == 1
     assert not (tmp_path / "queries.jsonl").exists()

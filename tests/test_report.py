@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import statistics
-import subprocess
-import sys
 
 import pytest
 
+from profiles import run_without
 from profview.cli import main
 from profview.importers.werkzeug_name import parse_name
 
@@ -134,16 +132,10 @@ def test_group_by_raw_path(before, capsys):
 
 def test_console_entry_point_runs_without_qt(plain):
     # python -m profview report, in a fresh interpreter where Qt cannot be imported
-    code = ("import sys, runpy\n"
-            "class Block:\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'):\n"
-            "            raise ImportError(name)\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "sys.argv = ['profview', 'report', sys.argv[1]]\n"
-            "runpy.run_module('profview', run_name='__main__')\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    result = subprocess.run([sys.executable, "-c", code, str(plain)], capture_output=True,
-                            text=True, env=env, timeout=120)
+    result = run_without(("PySide6", "pyqtgraph", "shiboken6"), """
+        import runpy
+        sys.argv = ['profview', 'report', sys.argv[1]]
+        runpy.run_module('profview', run_name='__main__')
+    """, str(plain))
     assert result.returncode == 0, result.stderr
     assert "GET /roster" in result.stdout

@@ -20,6 +20,7 @@ from ..importers.sidecar import load_sidecars
 from ..importers.werkzeug_name import parse_name
 from ..model.capture import Capture
 from ..model.request import Problem, Request
+from .merge import add_functions
 from .views import find_candidates
 
 PARALLEL_FROM = 150   # fewer files than this load faster in-process than with workers
@@ -37,19 +38,6 @@ def _no_gc():
     finally:
         if enabled:
             gc.enable()
-
-
-def _add(acc: dict, stats: dict) -> None:
-    get = acc.get
-    for key, (cc, nc, tt, ct, _callers) in stats.items():
-        old = get(key)
-        if old is None:
-            acc[key] = [nc, cc, tt, ct]
-        else:
-            old[0] += nc
-            old[1] += cc
-            old[2] += tt
-            old[3] += ct
 
 
 def scan_one(found: Found, grouping: str, buckets: dict,
@@ -92,7 +80,7 @@ def _request(found: Found, stats, callees, total_tt, grouping, buckets) -> Reque
         bucket = ("view", method, candidates)
     else:
         bucket = ("path", method, url_path)
-    _add(buckets.setdefault(bucket, {}), stats)
+    add_functions(buckets.setdefault(bucket, {}), stats)
     if found.sql is not None:
         info["n_queries"], info["sql_ms"] = found.sql
     return Request(file=path, name=found.name, method=method, url_path=url_path,

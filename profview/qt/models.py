@@ -211,14 +211,34 @@ class EndpointModel(QAbstractItemModel):
                 ("" if mean_q is None else "%.1f" % mean_q, mean_q or 0)]
 
 
-class FunctionModel(QAbstractTableModel):
+class _FlatModel(QAbstractTableModel):
+    """A table of ``self.rows`` under ``HEADERS``."""
+
+    HEADERS: list = []
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list = []
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+
+class FunctionModel(_FlatModel):
     """The pstats table of a call graph: calls, self and total time, per call, location."""
 
     HEADERS = ["ncalls", "tottime", "percall", "cumtime", "percall", "file:line", "function"]
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list = []
         self._all: list = []
         self.requests = 1
         self._sort = (1, Qt.DescendingOrder)
@@ -257,19 +277,11 @@ class FunctionModel(QAbstractTableModel):
         rows.sort(key=lambda kv: key(*kv), reverse=order == Qt.DescendingOrder)
         self.rows = rows
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.HEADERS)
-
     def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return self.HEADERS[section]
         if orientation == Qt.Horizontal and role == Qt.ToolTipRole:
             return ("times in ms, summed over %d requests" % self.requests
                     if self.requests > 1 else "times in ms")
-        return None
+        return super().headerData(section, orientation, role)
 
     def row_of(self, func) -> int:
         for i, (key, _s) in enumerate(self.rows):
@@ -318,30 +330,15 @@ _FUNCTION_SORT = [
 ]
 
 
-class EdgeModel(QAbstractTableModel):
+class EdgeModel(_FlatModel):
     """Callers or callees of one function: the other function and the edge's stats."""
 
     HEADERS = ["function", "calls", "time ms", "self ms", "file:line"]
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list = []
 
     def set_edges(self, edges) -> None:
         self.beginResetModel()
         self.rows = sorted(edges.items(), key=lambda kv: -kv[1].cumtime) if edges else []
         self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
