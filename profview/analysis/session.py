@@ -44,7 +44,8 @@ class Events:
 class Session:
     """What is loaded and what is selected.
 
-    *scope* is ``ALL``, ``("endpoint", Endpoint)`` or ``("request", Request)``; *graph* is
+    *scope* is ``ALL``, ``("endpoint", Endpoint)``, ``("request", Request)`` or
+    ``("set", label, requests)`` (a range picked on the timeline); *graph* is
     the call graph of the scope once a worker has merged it.
     """
 
@@ -84,10 +85,12 @@ class Session:
             return scope[1].requests
         if scope[0] == "request":
             return (scope[1],)
+        if scope[0] == "set":
+            return scope[2]
         return self.capture.requests
 
     def select_scope(self, scope) -> None:
-        if scope == self.scope and self.graph is not None:
+        if scope == self.scope:
             return
         self.scope = scope
         self.graph = None
@@ -108,6 +111,8 @@ class Session:
             return self.scope[1].name
         if self.scope[0] == "request":
             return self.scope[1].label
+        if self.scope[0] == "set":
+            return self.scope[1]
         n = len(self.capture.requests) if self.capture else 0
         return "All requests (%d)" % n
 

@@ -8,12 +8,12 @@ from typing import Sequence
 
 def p50(values: Sequence[float]) -> float:
     """The median, as ``statistics.median`` (mean of the two middle values for even counts)."""
-    return float(statistics.median(values)) if values else math.nan
+    return float(statistics.median(values)) if len(values) else math.nan
 
 
 def nearest_rank(values: Sequence[float], pct: float) -> float:
     """The *pct* percentile by nearest rank: the smallest value with at least pct% at or below."""
-    if not values:
+    if len(values) == 0:
         return math.nan
     ordered = sorted(values)
     rank = max(1, math.ceil(pct / 100.0 * len(ordered)))

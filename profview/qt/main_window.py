@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -14,8 +15,11 @@ from ..analysis.scan import load_capture
 from ..analysis.session import ALL, Session
 from ..model.request import Problem
 from . import export
+from ..analysis.timeline import name_points
 from .views.flame_panel import FlamePanel
+from .views.stats import StatsPanel
 from .views.tables import EndpointPanel, FunctionPanel
+from .views.timeline import TimelinePanel
 from .workers import Task
 
 MAX_RECENT = 8
@@ -47,20 +51,29 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.flame)
         self.endpoints = EndpointPanel(self.session, self)
         self.functions = FunctionPanel(self.session, self)
+        self.timeline = TimelinePanel(self.session, self)
+        self.stats = StatsPanel(self.session, self)
         self.problems = QTreeWidget()
         self.problems.setHeaderLabels(["File", "Line", "Problem"])
         self.problems.setRootIsDecorated(False)
         self.docks = {}
         for name, widget, area in (("Endpoints", self.endpoints, Qt.LeftDockWidgetArea),
+                                   ("Timeline", self.timeline, Qt.BottomDockWidgetArea),
                                    ("Functions", self.functions, Qt.BottomDockWidgetArea),
+                                   ("Statistics", self.stats, Qt.BottomDockWidgetArea),
                                    ("Problems", self.problems, Qt.BottomDockWidgetArea)):
             dock = QDockWidget(name, self)
             dock.setObjectName(name)
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks[name] = dock
+        self.splitDockWidget(self.docks["Timeline"], self.docks["Functions"], Qt.Horizontal)
+        self.tabifyDockWidget(self.docks["Functions"], self.docks["Statistics"])
         self.tabifyDockWidget(self.docks["Functions"], self.docks["Problems"])
         self.docks["Functions"].raise_()
+        self.timeline.request_clicked.connect(
+            lambda r: self.session.select_scope(("request", r)))
+        self.timeline.range_selected.connect(self._on_range)
         self.status = QLabel("Open a directory of request profiles to begin.")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -131,6 +144,7 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(True)
         self._awaiting_picture = True
         self._extra_problems = []
+        Task(name_points, self.paths).start(on_done=self.timeline.set_preview)
         Task(load_capture, self.paths, mp_context="forkserver", with_progress=True).start(
             on_done=self._on_loaded, on_failed=self._on_failed, on_progress=self._on_progress)
 
@@ -148,6 +162,12 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, capture) -> None:
         self.session.set_capture(capture)
+
+    def _on_range(self, requests) -> None:
+        first, last = min(r.start for r in requests), max(r.start for r in requests)
+        label = "%d requests, %s – %s" % (len(requests), time.strftime(
+            "%H:%M:%S", time.localtime(first)), time.strftime("%H:%M:%S", time.localtime(last)))
+        self.session.select_scope(("set", label, tuple(requests)))
 
     def _on_capture(self, capture) -> None:
         self.progress.setVisible(False)
@@ -255,7 +275,9 @@ class MainWindow(QMainWindow):
     def _default_layout(self) -> None:
         self.resizeDocks([self.docks["Endpoints"]], [max(420, self.width() // 3)],
                          Qt.Horizontal)
-        self.resizeDocks([self.docks["Functions"]], [self.height() // 3], Qt.Vertical)
+        self.resizeDocks([self.docks["Timeline"]], [int(self.height() * 0.38)], Qt.Vertical)
+        self.resizeDocks([self.docks["Timeline"], self.docks["Functions"]],
+                         [self.width() // 2, self.width() // 2], Qt.Horizontal)
 
     def closeEvent(self, event) -> None:
         if self._persist:

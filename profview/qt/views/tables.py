@@ -47,6 +47,7 @@ class EndpointPanel(QWidget):
         layout.addWidget(self.view)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         session.events.capture.connect(self._on_capture)
+        session.events.scope.connect(self._on_scope)
 
     def _on_capture(self, capture) -> None:
         self.model.set_capture(capture, self.session.endpoints)
@@ -56,6 +57,14 @@ class EndpointPanel(QWidget):
         self.view.setColumnWidth(0, 230)
         for col in range(1, self.model.columnCount()):
             self.view.setColumnWidth(col, width)
+
+    def _on_scope(self, scope) -> None:
+        current = self.view.currentIndex()
+        if scope[0] != "set" and (not current.isValid() or current.data(ITEM_ROLE) != scope):
+            parent = self.model.find(scope).parent()
+            if parent.isValid():
+                self.view.expand(parent)
+            self.select(scope)
 
     def _on_current(self, current, _previous) -> None:
         if current.isValid():

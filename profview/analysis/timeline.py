@@ -1,0 +1,191 @@
+"""Timeline data and per-endpoint statistics: numpy arrays and numbers, no Qt.
+
+Two sources: the file names alone (``name_points``: before any profile is parsed, so the
+timeline of a big capture appears at once) and a loaded capture (``capture_points``).  Both give
+the same ``Points``: one entry per request, x = start time (epoch s), y = elapsed ms.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..importers.discover import discover
+from ..importers.sidecar import load_sidecars
+from ..importers.werkzeug_name import parse_name
+from .stats import nearest_rank, p50
+from .templating import template_paths
+
+ROLLING_WINDOW = 25
+
+
+@dataclass(frozen=True, eq=False)
+class Points:
+    """Requests as parallel arrays; ``groups[i]`` names the series of point i."""
+
+    x: np.ndarray             # start time, epoch seconds
+    y: np.ndarray             # elapsed, ms
+    group: np.ndarray         # int index into ``groups``
+    groups: tuple             # series names (endpoints, or templated paths before parsing)
+    requests: tuple           # Request objects (capture_points) or file names (name_points)
+    exact_time: bool          # False: times come from whole-second file names
+    queries: np.ndarray = None   # per request (NaN where unknown)
+    sql_ms: np.ndarray = None
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def in_range(self, x0: float, x1: float, groups=None) -> np.ndarray:
+        """Indices of the points with x in [x0, x1] (and in *groups*, if given)."""
+        mask = (self.x >= x0) & (self.x <= x1)
+        if groups is not None:
+            mask &= np.isin(self.group, list(groups))
+        return np.nonzero(mask)[0]
+
+
+def spread_seconds(seconds: np.ndarray, order_key=None) -> np.ndarray:
+    """Whole-second times spread evenly inside their second, so points do not pile up.
+
+    Werkzeug rounds the end time to the nearest second: a request named ``t`` ended in
+    [t - 0.5, t + 0.5); k requests sharing ``t`` are placed at equal steps in that interval.
+    """
+    seconds = np.asarray(seconds, np.float64)
+    keys = np.arange(len(seconds)) if order_key is None else np.asarray(order_key)
+    order = np.lexsort((keys, seconds))
+    out = seconds.copy()
+    i = 0
+    n = len(order)
+    while i < n:
+        j = i
+        while j < n and seconds[order[j]] == seconds[order[i]]:
+            j += 1
+        k = j - i
+        out[order[i:j]] = seconds[order[i]] - 0.5 + (np.arange(k) + 0.5) / k
+        i = j
+    return out
+
+
+def name_points(paths) -> Points:
+    """The timeline from file names and ``requests.jsonl`` only: no profile is opened."""
+    found, sidecar_files, _problems = discover(paths)
+    side = load_sidecars([f for f in sidecar_files if f.name == "requests.jsonl"])
+    xs, ys, labels, names, exact = [], [], [], [], []
+    for f in found:
+        record = side.requests.get(os.path.abspath(f.path)) if side.requests else None
+        if record is not None:
+            xs.append(record.start)
+            ys.append(record.elapsed_ms)
+            labels.append((record.method, record.rule or record.path))
+            exact.append(True)
+        else:
+            wz = parse_name(f.path.name)
+            if wz is None:
+                continue   # no time or elapsed without parsing: it comes with the full load
+            xs.append(wz.time - wz.elapsed_ms / 1000.0)
+            ys.append(wz.elapsed_ms)
+            labels.append((wz.method, wz.url_path))
+            exact.append(False)
+        names.append(f.name)
+    y = np.asarray(ys, np.float64)
+    x = _spread_inexact(np.asarray(xs, np.float64), y, ~np.asarray(exact, bool))
+    return _build(x, y, _templated(labels), tuple(names), all(exact))
+
+
+def _spread_inexact(start: np.ndarray, elapsed_ms: np.ndarray, inexact: np.ndarray):
+    """Start times with the whole-second (file name) ones spread inside their second."""
+    if inexact.any():
+        end = np.round(start[inexact] + elapsed_ms[inexact] / 1000.0)
+        start = start.copy()
+        start[inexact] = spread_seconds(end) - elapsed_ms[inexact] / 1000.0
+    return start
+
+
+def _templated(labels: list) -> list:
+    """Series names before parsing: method + URL rule, or the path templated."""
+    by_method: dict = {}
+    for method, path in labels:
+        by_method.setdefault(method, []).append(path)
+    templates = {m: template_paths(p) for m, p in by_method.items()}
+    return ["%s %s" % (m, templates[m][p]) for m, p in labels]
+
+
+def capture_points(capture, endpoints) -> Points:
+    """The timeline of a loaded capture, one series per endpoint."""
+    index = {}
+    for g, ep in enumerate(endpoints):
+        for r in ep.requests:
+            index[id(r)] = g
+    reqs = [r for r in capture.requests if id(r) in index]
+    # a request described by requests.jsonl has a query string ("" at least): exact times
+    inexact = np.asarray([r.named and r.query is None for r in reqs], bool)
+    y = np.asarray([r.elapsed_ms for r in reqs], np.float64)
+    x = _spread_inexact(np.asarray([r.start for r in reqs], np.float64), y, inexact)
+    queries = np.asarray([np.nan if r.n_queries is None else r.n_queries for r in reqs])
+    sql = np.asarray([np.nan if r.sql_ms is None else r.sql_ms for r in reqs])
+    return Points(x, y, np.asarray([index[id(r)] for r in reqs], np.int32),
+                  tuple(ep.name for ep in endpoints), tuple(reqs), not inexact.any(), queries,
+                  sql)
+
+
+def _build(x, y, labels: list, names: tuple, exact: bool) -> Points:
+    groups = sorted(set(labels))
+    lookup = {g: i for i, g in enumerate(groups)}
+    return Points(x, y, np.asarray([lookup[g] for g in labels], np.int32), tuple(groups),
+                  names, exact, np.full(len(x), np.nan), np.full(len(x), np.nan))
+
+
+def rolling(points: Points, group: int, pct: float, window: int = ROLLING_WINDOW) -> tuple:
+    """``(x, y)``: the rolling *pct* percentile of one series over its last *window* points."""
+    idx = np.nonzero(points.group == group)[0]
+    idx = idx[np.argsort(points.x[idx], kind="stable")]
+    ys = points.y[idx]
+    out = np.empty(len(idx))
+    for i in range(len(idx)):
+        out[i] = nearest_rank(ys[max(0, i - window + 1):i + 1], pct)
+    return points.x[idx], out
+
+
+def outliers(points: Points, threshold_ms: float | None = None) -> np.ndarray:
+    """Bool per point: beyond the p95 of its own series, or beyond *threshold_ms*."""
+    mask = np.zeros(len(points), bool)
+    for g in range(len(points.groups)):
+        sel = points.group == g
+        if sel.sum() >= 5:   # with fewer points the p95 is the maximum: nothing is beyond it
+            mask |= sel & (points.y > nearest_rank(points.y[sel], 95))
+    if threshold_ms is not None:
+        mask |= points.y > threshold_ms
+    return mask
+
+
+def slowest(points: Points, n: int = 20) -> np.ndarray:
+    """Indices of the *n* slowest requests, slowest first."""
+    return np.argsort(-points.y, kind="stable")[:n]
+
+
+def endpoint_stats(endpoint, total_ms: float) -> dict:
+    """Count, p50, p95, p99, max, mean (ms), share of *total_ms*, mean queries and SQL ms."""
+    elapsed = [r.elapsed_ms for r in endpoint.requests]
+    queries = [r.n_queries for r in endpoint.requests if r.n_queries is not None]
+    sql = [r.sql_ms for r in endpoint.requests if r.sql_ms is not None]
+    n = len(elapsed)
+    return {"name": endpoint.name, "count": n, "p50_ms": p50(elapsed),
+            "p95_ms": nearest_rank(elapsed, 95), "p99_ms": nearest_rank(elapsed, 99),
+            "max_ms": max(elapsed), "mean_ms": sum(elapsed) / n,
+            "share": sum(elapsed) / total_ms if total_ms else math.nan,
+            "queries": sum(queries) / n if queries else None,
+            "sql_ms": sum(sql) / n if sql else None}
+
+
+def log_histogram(values, bins: int = 20) -> tuple:
+    """``(edges, counts)`` of latencies on log-spaced bins (latency spans decades)."""
+    values = np.asarray([v for v in values if v > 0], np.float64)
+    if not len(values):
+        return np.array([0.0, 1.0]), np.array([0])
+    lo, hi = values.min(), values.max()
+    if hi <= lo * 1.0001:
+        lo, hi = lo * 0.9, hi * 1.1
+    edges = np.geomspace(lo, hi, bins + 1)
+    counts, _ = np.histogram(values, edges)
+    return edges, counts

@@ -1,0 +1,116 @@
+"""Endpoint statistics: a table of latency figures and the latency histogram of the selected
+endpoint.  The numbers come from ``analysis.timeline.endpoint_stats``."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableView, QVBoxLayout, QWidget
+
+from ...analysis.stats import format_ms
+from ...analysis.timeline import endpoint_stats, log_histogram
+from ..models import ITEM_ROLE, SORT_ROLE, _FlatModel
+
+COLUMNS = [("endpoint", "name", str), ("count", "count", str), ("p50", "p50_ms", format_ms),
+           ("p95", "p95_ms", format_ms), ("p99", "p99_ms", format_ms),
+           ("max", "max_ms", format_ms), ("mean", "mean_ms", format_ms),
+           ("share", "share", lambda v: "%.1f%%" % (100 * v)),
+           ("queries/req", "queries", lambda v: "%.1f" % v),
+           ("SQL ms/req", "sql_ms", lambda v: "%.2f" % v)]
+
+
+class StatsModel(_FlatModel):
+    """One row per endpoint: count, p50, p95, p99, max, mean, share, queries and SQL ms."""
+
+    HEADERS = [c[0] for c in COLUMNS]
+
+    def set_endpoints(self, endpoints) -> None:
+        self.beginResetModel()
+        total = sum(e.total_ms for e in endpoints)
+        self.rows = [(e, endpoint_stats(e, total)) for e in endpoints]
+        self.endResetModel()
+
+    def sort(self, column, order=Qt.AscendingOrder) -> None:
+        key = COLUMNS[column][1]
+        self.layoutAboutToBeChanged.emit()
+        self.rows.sort(key=lambda row: (row[1][key] is None, row[1][key] or 0)
+                       if key != "name" else row[1][key], reverse=order == Qt.DescendingOrder)
+        self.layoutChanged.emit()
+
+    def data(self, index: QModelIndex, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        ep, stats = self.rows[index.row()]
+        _title, key, fmt = COLUMNS[index.column()]
+        value = stats[key]
+        if role == ITEM_ROLE:
+            return ep
+        if role == SORT_ROLE:
+            return value
+        if role == Qt.TextAlignmentRole:
+            return int(Qt.AlignRight | Qt.AlignVCenter) if index.column() else None
+        if role == Qt.DisplayRole:
+            return "" if value is None else fmt(value)
+        return None
+
+
+class _MsAxis(pg.AxisItem):
+    """An axis over log10(ms) values that labels its ticks in ms."""
+
+    def tickStrings(self, values, scale, spacing):
+        return [format_ms(10 ** v) for v in values]
+
+
+class StatsPanel(QWidget):
+    """The statistics table and the histogram of the selected endpoint."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.model = StatsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.histogram = pg.PlotWidget(background="w",
+                                       axisItems={"bottom": _MsAxis(orientation="bottom")})
+        self.histogram.setLabel("bottom", "elapsed (log scale)")
+        self.histogram.setLabel("left", "requests")
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(self.histogram)
+        split.setSizes([700, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(split)
+        self.table.clicked.connect(
+            lambda index: session.select_scope(("endpoint", index.data(ITEM_ROLE))))
+        session.events.capture.connect(self._on_capture)
+        session.events.scope.connect(self._on_scope)
+
+    def _on_capture(self, capture) -> None:
+        self.model.set_endpoints(self.session.endpoints)
+        self.table.sortByColumn(7, Qt.DescendingOrder)
+        self.table.resizeColumnsToContents()
+
+    def _on_scope(self, scope) -> None:
+        endpoint = None
+        if scope[0] == "endpoint":
+            endpoint = scope[1]
+        elif scope[0] == "request":
+            endpoint = next((e for e in self.session.endpoints if scope[1] in e.requests), None)
+        self.show_histogram(endpoint)
+
+    def show_histogram(self, endpoint) -> None:
+        self.histogram.clear()
+        if endpoint is None:
+            self.histogram.setTitle("")
+            return
+        edges, counts = log_histogram([r.elapsed_ms for r in endpoint.requests])
+        logs = np.log10(edges)
+        self.histogram.addItem(pg.BarGraphItem(x0=logs[:-1], x1=logs[1:], height=counts,
+                                               brush=(90, 130, 210), pen=(40, 60, 120)))
+        self.histogram.setTitle(endpoint.name)
+        self.bars = counts

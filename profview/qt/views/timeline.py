@@ -1,0 +1,269 @@
+"""Timeline of requests (pyqtgraph): latency over time per endpoint, SQL below, every point a
+door into its request.  Data comes from ``analysis.timeline``; this only draws and reacts."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from ...analysis import timeline
+from ...analysis.stats import format_ms
+from ..workers import Task
+
+ITEM_ROLE = Qt.UserRole + 2
+
+
+def series_colour(i: int) -> QColor:
+    """Distinct colours for up to a dozen series, then golden-angle hues."""
+    hues = (210, 25, 130, 280, 0, 175, 50, 320, 95, 240, 150, 345)
+    hue = hues[i] if i < len(hues) else int(i * 137.5) % 360
+    return QColor.fromHsv(hue, 190, 215)
+
+
+def prepare(points, threshold_ms=None) -> dict:
+    """Everything the panel draws, computed in a worker: lines, outliers, slowest."""
+    lines = {g: (timeline.rolling(points, g, 50), timeline.rolling(points, g, 95))
+             for g in range(len(points.groups))}
+    return {"points": points, "lines": lines,
+            "outliers": timeline.outliers(points, threshold_ms),
+            "slowest": timeline.slowest(points, 25)}
+
+
+class TimelinePanel(QWidget):
+    """Latency over time.  ``request_clicked(request)`` and ``range_selected(requests)``."""
+
+    request_clicked = Signal(object)
+    range_selected = Signal(object)
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.data = None
+        self._generation = 0
+        self._build()
+        session.events.capture.connect(self._on_capture)
+
+    # --- layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.log = QCheckBox("Log scale")
+        self.threshold = QSpinBox()
+        self.threshold.setRange(0, 10_000_000)
+        self.threshold.setSuffix(" ms")
+        self.threshold.setSpecialValueText("no threshold")
+        self.threshold.setToolTip("Mark requests slower than this as outliers too "
+                                  "(besides those beyond the p95 of their endpoint)")
+        self.select_range = QPushButton("Select time range")
+        self.select_range.setCheckable(True)
+        self.info = QLabel("")
+        bar = QHBoxLayout()
+        for w in (self.log, QLabel("Outliers over"), self.threshold, self.select_range):
+            bar.addWidget(w)
+        bar.addWidget(self.info, 1)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.main = self.plots.addPlot(row=0, col=0, axisItems={
+            "bottom": pg.DateAxisItem(orientation="bottom")})
+        self.main.setLabel("left", "elapsed", units="ms")
+        self.main.showGrid(x=True, y=True, alpha=0.2)
+        self.main.setMouseEnabled(x=True, y=False)
+        self.sql = self.plots.addPlot(row=1, col=0, axisItems={
+            "bottom": pg.DateAxisItem(orientation="bottom")})
+        self.sql.setLabel("left", "queries")
+        self.sql.setXLink(self.main)
+        self.sql.setMouseEnabled(x=True, y=False)
+        self.plots.ci.layout.setRowStretchFactor(0, 3)
+        self.region = pg.LinearRegionItem(brush=(80, 120, 220, 40))
+        self.region.setZValue(-10)
+        self.legend = QListWidget()
+        self.legend.setMaximumWidth(260)
+        self.slow = QListWidget()
+        self.slow.setMaximumWidth(260)
+        side = QSplitter(Qt.Vertical)
+        for title, widget in (("Endpoints (untick to hide)", self.legend),
+                              ("Slowest requests", self.slow)):
+            box = QWidget()
+            lay = QVBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.addWidget(QLabel(title))
+            lay.addWidget(widget)
+            side.addWidget(box)
+        body = QSplitter(Qt.Horizontal)
+        body.addWidget(self.plots)
+        body.addWidget(side)
+        body.setStretchFactor(0, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(body)
+        self.log.toggled.connect(lambda on: self.main.setLogMode(y=on))
+        self.threshold.editingFinished.connect(self._recompute)
+        self.select_range.toggled.connect(self._on_select_range)
+        self.region.sigRegionChangeFinished.connect(self._on_region)
+        self.legend.itemChanged.connect(self._on_legend)
+        self.slow.itemClicked.connect(self._on_slow)
+        self._series: list = []
+
+    # --- data --------------------------------------------------------------------------
+    def set_preview(self, points) -> None:
+        """Points from file names alone: shown until the full capture arrives."""
+        if self.session.capture is None or self.data is None:
+            self._start(points)
+
+    def _on_capture(self, capture) -> None:
+        self._start(timeline.capture_points(capture, self.session.endpoints))
+
+    def _recompute(self) -> None:
+        if self.data is not None:
+            self._start(self.data["points"])
+
+    def _start(self, points) -> None:
+        self._generation += 1
+        generation = self._generation
+        threshold = self.threshold.value() or None
+        Task(prepare, points, threshold).start(
+            on_done=lambda data: self._show(generation, data))
+
+    def _show(self, generation: int, data: dict) -> None:
+        if generation != self._generation:
+            return
+        self.data = data
+        pts = data["points"]
+        for plot in (self.main, self.sql):
+            plot.clear()
+        self.legend.blockSignals(True)
+        self.legend.clear()
+        self._series = []
+        for g, name in enumerate(pts.groups):
+            self._series.append(self._draw_series(g, name, pts, data["lines"].get(g)))
+        self.legend.blockSignals(False)
+        out = data["outliers"]
+        if out.any():
+            self.main.addItem(pg.ScatterPlotItem(pts.x[out], pts.y[out], size=13, symbol="o",
+                                                 pen=pg.mkPen("r", width=1.5), brush=None))
+        has_sql = not np.all(np.isnan(pts.queries))
+        self.sql.setVisible(has_sql)
+        self._fill_slowest(data["slowest"])
+        axis = self.main.getAxis("bottom")
+        axis.setToolTip("request start time" if pts.exact_time else
+                        "times from file names: whole seconds, requests spread evenly "
+                        "within their second")
+        self.info.setText("%d requests%s; %d outliers" % (
+            len(pts), "" if pts.exact_time else " (times from file names, to the second)",
+            int(out.sum())))
+        if self.select_range.isChecked():
+            self.main.addItem(self.region)
+
+    def _draw_series(self, g: int, name: str, pts, lines) -> list:
+        sel = np.nonzero(pts.group == g)[0]
+        colour = series_colour(g)
+        scatter = pg.ScatterPlotItem(pts.x[sel], pts.y[sel], data=sel, size=7,
+                                     pen=pg.mkPen(colour.darker(130)), brush=pg.mkBrush(colour),
+                                     hoverable=True, hoverSize=11, tip=self._tip)
+        scatter.sigClicked.connect(self._on_click)
+        items = [scatter]
+        self.main.addItem(scatter)
+        if lines is not None:
+            (x50, y50), (x95, y95) = lines
+            for xs, ys, style in ((x50, y50, Qt.SolidLine), (x95, y95, Qt.DashLine)):
+                line = pg.PlotDataItem(xs, ys, pen=pg.mkPen(colour, width=1.5, style=style))
+                self.main.addItem(line)
+                items.append(line)
+        queries = pts.queries[sel]
+        if not np.all(np.isnan(queries)):
+            q = pg.ScatterPlotItem(pts.x[sel], np.nan_to_num(queries), data=sel, size=6,
+                                   pen=None, brush=pg.mkBrush(colour), hoverable=True,
+                                   tip=self._tip)
+            q.sigClicked.connect(self._on_click)
+            self.sql.addItem(q)
+            items.append(q)
+        item = QListWidgetItem(self._swatch(colour), "%s (%d)" % (name, len(sel)))
+        item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+        item.setCheckState(Qt.Checked)
+        item.setData(ITEM_ROLE, g)
+        self.legend.addItem(item)
+        return items
+
+    @staticmethod
+    def _swatch(colour: QColor) -> QIcon:
+        pix = QPixmap(12, 12)
+        pix.fill(colour)
+        return QIcon(pix)
+
+    def _tip(self, x, y, data) -> str:
+        pts = self.data["points"]
+        i = int(data)
+        r = pts.requests[i]
+        head = "%s\n%s" % (pts.groups[pts.group[i]], time.strftime(
+            "%Y-%m-%d %H:%M:%S", time.localtime(pts.x[i])))
+        if isinstance(r, str):
+            return "%s\n%s\nelapsed %s" % (head, r, format_ms(pts.y[i]))
+        path = (r.url_path or r.name) + ("?" + r.query if r.query else "")
+        extra = "" if r.status is None else "   status %d" % r.status
+        if r.n_queries is not None:
+            extra += "   %d queries (%s SQL)" % (r.n_queries, format_ms(r.sql_ms or 0.0))
+        return "%s\n%s %s\nelapsed %s%s" % (head, r.method or "", path,
+                                            format_ms(r.elapsed_ms), extra)
+
+    def _fill_slowest(self, order) -> None:
+        pts = self.data["points"]
+        self.slow.clear()
+        for i in order:
+            r = pts.requests[i]
+            label = r if isinstance(r, str) else "%s %s" % (r.method or "", r.url_path or r.name)
+            item = QListWidgetItem("%s  %s" % (format_ms(pts.y[i]), label))
+            item.setData(ITEM_ROLE, int(i))
+            self.slow.addItem(item)
+
+    # --- interaction -------------------------------------------------------------------
+    def _request(self, i: int):
+        r = self.data["points"].requests[i]
+        return None if isinstance(r, str) else r
+
+    def _on_click(self, _item, spots, _event=None) -> None:
+        if len(spots):
+            r = self._request(int(spots[0].data()))
+            if r is not None:
+                self.request_clicked.emit(r)
+
+    def _on_slow(self, item) -> None:
+        i = item.data(ITEM_ROLE)
+        x = self.data["points"].x[i]
+        x0, x1 = self.main.viewRange()[0]
+        half = max((x1 - x0) / 2, 1.0)
+        self.main.setXRange(x - half, x + half, padding=0)
+        r = self._request(i)
+        if r is not None:
+            self.request_clicked.emit(r)
+
+    def _on_legend(self, item) -> None:
+        g = item.data(ITEM_ROLE)
+        for series_item in self._series[g]:
+            series_item.setVisible(item.checkState() == Qt.Checked)
+
+    def visible_groups(self) -> list:
+        return [self.legend.item(i).data(ITEM_ROLE) for i in range(self.legend.count())
+                if self.legend.item(i).checkState() == Qt.Checked]
+
+    def _on_select_range(self, on: bool) -> None:
+        if on:
+            x0, x1 = self.main.viewRange()[0]
+            span = x1 - x0
+            self.region.setRegion((x0 + span * 0.3, x0 + span * 0.7))
+            self.main.addItem(self.region)
+            self._on_region()
+        else:
+            self.main.removeItem(self.region)
+
+    def _on_region(self) -> None:
+        if self.data is None or not self.select_range.isChecked():
+            return
+        x0, x1 = self.region.getRegion()
+        idx = self.data["points"].in_range(x0, x1, self.visible_groups())
+        requests = tuple(r for r in (self._request(int(i)) for i in idx) if r is not None)
+        if requests:
+            self.range_selected.emit(requests)

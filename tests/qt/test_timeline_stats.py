@@ -1,0 +1,120 @@
+"""Timeline and statistics panels, linked to the rest of the window."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from profview.analysis import timeline as tl
+from profview.qt.main_window import MainWindow
+from profview.qt.views.stats import StatsModel
+from profview.qt.views.timeline import TimelinePanel
+
+LOAD = 60_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROFVIEW_SETTINGS", str(tmp_path / "settings.ini"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1300, 900)
+    win.show()
+    return win
+
+
+def _load(qtbot, win, path):
+    with qtbot.waitSignal(win.ready, timeout=LOAD):
+        win.open_paths([path])
+    qtbot.waitUntil(lambda: win.timeline.data is not None and
+                    not isinstance(win.timeline.data["points"].requests[0], str), timeout=LOAD)
+
+
+def test_timeline_points_legend_and_clicks(qtbot, window, before):
+    _load(qtbot, window, before)
+    panel = window.timeline
+    pts = panel.data["points"]
+    assert len(pts) == 29 and pts.exact_time
+    assert panel.legend.count() == 7 and panel.sql.isVisible()
+    assert "29 requests" in panel.info.text()
+    # untick an endpoint: its points and lines disappear
+    item = panel.legend.item(0)
+    item.setCheckState(Qt.Unchecked)
+    assert not any(i.isVisible() for i in panel._series[0])
+    assert 0 not in panel.visible_groups()
+    item.setCheckState(Qt.Checked)
+    # click a point: that request is on show everywhere
+    scatter = panel._series[1][0]
+    spot = scatter.points()[0]
+    with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
+        scatter.sigClicked.emit(scatter, [spot], None)
+    scope = window.session.scope
+    assert scope[0] == "request" and scope[1] is pts.requests[int(spot.data())]
+    assert window.session.graph.requests == 1
+    assert window.endpoints.view.currentIndex().data(Qt.UserRole + 2) == scope
+    tip = panel._tip(spot.pos().x(), spot.pos().y(), spot.data())
+    assert scope[1].url_path in tip and "elapsed" in tip
+
+
+def test_slowest_list_and_range_selection(qtbot, window, before):
+    _load(qtbot, window, before)
+    panel = window.timeline
+    pts = panel.data["points"]
+    first = panel.slow.item(0)
+    with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
+        panel.slow.itemClicked.emit(first)
+    assert window.session.scope[1].elapsed_ms == pts.y.max()
+    panel.select_range.setChecked(True)
+    with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
+        panel.region.setRegion((pts.x.min() - 1, pts.x.max() + 1))
+        panel._on_region()
+    scope = window.session.scope
+    assert scope[0] == "set" and len(scope[2]) == 29
+    assert window.session.graph.requests == 29
+    assert window.session.scope_label().startswith("29 requests")
+
+
+def test_preview_from_file_names(qtbot, session_panel, plain):
+    panel = session_panel
+    panel.set_preview(tl.name_points([plain]))
+    qtbot.waitUntil(lambda: panel.data is not None, timeout=LOAD)
+    assert len(panel.data["points"]) == 12
+    assert "file names" in panel.info.text()
+    assert not panel.sql.isVisible()
+
+
+@pytest.fixture
+def session_panel(qtbot):
+    from profview.analysis.session import Session
+    panel = TimelinePanel(Session())
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
+
+
+def test_threshold_marks_outliers(qtbot, window, before):
+    _load(qtbot, window, before)
+    panel = window.timeline
+    panel.threshold.setValue(50)
+    panel._recompute()
+    qtbot.waitUntil(lambda: "outliers" in panel.info.text() and
+                    int(panel.info.text().split("; ")[1].split()[0]) > 0, timeout=LOAD)
+    expected = int((panel.data["points"].y > 50).sum())
+    assert panel.info.text().endswith("%d outliers" % expected)
+
+
+def test_stats_model_and_histogram(qtbot, qtmodeltester, window, before):
+    _load(qtbot, window, before)
+    model = window.stats.model
+    qtmodeltester.check(model)
+    assert model.rowCount() == 7
+    names = [model.index(r, 0).data() for r in range(7)]
+    assert names[0] == "GET /roster"          # sorted by share
+    model.sort(2, Qt.AscendingOrder)
+    p50s = [model.rows[r][1]["p50_ms"] for r in range(7)]
+    assert p50s == sorted(p50s)
+    roster = next(e for e in window.session.endpoints if e.name == "GET /roster")
+    window.stats.show_histogram(roster)
+    assert window.stats.bars.sum() == 5
+    assert isinstance(StatsModel.HEADERS, list) and "p99" in StatsModel.HEADERS
+    assert np.isfinite(model.rows[0][1]["p99_ms"])
