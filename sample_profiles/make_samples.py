@@ -49,17 +49,22 @@ def traffic(seed: int = 2020) -> list:
     return plan
 
 
-def _send(app, plan) -> None:
+def _send(app, plan, pause: float = 0.0) -> None:
+    """Send the requests; *pause* (up to that many seconds, seeded) spaces them in time
+    the way real traffic is, so the timeline has something to show."""
     client = app.test_client()
+    rng = random.Random(11)
     for method, url, form in plan:
         response = client.open(url, method=method, data=form)
         assert response.status_code < 400, (url, response.status_code)
+        if pause:
+            time.sleep(rng.uniform(0, pause))
 
 
 def capture(out: Path, fixed: bool) -> None:
     app = create_app(fixed=fixed)
     init_app(app, out)
-    _send(app, traffic())
+    _send(app, traffic(), pause=0.5)
 
 
 def capture_plain(out: Path) -> None:

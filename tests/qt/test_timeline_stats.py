@@ -35,7 +35,10 @@ def test_timeline_points_legend_and_clicks(qtbot, window, before):
     panel = window.timeline
     pts = panel.data["points"]
     assert len(pts) == 29 and pts.exact_time
-    assert panel.legend.count() == 7 and panel.sql.isVisible()
+    assert panel.legend.count() == 7 and panel.sql.isVisible() and panel.sql_ms.isVisible()
+    roster = pts.groups.index("GET /roster")
+    sql_items = [i for i in panel._series[roster] if i.getViewBox() is panel.sql_ms.getViewBox()]
+    assert len(sql_items) == 1 and max(sql_items[0].getData()[1]) > 1.0   # SQL ms
     assert "29 requests" in panel.info.text()
     # untick an endpoint: its points and lines disappear
     item = panel.legend.item(0)
@@ -80,7 +83,7 @@ def test_preview_from_file_names(qtbot, session_panel, plain):
     qtbot.waitUntil(lambda: panel.data is not None, timeout=LOAD)
     assert len(panel.data["points"]) == 12
     assert "file names" in panel.info.text()
-    assert not panel.sql.isVisible()
+    assert not panel.sql.isVisible() and not panel.sql_ms.isVisible()
 
 
 @pytest.fixture

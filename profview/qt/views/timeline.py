@@ -76,7 +76,12 @@ class TimelinePanel(QWidget):
         self.sql.setLabel("left", "queries")
         self.sql.setXLink(self.main)
         self.sql.setMouseEnabled(x=True, y=False)
-        self.plots.ci.layout.setRowStretchFactor(0, 3)
+        self.sql_ms = self.plots.addPlot(row=2, col=0, axisItems={
+            "bottom": pg.DateAxisItem(orientation="bottom")})
+        self.sql_ms.setLabel("left", "SQL", units="ms")
+        self.sql_ms.setXLink(self.main)
+        self.sql_ms.setMouseEnabled(x=True, y=False)
+        self.plots.ci.layout.setRowStretchFactor(0, 4)
         self.region = pg.LinearRegionItem(brush=(80, 120, 220, 40))
         self.region.setZValue(-10)
         self.legend = QListWidget()
@@ -133,7 +138,7 @@ class TimelinePanel(QWidget):
             return
         self.data = data
         pts = data["points"]
-        for plot in (self.main, self.sql):
+        for plot in (self.main, self.sql, self.sql_ms):
             plot.clear()
         self.legend.blockSignals(True)
         self.legend.clear()
@@ -147,6 +152,7 @@ class TimelinePanel(QWidget):
                                                  pen=pg.mkPen("r", width=1.5), brush=None))
         has_sql = not np.all(np.isnan(pts.queries))
         self.sql.setVisible(has_sql)
+        self.sql_ms.setVisible(has_sql)
         self._fill_slowest(data["slowest"])
         axis = self.main.getAxis("bottom")
         axis.setToolTip("request start time" if pts.exact_time else
@@ -173,13 +179,14 @@ class TimelinePanel(QWidget):
                 line = pg.PlotDataItem(xs, ys, pen=pg.mkPen(colour, width=1.5, style=style))
                 self.main.addItem(line)
                 items.append(line)
-        queries = pts.queries[sel]
-        if not np.all(np.isnan(queries)):
-            q = pg.ScatterPlotItem(pts.x[sel], np.nan_to_num(queries), data=sel, size=6,
+        for plot, values in ((self.sql, pts.queries[sel]), (self.sql_ms, pts.sql_ms[sel])):
+            if np.all(np.isnan(values)):
+                continue
+            q = pg.ScatterPlotItem(pts.x[sel], np.nan_to_num(values), data=sel, size=6,
                                    pen=None, brush=pg.mkBrush(colour), hoverable=True,
                                    tip=self._tip)
             q.sigClicked.connect(self._on_click)
-            self.sql.addItem(q)
+            plot.addItem(q)
             items.append(q)
         item = QListWidgetItem(self._swatch(colour), "%s (%d)" % (name, len(sel)))
         item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
