@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..model.callgraph import format_func
 from ..model.capture import Capture
+from . import sql
 from .codeloc import short_path, shorten
 from .endpoints import group
 from .stats import format_ms, p50, p95
@@ -19,11 +20,15 @@ def _top(functions, n: int = TOP_FUNCTIONS) -> list:
 def build(capture: Capture) -> dict:
     """The report as a JSON-ready dict (see the README for the contract)."""
     endpoints = []
+    per_request = sql.by_request(capture.queries) if capture.has_queries else {}
     for ep in group(capture):
         elapsed = ep.elapsed_ms
-        queries = None
+        queries = sql_ms = None
+        n_plus_one = []
         if capture.has_queries:
             queries = sum(r.n_queries or 0 for r in ep.requests) / len(ep.requests)
+            sql_ms = sum(r.sql_ms or 0.0 for r in ep.requests) / len(ep.requests)
+            n_plus_one = sql.endpoint_n_plus_one(ep, per_request)
         endpoints.append({
             "name": ep.name,
             "method": ep.method,
@@ -35,14 +40,18 @@ def build(capture: Capture) -> dict:
             "view": format_func(ep.view) if ep.view else None,
             "rule": ep.key[2] if ep.key[0] == "rule" else None,
             "queries_per_request": queries,
+            "sql_ms_per_request": sql_ms,
+            "n_plus_one": n_plus_one,
             "top_functions": [
                 {"function": format_func(key), "tottime_s": s.tottime, "cumtime_s": s.cumtime,
                  "ncalls": int(s.ncalls)}
                 for key, s in _top(ep.functions)],
             "files": [r.name for r in ep.requests],
         })
+    unattributed = sum(1 for q in capture.queries if q.profile_file is None)
     return {"requests": len(capture.requests),
             "problems": [p.as_dict() for p in capture.problems],
+            "queries": {"loaded": len(capture.queries), "unattributed": unattributed},
             "endpoints": endpoints}
 
 
@@ -58,22 +67,42 @@ def _func_label(function: str) -> str:
 
 
 def render_text(report: dict) -> str:
-    """The report as a plain-text table, endpoints by total time, then the problems."""
-    rows = [("endpoint", "requests", "p50", "p95", "max", "total", "top self time")]
+    """The report as a plain-text table, endpoints by total time, then N+1 patterns and the
+    problems."""
+    with_sql = report["queries"]["loaded"] > 0 or any(
+        ep["queries_per_request"] is not None for ep in report["endpoints"])
+    head = ["endpoint", "requests", "p50", "p95", "max", "total"]
+    head += ["queries", "SQL"] if with_sql else []
+    rows = [tuple(head + ["top self time"])]
     for ep in report["endpoints"]:
         top = ep["top_functions"][0]["function"] if ep["top_functions"] else ""
-        rows.append((shorten(ep["name"], 48), str(ep["requests"]), format_ms(ep["p50_ms"]),
-                     format_ms(ep["p95_ms"]), format_ms(ep["max_ms"]),
-                     format_ms(ep["total_ms"]), _func_label(top) if top else ""))
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+        row = [shorten(ep["name"], 48), str(ep["requests"]), format_ms(ep["p50_ms"]),
+               format_ms(ep["p95_ms"]), format_ms(ep["max_ms"]), format_ms(ep["total_ms"])]
+        if with_sql:
+            row += ["%.1f" % ep["queries_per_request"], format_ms(ep["sql_ms_per_request"])] \
+                if ep["queries_per_request"] is not None else ["", ""]
+        rows.append(tuple(row + [_func_label(top) if top else ""]))
+    n = len(head)
+    widths = [max(len(r[i]) for r in rows) for i in range(n)]
     lines = []
     for row in rows:
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:6], widths[1:])]
-        lines.append(("  ".join(cells) + "  " + row[6]).rstrip())
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:n], widths[1:])]
+        lines.append(("  ".join(cells) + "  " + row[n]).rstrip())
+    for ep in report["endpoints"]:
+        for f in ep["n_plus_one"]:
+            lines.append("")
+            lines.append("N+1 in %s: %.1f times per request%s" % (
+                ep["name"], f["per_request"],
+                " from %s" % f["location"] if f["location"] else ""))
+            lines.append("  %s" % shorten(f["statement"], 160))
+            lines.append("  fix: %s" % sql.N_PLUS_ONE_FIX)
     n_ep = len(report["endpoints"])
     lines.append("")
     lines.append("%d requests in %d endpoint%s" % (report["requests"], n_ep,
                                                   "" if n_ep == 1 else "s"))
+    if report["queries"]["loaded"]:
+        lines.append("%d SQL statements loaded, %d not tied to a request" % (
+            report["queries"]["loaded"], report["queries"]["unattributed"]))
     if report["problems"]:
         lines.append("")
         lines.append("%d problem%s:" % (len(report["problems"]),

@@ -21,6 +21,7 @@ from ..importers.werkzeug_name import parse_name
 from ..model.capture import Capture
 from ..model.request import Problem, Request
 from .merge import add_functions
+from .sql import attribute_by_time, by_request, request_key, totals
 from .views import find_candidates
 
 PARALLEL_FROM = 150   # fewer files than this load faster in-process than with workers
@@ -81,8 +82,6 @@ def _request(found: Found, stats, callees, total_tt, grouping, buckets) -> Reque
     else:
         bucket = ("path", method, url_path)
     add_functions(buckets.setdefault(bucket, {}), stats)
-    if found.sql is not None:
-        info["n_queries"], info["sql_ms"] = found.sql
     return Request(file=path, name=found.name, method=method, url_path=url_path,
                    total_tt=total_tt, named=wz is not None or record is not None,
                    flask=flask, bucket=bucket, **info)
@@ -124,10 +123,10 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     multiprocessing context for the worker processes (a GUI passes "forkserver": forking a
     process that runs Qt threads is unsafe).
     """
-    found, sidecar_files, problems = discover(paths)
-    side = load_sidecars(sidecar_files)
+    found, sidecar_files, problems, logs = discover(paths)
+    side = load_sidecars(sidecar_files, logs)
     problems.extend(side.problems)
-    if side.requests or side.sql:
+    if side.requests:
         found = [_join(f, side) for f in found]
     workers = workers or os.cpu_count() or 1
     requests: list = []
@@ -155,13 +154,14 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
+    queries = side.queries + tuple(attribute_by_time(side.echo, requests))
     if side.has_queries:
-        requests = [r if r.n_queries is not None else replace(r, n_queries=0, sql_ms=0.0)
-                    for r in requests]
-    return Capture.build(requests, problems, buckets, grouping, side.queries, side.has_queries)
+        per_request = by_request(queries)
+        requests = [replace(r, n_queries=n, sql_ms=ms) for r in requests
+                    for n, ms in [totals(per_request.get(request_key(r), ()))]]
+    return Capture.build(requests, problems, buckets, grouping, queries, side.has_queries)
 
 
 def _join(found: Found, side) -> Found:
-    key = os.path.abspath(found.path)
-    return found._replace(record=side.requests.get(key), sql=side.sql.get(key))
+    return found._replace(record=side.requests.get(os.path.abspath(found.path)))
 

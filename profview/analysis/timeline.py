@@ -69,7 +69,7 @@ def spread_seconds(seconds: np.ndarray, order_key=None) -> np.ndarray:
 
 def name_points(paths) -> Points:
     """The timeline from file names and ``requests.jsonl`` only: no profile is opened."""
-    found, sidecar_files, _problems = discover(paths)
+    found, sidecar_files, _problems, _logs = discover(paths)
     side = load_sidecars([f for f in sidecar_files if f.name == "requests.jsonl"])
     xs, ys, labels, names, exact = [], [], [], [], []
     for f in found:

@@ -9,17 +9,20 @@ from ..model.request import Problem
 from . import pstats_file, sidecar
 
 
+LOG_SUFFIXES = (".log", ".jsonl")   # query logs beside the profiles (sniffed when read)
+
+
 class Found(NamedTuple):
     path: Path                 # the file
     name: str                  # relative to the directory the user gave (or the bare name)
     record: object = None      # its line in requests.jsonl (sidecar.RequestRecord), if any
-    sql: object = None         # (query count, SQL ms) from queries.jsonl, if any
 
 
 class Discovery(NamedTuple):
     profiles: list             # [Found]
     sidecars: list             # [Path] of requests.jsonl / queries.jsonl files
     problems: list             # [Problem]
+    logs: list = []            # [Path] of other *.log / *.jsonl files: maybe query logs
 
 
 def _walk(root: Path) -> Iterable[Path]:
@@ -38,11 +41,12 @@ def discover(paths: Iterable) -> Discovery:
     """The profile files and capture sidecars under *paths*, and the paths that failed.
 
     A file given by name is taken whatever its suffix (it is checked when read); inside a
-    directory only ``.prof``/``.pstats`` files and the sidecars count.  Each file is listed
-    once.
+    directory only ``.prof``/``.pstats`` files, the sidecars and ``*.log``/``*.jsonl`` logs
+    count.  Each file is listed once.
     """
     found: list = []
     sidecars: list = []
+    logs: list = []
     problems: list = []
     seen: set = set()
 
@@ -51,6 +55,8 @@ def discover(paths: Iterable) -> Discovery:
             seen.add(real)
             if sidecar.sniff(path.name):
                 sidecars.append(path)
+            elif path.name.lower().endswith(LOG_SUFFIXES):
+                logs.append(path)
             else:
                 found.append(Found(path, name))
 
@@ -62,7 +68,7 @@ def discover(paths: Iterable) -> Discovery:
             real_root = os.path.realpath(root)
             try:
                 for path in _walk(root):
-                    if (path.name.lower().endswith(pstats_file.SUFFIXES)
+                    if (path.name.lower().endswith(pstats_file.SUFFIXES + LOG_SUFFIXES)
                             or sidecar.sniff(path.name)):
                         rel = path.relative_to(root).as_posix()
                         add(path, rel, os.path.join(real_root, rel))
@@ -74,4 +80,4 @@ def discover(paths: Iterable) -> Discovery:
             problems.append(Problem(str(root), "not a regular file or directory"))
         else:
             problems.append(Problem(str(root), "no such file or directory"))
-    return Discovery(found, sidecars, problems)
+    return Discovery(found, sidecars, problems, logs)

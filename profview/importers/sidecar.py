@@ -135,23 +135,26 @@ def load_queries(path: Path) -> tuple:
 
 
 class Sidecars(NamedTuple):
-    """What the sidecars of a capture say, joined: see ``load_sidecars``."""
+    """What the sidecars and query logs of a capture say: see ``load_sidecars``."""
 
     requests: dict       # absolute profile path → RequestRecord
-    sql: dict            # absolute profile path → (query count, SQL ms)
-    queries: tuple       # every Query; profile_file is None where no request could be found
+    queries: tuple       # every Query; profile_file set where its request is named
+    echo: tuple          # queries from echo logs, to be joined by time once requests are known
     has_queries: bool    # a query log was read (so a request without queries ran none)
     problems: list
 
 
-def load_sidecars(paths) -> Sidecars:
-    """Read sidecar files and tie each query to its request's profile.
+def load_sidecars(paths, logs=()) -> Sidecars:
+    """Read the sidecars (and query logs, *logs*) and tie each query to its request's profile.
 
     A query names its request by ``request`` (an id in the ``requests.jsonl`` of the same
     directory) or by ``profile`` (a file name in that directory); either is enough.
     """
+    from . import echo_log, flask_sqlalchemy_log
+
     records: dict = {}
     queries: list = []
+    echo: list = []
     problems: list = []
     has_queries = False
     for path in paths:
@@ -164,14 +167,29 @@ def load_sidecars(paths) -> Sidecars:
             queries.extend(found)
             has_queries = True
         problems.extend(more)
+    for path in logs:
+        path = Path(path)
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(65536)
+        except OSError as exc:
+            problems.append(Problem(str(path), "cannot read: %s" % (exc.strerror or exc)))
+            continue
+        if echo_log.sniff(path.name, head):
+            found, more, _markers = echo_log.load(path)
+            echo.extend(found)
+        elif flask_sqlalchemy_log.sniff(path.name, head):
+            found, more = flask_sqlalchemy_log.load(path)
+            queries.extend(found)
+        else:
+            continue   # a log of something else beside the profiles: not ours to judge
+        has_queries = True
+        problems.extend(more)
     by_id = {(os.path.dirname(p), rec.id): p for p, rec in records.items()}
-    joined, sql = [], {}
+    joined = []
     for q in queries:
         if q.profile_file is None and q.request is not None:
             directory = os.path.dirname(os.path.abspath(q.source))
             q = replace(q, profile_file=by_id.get((directory, q.request)))
-        if q.profile_file is not None:
-            n, ms = sql.get(q.profile_file, (0, 0.0))
-            sql[q.profile_file] = (n + 1, ms + (q.duration_ms or 0.0))
-        joined.append(q)
-    return Sidecars(records, sql, tuple(joined), has_queries, problems)
+        joined.append(replace(q, attribution="exact") if q.profile_file else q)
+    return Sidecars(records, tuple(joined), tuple(echo), has_queries, problems)

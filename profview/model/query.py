@@ -23,3 +23,5 @@ class Query:
     profile_file: Optional[str] = None
     source: Optional[str] = None       # the log it came from
     line: Optional[int] = None         # and its line there
+    view: Optional[str] = None         # the view function named by the log, when that is all
+    attribution: Optional[str] = None  # "exact", "time" (echo log), "ambiguous", or None

@@ -1,0 +1,188 @@
+"""SQL analysis: fingerprints, queries joined to requests, N+1, duplicates, slow statements.
+
+Pure functions over ``Query`` and ``Request`` objects; the window and the report share them.
+"""
+from __future__ import annotations
+
+import ast
+import bisect
+import os
+import re
+from collections import Counter, defaultdict
+from dataclasses import replace
+
+N_PLUS_ONE_MIN = 5          # the same fingerprint this many times in one request
+SLOW_MS = 100.0
+TIME_SLACK = 0.001          # echo log times have millisecond resolution
+N_PLUS_ONE_FIX = ("load the related rows with the parent query: eager loading with "
+                  "selectinload() or joinedload() in SQLAlchemy (options(...) on the query, "
+                  "or lazy='selectin' on the relationship)")
+
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+_PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|\?|(?<![:\w]):\w+")
+_IN_LIST = re.compile(r"\bIN\s*\((?:\s*\?\s*,?)+\)", re.IGNORECASE)
+_POSTCOMPILE = re.compile(r"\(__\[POSTCOMPILE_\w+\]\)")
+_SPACE = re.compile(r"\s+")
+
+
+def fingerprint(statement: str) -> str:
+    """The statement with literals, placeholders and IN-lists as ``?``, whitespace folded:
+    ``SELECT * FROM t WHERE id IN (1, 2, 3)`` → ``SELECT * FROM t WHERE id IN (?)``."""
+    text = _POSTCOMPILE.sub("(?)", statement)
+    text = _STRING.sub("?", text)
+    text = _PLACEHOLDER.sub("?", text)
+    text = _NUMBER.sub("?", text)
+    text = _SPACE.sub(" ", text).strip()
+    return _IN_LIST.sub("IN (?)", text)
+
+
+def request_key(request) -> str:
+    """How queries name their request's profile: its absolute path."""
+    return os.path.abspath(request.file)
+
+
+def attribute_by_time(queries, requests) -> list:
+    """Echo-log queries (clock time, no request) joined to the one request running then.
+
+    A statement inside exactly one request's [start, end] (± the log's millisecond) belongs
+    to it (``attribution="time"``); inside several it is ``"ambiguous"``; inside none it stays
+    unattributed.  Nothing else is guessed.
+    """
+    spans = sorted((r.start, r.start + r.elapsed_ms / 1000.0, request_key(r)) for r in requests)
+    starts = [s[0] for s in spans]
+    longest = max((e - s for s, e, _k in spans), default=0.0)
+    out = []
+    for q in queries:
+        if q.start is None or q.profile_file is not None:
+            out.append(q)
+            continue
+        hi = bisect.bisect_right(starts, q.start + TIME_SLACK)
+        owners = []
+        for i in range(hi - 1, -1, -1):
+            start, end, key = spans[i]
+            if start < q.start - longest - TIME_SLACK:
+                break
+            if end + TIME_SLACK >= q.start:
+                owners.append(key)
+        if len(owners) == 1:
+            out.append(replace(q, profile_file=owners[0], attribution="time"))
+        else:
+            out.append(replace(q, attribution="ambiguous" if owners else None))
+    return out
+
+
+def by_request(queries) -> dict:
+    """``{profile path: [Query, ...]}`` in the order they ran."""
+    grouped: dict = defaultdict(list)
+    for q in queries:
+        if q.profile_file is not None:
+            grouped[q.profile_file].append(q)
+    for qs in grouped.values():
+        qs.sort(key=lambda q: (q.start is None, q.start or 0.0, q.line or 0))
+    return grouped
+
+
+def totals(queries) -> tuple:
+    """``(count, SQL ms)``; statements without a duration count, and add no time."""
+    return len(queries), sum(q.duration_ms or 0.0 for q in queries)
+
+
+def n_plus_one(queries, minimum: int = N_PLUS_ONE_MIN) -> list:
+    """``[(fingerprint, count, location)]``: one statement shape run *minimum* or more times in
+    one request (from one code location, when locations are known), most repeated first."""
+    counts = Counter((fingerprint(q.statement), q.location) for q in queries)
+    found = [(fp, n, loc) for (fp, loc), n in counts.items() if n >= minimum]
+    return sorted(found, key=lambda f: (-f[1], f[0]))
+
+
+def duplicates(queries) -> list:
+    """``[(statement, parameters, count)]``: the same statement with the same parameters
+    run more than once in one request (the second run could have been avoided)."""
+    counts = Counter((q.statement, q.parameters) for q in queries if q.parameters is not None)
+    return sorted(((s, p, n) for (s, p), n in counts.items() if n > 1), key=lambda d: -d[2])
+
+
+def slow(queries, threshold_ms: float = SLOW_MS) -> list:
+    """Statements slower than *threshold_ms*, slowest first."""
+    found = [q for q in queries if (q.duration_ms or 0.0) > threshold_ms]
+    return sorted(found, key=lambda q: -q.duration_ms)
+
+
+def grouped(queries, n_requests: int = 1) -> list:
+    """Per fingerprint: ``{"fingerprint", "count", "total_ms", "mean_ms", "per_request",
+    "max_ms"}``, most total time first."""
+    groups: dict = defaultdict(list)
+    for q in queries:
+        groups[fingerprint(q.statement)].append(q)
+    out = []
+    for fp, qs in groups.items():
+        total = sum(q.duration_ms or 0.0 for q in qs)
+        out.append({"fingerprint": fp, "count": len(qs), "total_ms": total,
+                    "mean_ms": total / len(qs), "per_request": len(qs) / max(1, n_requests),
+                    "max_ms": max((q.duration_ms or 0.0) for q in qs)})
+    return sorted(out, key=lambda g: (-g["total_ms"], -g["count"]))
+
+
+def endpoint_n_plus_one(endpoint, per_request: dict, minimum: int = N_PLUS_ONE_MIN) -> list:
+    """N+1 patterns of an endpoint: ``[{"statement", "per_request", "location"}]``, where
+    per_request is the mean count over all of the endpoint's requests."""
+    hits: dict = defaultdict(list)
+    for r in endpoint.requests:
+        for fp, n, loc in n_plus_one(per_request.get(request_key(r), ()), minimum):
+            hits[fp].append((n, loc))
+    out = []
+    for fp, found in hits.items():
+        location = Counter(loc for _n, loc in found).most_common(1)[0][0]
+        out.append({"statement": fp, "location": location,
+                    "per_request": sum(n for n, _l in found) / len(endpoint.requests)})
+    return sorted(out, key=lambda f: -f["per_request"])
+
+
+def _parse_parameters(parameters: str):
+    try:
+        return ast.literal_eval(parameters)   # literals only: never evaluates code
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _sql_literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'%s'" % str(value).replace("'", "''")
+
+
+def inline_parameters(statement: str, parameters: str | None) -> str:
+    """The statement with its parameters written in, for pasting into a SQL console.
+
+    Positional (``?``, ``%s``) and named (``:name``, ``%(name)s``) placeholders are filled
+    from the logged parameters; when those cannot be read, the statement is returned as is.
+    """
+    values = _parse_parameters(parameters) if parameters else None
+    if isinstance(values, list) and values and isinstance(values[0], (tuple, dict)):
+        values = values[0]   # executemany: the first row stands for the rest
+    if isinstance(values, dict):
+        def named(match):
+            token = match.group(0)
+            name = token[2:-2] if token.startswith("%(") else token[1:]
+            return _sql_literal(values[name]) if name in values else token
+        return re.sub(r"%\(\w+\)s|(?<![:\w]):\w+", named, statement)
+    if isinstance(values, (tuple, list)):
+        items = iter(values)
+
+        def positional(match):
+            try:
+                return _sql_literal(next(items))
+            except StopIteration:
+                return match.group(0)
+        return re.sub(r"\?|%s", positional, statement)
+    return statement
+
+
+def explain(statement: str, parameters: str | None) -> str:
+    """``EXPLAIN`` + the statement with its parameters inlined."""
+    return "EXPLAIN " + inline_parameters(statement, parameters)
