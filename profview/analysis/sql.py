@@ -139,6 +139,13 @@ def endpoint_n_plus_one(endpoint, per_request: dict, minimum: int = N_PLUS_ONE_M
     return sorted(out, key=lambda f: -f["per_request"])
 
 
+def n_plus_one_by_endpoint(endpoints, queries) -> dict:
+    """``{endpoint key: [N+1 findings]}`` for the endpoints that have any."""
+    per_request = by_request(queries)
+    found = {ep.key: endpoint_n_plus_one(ep, per_request) for ep in endpoints}
+    return {key: f for key, f in found.items() if f}
+
+
 def _parse_parameters(parameters: str):
     try:
         return ast.literal_eval(parameters)   # literals only: never evaluates code

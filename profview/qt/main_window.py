@@ -16,7 +16,9 @@ from ..analysis.session import ALL, Session
 from ..model.request import Problem
 from . import export
 from ..analysis.timeline import name_points
+from ..analysis.sql import n_plus_one_by_endpoint
 from .views.flame_panel import FlamePanel
+from .views.sql_panel import SqlPanel
 from .views.stats import StatsPanel
 from .views.tables import EndpointPanel, FunctionPanel
 from .views.timeline import TimelinePanel
@@ -53,6 +55,7 @@ class MainWindow(QMainWindow):
         self.functions = FunctionPanel(self.session, self)
         self.timeline = TimelinePanel(self.session, self)
         self.stats = StatsPanel(self.session, self)
+        self.sql = SqlPanel(self.session, self)
         self.problems = QTreeWidget()
         self.problems.setHeaderLabels(["File", "Line", "Problem"])
         self.problems.setRootIsDecorated(False)
@@ -60,6 +63,7 @@ class MainWindow(QMainWindow):
         for name, widget, area in (("Endpoints", self.endpoints, Qt.LeftDockWidgetArea),
                                    ("Timeline", self.timeline, Qt.BottomDockWidgetArea),
                                    ("Functions", self.functions, Qt.BottomDockWidgetArea),
+                                   ("SQL", self.sql, Qt.BottomDockWidgetArea),
                                    ("Statistics", self.stats, Qt.BottomDockWidgetArea),
                                    ("Problems", self.problems, Qt.BottomDockWidgetArea)):
             dock = QDockWidget(name, self)
@@ -68,12 +72,14 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.splitDockWidget(self.docks["Timeline"], self.docks["Functions"], Qt.Horizontal)
+        self.tabifyDockWidget(self.docks["Functions"], self.docks["SQL"])
         self.tabifyDockWidget(self.docks["Functions"], self.docks["Statistics"])
         self.tabifyDockWidget(self.docks["Functions"], self.docks["Problems"])
         self.docks["Functions"].raise_()
         self.timeline.request_clicked.connect(
             lambda r: self.session.select_scope(("request", r)))
         self.timeline.range_selected.connect(self._on_range)
+        self.sql.request_selected.connect(self.timeline.highlight)
         self.status = QLabel("Open a directory of request profiles to begin.")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -163,6 +169,12 @@ class MainWindow(QMainWindow):
     def _on_loaded(self, capture) -> None:
         self.session.set_capture(capture)
 
+    def _on_n_plus_one(self, flags: dict) -> None:
+        self.endpoints.model.set_n_plus_one(flags)
+        if flags:
+            self._summary += "; N+1 queries in %d endpoint%s" % (
+                len(flags), "" if len(flags) == 1 else "s")
+
     def _on_range(self, requests) -> None:
         first, last = min(r.start for r in requests), max(r.start for r in requests)
         label = "%d requests, %s – %s" % (len(requests), time.strftime(
@@ -171,6 +183,9 @@ class MainWindow(QMainWindow):
 
     def _on_capture(self, capture) -> None:
         self.progress.setVisible(False)
+        if capture.has_queries:
+            Task(n_plus_one_by_endpoint, self.session.endpoints, capture.queries).start(
+                on_done=self._on_n_plus_one)
         self._show_problems()
         n, bad = len(capture.requests), len(capture.problems)
         self._summary = "%d requests in %d endpoints%s" % (

@@ -33,7 +33,7 @@ class EndpointModel(QAbstractItemModel):
     """
 
     HEADERS = ["Endpoint / request", "Requests", "p50 / elapsed", "p95", "Max", "Share",
-               "Queries"]
+               "Queries", "SQL ms"]
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -45,9 +45,19 @@ class EndpointModel(QAbstractItemModel):
         self._cache: dict = {}
         self._sort = (5, Qt.DescendingOrder)
         self._filter = ""
+        # endpoint key → N+1 findings, marked in the name column.  (Not "flags": that name is
+        # QAbstractItemModel.flags(), which Qt calls; shadowing it crashes PySide.)
+        self.n_plus_one: dict = {}
+
+    def set_n_plus_one(self, findings: dict) -> None:
+        """Mark endpoints with N+1 patterns (computed in a worker after loading)."""
+        self.n_plus_one = findings
+        if self._top:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._top) - 1, 0))
 
     def set_capture(self, capture, endpoints: list) -> None:
         self.beginResetModel()
+        self.n_plus_one = {}
         self.capture, self.endpoints = capture, list(endpoints)
         self._total = sum(e.total_ms for e in self.endpoints) or 1.0
         self._cache = {}                         # endpoint rows: percentiles computed once
@@ -169,8 +179,17 @@ class EndpointModel(QAbstractItemModel):
         value = self._values(item)[index.column()]
         if role == SORT_ROLE:
             return value[1]
+        found = self.n_plus_one.get(item[1].key) if item[0] == "endpoint" else None
         if role == Qt.ToolTipRole:
-            return value[0] if index.column() == 0 else None
+            if index.column() != 0:
+                return None
+            if found:
+                return "%s\nN+1: %s\n%.1f times per request%s" % (
+                    value[0], found[0]["statement"][:200], found[0]["per_request"],
+                    " from " + found[0]["location"] if found[0]["location"] else "")
+            return value[0]
+        if found and index.column() == 0:
+            return "⚠ N+1  " + value[0]
         return value[0]
 
     def _values(self, item) -> list:
@@ -195,6 +214,9 @@ class EndpointModel(QAbstractItemModel):
         if column == 6:
             return r.n_queries or 0 if sort else (
                 "" if r.n_queries is None else str(r.n_queries))
+        if column == 7:
+            return r.sql_ms or 0.0 if sort else (
+                "" if r.sql_ms is None else "%.2f" % r.sql_ms)
         return 0 if sort else ""
 
     def _group_values(self, item) -> list:
@@ -204,11 +226,13 @@ class EndpointModel(QAbstractItemModel):
         total = sum(elapsed)
         queries = [r.n_queries for r in requests if r.n_queries is not None]
         mean_q = sum(queries) / len(requests) if queries else None
+        sql_ms = sum(r.sql_ms or 0.0 for r in requests) / len(requests) if queries else None
         return [(name, "" if item[0] == "all" else name), (str(len(requests)), len(requests)),
                 (format_ms(p50(elapsed)), p50(elapsed)), (format_ms(p95(elapsed)), p95(elapsed)),
                 (format_ms(max(elapsed)), max(elapsed)),
                 ("%.1f%%" % (100 * total / self._total), total),
-                ("" if mean_q is None else "%.1f" % mean_q, mean_q or 0)]
+                ("" if mean_q is None else "%.1f" % mean_q, mean_q or 0),
+                ("" if sql_ms is None else "%.2f" % sql_ms, sql_ms or 0.0)]
 
 
 class _FlatModel(QAbstractTableModel):

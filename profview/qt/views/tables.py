@@ -33,6 +33,7 @@ class EndpointPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.model = EndpointModel(self)
+        self._selecting = False
         self.proxy = self.model   # sorts and filters itself (see EndpointModel)
         self.view = QTreeView()
         self.view.setModel(self.model)
@@ -59,6 +60,8 @@ class EndpointPanel(QWidget):
             self.view.setColumnWidth(col, width)
 
     def _on_scope(self, scope) -> None:
+        if self._selecting:
+            return   # the change came from this tree: it already shows it
         current = self.view.currentIndex()
         if scope[0] != "set" and (not current.isValid() or current.data(ITEM_ROLE) != scope):
             parent = self.model.find(scope).parent()
@@ -68,7 +71,11 @@ class EndpointPanel(QWidget):
 
     def _on_current(self, current, _previous) -> None:
         if current.isValid():
-            self.session.select_scope(current.data(ITEM_ROLE))
+            self._selecting = True
+            try:
+                self.session.select_scope(current.data(ITEM_ROLE))
+            finally:
+                self._selecting = False
 
     def select(self, scope) -> None:
         """Make *scope* the current row (as a click would)."""

@@ -112,6 +112,18 @@ class TimelinePanel(QWidget):
         self.legend.itemChanged.connect(self._on_legend)
         self.slow.itemClicked.connect(self._on_slow)
         self._series: list = []
+        self._mark = pg.ScatterPlotItem(size=18, symbol="o", pen=pg.mkPen("k", width=2),
+                                        brush=None)
+
+    def highlight(self, request) -> None:
+        """Ring one request's point (a statement picked in the SQL panel, say)."""
+        if self.data is None:
+            return
+        pts = self.data["points"]
+        hits = [i for i, r in enumerate(pts.requests) if r is request]
+        self._mark.setData(pts.x[hits], pts.y[hits])
+        if self._mark.scene() is None:
+            self.main.addItem(self._mark)
 
     # --- data --------------------------------------------------------------------------
     def set_preview(self, points) -> None:
@@ -163,6 +175,7 @@ class TimelinePanel(QWidget):
             int(out.sum())))
         if self.select_range.isChecked():
             self.main.addItem(self.region)
+        self._mark.setData([], [])
 
     def _draw_series(self, g: int, name: str, pts, lines) -> list:
         sel = np.nonzero(pts.group == g)[0]

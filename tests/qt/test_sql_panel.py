@@ -1,0 +1,79 @@
+"""The SQL panel and N+1 marks, on the sample capture."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+
+from profview.qt.main_window import MainWindow
+from profview.qt.models import ITEM_ROLE
+from profview.qt.views.sql_panel import EMPTY
+
+LOAD = 60_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROFVIEW_SETTINGS", str(tmp_path / "settings.ini"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1300, 900)
+    win.show()
+    return win
+
+
+def _open(qtbot, win, path):
+    with qtbot.waitSignal(win.ready, timeout=LOAD):
+        win.open_paths([path])
+
+
+def test_sql_of_the_roster_endpoint(qtbot, qtmodeltester, window, before):
+    _open(qtbot, window, before)
+    panel = window.sql
+    qtbot.waitUntil(lambda: panel.statements.rowCount() > 0, timeout=LOAD)
+    roster = window.session.scope[1]
+    assert roster.name == "GET /roster"
+    assert panel.statements.rowCount() == sum(r.n_queries for r in roster.requests)
+    qtmodeltester.check(panel.statements)
+    qtmodeltester.check(panel.groups)
+    top = panel.groups.rows[0]
+    assert top["n_plus_one"] and top["per_request"] > 100
+    assert "N+1 pattern" in panel.summary.text()
+    notes = [panel.statements.index(r, 2).data() for r in range(panel.statements.rowCount())]
+    assert sum("N+1" in n for n in notes) > 500
+    # the endpoint tree marks the N+1 endpoint once the worker is done
+    qtbot.waitUntil(lambda: bool(window.endpoints.model.n_plus_one), timeout=LOAD)
+    names = [window.endpoints.model.index(r, 0).data()
+             for r in range(window.endpoints.model.rowCount())]
+    assert "⚠ N+1  GET /roster" in names
+    # pick a statement: copy buttons work, the timeline rings its request
+    index = panel.statements.index(1, 0)
+    q, request = index.data(ITEM_ROLE)
+    panel.table.setCurrentIndex(index)
+    assert panel.copy_sql.isEnabled()
+    panel.copy_sql.click()
+    inlined = QGuiApplication.clipboard().text()
+    assert inlined.startswith("SELECT") and q.parameters.strip("(,)") in inlined
+    panel.copy_explain.click()
+    explain = QGuiApplication.clipboard().text()
+    assert explain.startswith("EXPLAIN SELECT") and "?" not in explain
+    xs, ys = window.timeline._mark.getData()
+    assert len(xs) == 1 and ys[0] == pytest.approx(request.elapsed_ms)
+
+
+def test_empty_state_without_query_logs(qtbot, window, plain):
+    _open(qtbot, window, plain)
+    qtbot.waitUntil(lambda: window.sql.summary.text() == EMPTY, timeout=LOAD)
+    assert window.sql.statements.rowCount() == 0
+
+
+def test_request_scope_shows_its_queries_in_order(qtbot, window, before):
+    _open(qtbot, window, before)
+    request = next(r for r in window.session.capture.requests if r.rule == "/enroll")
+    with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
+        window.session.select_scope(("request", request))
+    panel = window.sql
+    qtbot.waitUntil(lambda: panel.statements.rowCount() == request.n_queries, timeout=LOAD)
+    starts = [panel.statements.rows[r][0].start for r in range(panel.statements.rowCount())]
+    assert starts == sorted(starts)
+    statements = [panel.statements.rows[r][0].statement for r in range(len(starts))]
+    assert any(s.startswith("INSERT INTO student_identifier") for s in statements)
