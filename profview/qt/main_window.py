@@ -171,6 +171,8 @@ class MainWindow(QMainWindow):
 
     def _on_n_plus_one(self, flags: dict) -> None:
         self.endpoints.model.set_n_plus_one(flags)
+        self.timeline.mark_n_plus_one({ep.name for ep in self.session.endpoints
+                                       if ep.key in flags})
         if flags:
             self._summary += "; N+1 queries in %d endpoint%s" % (
                 len(flags), "" if len(flags) == 1 else "s")

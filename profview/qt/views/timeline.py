@@ -112,8 +112,19 @@ class TimelinePanel(QWidget):
         self.legend.itemChanged.connect(self._on_legend)
         self.slow.itemClicked.connect(self._on_slow)
         self._series: list = []
+        self._n_plus_one: set = set()
         self._mark = pg.ScatterPlotItem(size=18, symbol="o", pen=pg.mkPen("k", width=2),
                                         brush=None)
+
+    def mark_n_plus_one(self, names) -> None:
+        """Flag the series of endpoints with an N+1 pattern in the legend (now, and again
+        whenever the series are redrawn)."""
+        self._n_plus_one = set(names)
+        for i in range(self.legend.count()):
+            item = self.legend.item(i)
+            name = self.data["points"].groups[item.data(ITEM_ROLE)] if self.data else ""
+            if name in names and not item.text().startswith("⚠"):
+                item.setText("⚠ N+1  " + item.text())
 
     def highlight(self, request) -> None:
         """Ring one request's point (a statement picked in the SQL panel, say)."""
@@ -132,6 +143,7 @@ class TimelinePanel(QWidget):
             self._start(points)
 
     def _on_capture(self, capture) -> None:
+        self._n_plus_one = set()
         self._start(timeline.capture_points(capture, self.session.endpoints))
 
     def _recompute(self) -> None:
@@ -158,6 +170,8 @@ class TimelinePanel(QWidget):
         for g, name in enumerate(pts.groups):
             self._series.append(self._draw_series(g, name, pts, data["lines"].get(g)))
         self.legend.blockSignals(False)
+        if self._n_plus_one:
+            self.mark_n_plus_one(self._n_plus_one)
         out = data["outliers"]
         if out.any():
             self.main.addItem(pg.ScatterPlotItem(pts.x[out], pts.y[out], size=13, symbol="o",
