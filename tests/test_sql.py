@@ -184,5 +184,9 @@ def test_report_n_plus_one_before_and_after(before, after):
     assert "student_identifier" in found["statement"]
     assert all(not e["n_plus_one"] for e in a.values())
     assert b["GET /roster"]["sql_ms_per_request"] > a["GET /roster"]["sql_ms_per_request"]
+    roster = b["GET /roster"]
+    assert roster["sql_share"] == pytest.approx(
+        roster["sql_ms_per_request"] * roster["requests"] / roster["total_ms"])
+    assert 0 < roster["sql_share"] < 1
     text = render_text(build(load_capture([before], workers=1)))
     assert "N+1 in GET /roster" in text and "selectinload" in text

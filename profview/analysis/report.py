@@ -23,12 +23,13 @@ def build(capture: Capture) -> dict:
     per_request = sql.by_request(capture.queries) if capture.has_queries else {}
     for ep in group(capture):
         elapsed = ep.elapsed_ms
-        queries = sql_ms = None
+        queries = sql_ms = sql_share = None
         n_plus_one = []
         if capture.has_queries:
             queries = sum(r.n_queries or 0 for r in ep.requests) / len(ep.requests)
             sql_ms = sum(r.sql_ms or 0.0 for r in ep.requests) / len(ep.requests)
             n_plus_one = sql.endpoint_n_plus_one(ep, per_request)
+            sql_share = sql_ms * len(ep.requests) / ep.total_ms if ep.total_ms else None
         endpoints.append({
             "name": ep.name,
             "method": ep.method,
@@ -41,6 +42,7 @@ def build(capture: Capture) -> dict:
             "rule": ep.key[2] if ep.key[0] == "rule" else None,
             "queries_per_request": queries,
             "sql_ms_per_request": sql_ms,
+            "sql_share": sql_share,
             "n_plus_one": n_plus_one,
             "top_functions": [
                 {"function": format_func(key), "tottime_s": s.tottime, "cumtime_s": s.cumtime,

@@ -184,9 +184,11 @@ class SqlPanel(QWidget):
                                  "No SQL statements ran in this selection.")
             return
         total = sum(q.duration_ms or 0.0 for q, _r, _b in rows)
+        elapsed = sum(r.elapsed_ms for r in requests)
         n1 = sum(1 for g in groups if g["n_plus_one"])
-        self.summary.setText("%d statements in %d request%s, %s of SQL%s" % (
-            len(rows), len(requests), "" if len(requests) == 1 else "s", format_ms(total),
+        self.summary.setText("%d statements in %d request%s, %s of SQL (%.0f%% of their time)%s"
+                             % (len(rows), len(requests), "" if len(requests) == 1 else "s",
+                                format_ms(total), 100 * total / elapsed if elapsed else 0,
             "; %d N+1 pattern%s: load the related rows with the parent query (selectinload "
             "or joinedload)" % (n1, "" if n1 == 1 else "s") if n1 else ""))
 
