@@ -13,7 +13,7 @@ import tempfile
 import threading
 
 from PySide6.QtCore import QObject, QRectF, QSize, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -64,6 +64,52 @@ def flame_png(window, path=None):
     if path and window.flame.view.grab().save(path):
         return path
     return None
+
+
+def _render_scene(scene, device) -> None:
+    painter = QPainter(device)
+    painter.setRenderHint(QPainter.Antialiasing)
+    scene.render(painter)
+    painter.end()
+
+
+def callgraph_dot(window, path=None):
+    """The call graph as DOT (gprof2dot's own output: xdot and dot read it)."""
+    spec = window.callgraph.spec
+    path = spec is not None and _ask(window, "Export call graph", ".dot", path)
+    if not path:
+        return None
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(spec.dot)
+    return path
+
+
+def callgraph_svg(window, path=None):
+    """The call graph as drawn, as SVG."""
+    path = _ask(window, "Export call graph", ".svg", path)
+    if not path:
+        return None
+    scene = window.callgraph.scene
+    rect = scene.itemsBoundingRect()
+    generator = QSvgGenerator()
+    generator.setFileName(path)
+    generator.setSize(QSize(int(rect.width()) + 1, int(rect.height()) + 1))
+    generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    _render_scene(scene, generator)
+    return path
+
+
+def callgraph_png(window, path=None):
+    """The call graph as drawn, as PNG (at twice its size in points, for legibility)."""
+    path = _ask(window, "Export call graph", ".png", path)
+    if not path:
+        return None
+    rect = window.callgraph.scene.itemsBoundingRect()
+    image = QImage(max(1, int(rect.width() * 2)), max(1, int(rect.height() * 2)),
+                   QImage.Format_ARGB32)
+    image.fill(0xFFFFFFFF)
+    _render_scene(window.callgraph.scene, image)
+    return path if image.save(path) else None
 
 
 def merged_prof(window, path=None):

@@ -17,6 +17,7 @@ from ..model.request import Problem
 from . import export
 from ..analysis.timeline import name_points
 from ..analysis.sql import n_plus_one_by_endpoint
+from .views.callgraph import CallGraphPanel
 from .views.flame_panel import FlamePanel
 from .views.sql_panel import SqlPanel
 from .views.stats import StatsPanel
@@ -56,12 +57,14 @@ class MainWindow(QMainWindow):
         self.timeline = TimelinePanel(self.session, self)
         self.stats = StatsPanel(self.session, self)
         self.sql = SqlPanel(self.session, self)
+        self.callgraph = CallGraphPanel(self.session, self)
         self.problems = QTreeWidget()
         self.problems.setHeaderLabels(["File", "Line", "Problem"])
         self.problems.setRootIsDecorated(False)
         self.docks = {}
         for name, widget, area in (("Endpoints", self.endpoints, Qt.LeftDockWidgetArea),
                                    ("Timeline", self.timeline, Qt.BottomDockWidgetArea),
+                                   ("Call graph", self.callgraph, Qt.BottomDockWidgetArea),
                                    ("Functions", self.functions, Qt.BottomDockWidgetArea),
                                    ("SQL", self.sql, Qt.BottomDockWidgetArea),
                                    ("Statistics", self.stats, Qt.BottomDockWidgetArea),
@@ -72,6 +75,8 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.splitDockWidget(self.docks["Timeline"], self.docks["Functions"], Qt.Horizontal)
+        self.tabifyDockWidget(self.docks["Timeline"], self.docks["Call graph"])
+        self.docks["Timeline"].raise_()
         self.tabifyDockWidget(self.docks["Functions"], self.docks["SQL"])
         self.tabifyDockWidget(self.docks["Functions"], self.docks["Statistics"])
         self.tabifyDockWidget(self.docks["Functions"], self.docks["Problems"])
@@ -112,6 +117,9 @@ class MainWindow(QMainWindow):
         exp = file.addMenu("&Export")
         self._action(exp, "Flame graph as SVG…", lambda: export.flame_svg(self))
         self._action(exp, "Flame graph as PNG…", lambda: export.flame_png(self))
+        self._action(exp, "Call graph as DOT…", lambda: export.callgraph_dot(self))
+        self._action(exp, "Call graph as SVG…", lambda: export.callgraph_svg(self))
+        self._action(exp, "Call graph as PNG…", lambda: export.callgraph_png(self))
         self._action(exp, "Merged profile as .prof…", lambda: export.merged_prof(self))
         self._action(exp, "Function table as CSV…", lambda: export.functions_csv(self))
         self._action(exp, "Endpoint table as CSV…", lambda: export.endpoints_csv(self))
