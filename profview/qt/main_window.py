@@ -158,9 +158,9 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(True)
         self._awaiting_picture = True
         self._extra_problems = []
-        Task(name_points, self.paths).start(on_done=self.timeline.set_preview)
+        Task(name_points, self.paths).start(on_done=self.timeline.set_preview, owner=self)
         Task(load_capture, self.paths, mp_context="forkserver", with_progress=True).start(
-            on_done=self._on_loaded, on_failed=self._on_failed, on_progress=self._on_progress)
+            on_done=self._on_loaded, on_failed=self._on_failed, on_progress=self._on_progress, owner=self)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -195,7 +195,7 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(False)
         if capture.has_queries:
             Task(n_plus_one_by_endpoint, self.session.endpoints, capture.queries).start(
-                on_done=self._on_n_plus_one)
+                on_done=self._on_n_plus_one, owner=self)
         self._show_problems()
         n, bad = len(capture.requests), len(capture.problems)
         self._summary = "%d requests in %d endpoints%s" % (
@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
         self.status.setText("Merging %d profile%s…" % (len(requests),
                                                        "" if len(requests) == 1 else "s"))
         Task(load_graph, requests, with_progress=True).start(
-            on_done=lambda result: self._on_graph(scope, result), on_failed=self._on_failed)
+            on_done=lambda result: self._on_graph(scope, result), on_failed=self._on_failed, owner=self)
 
     def _on_graph(self, scope, result) -> None:
         graph, problems = result

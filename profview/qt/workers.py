@@ -4,6 +4,7 @@ from __future__ import annotations
 import traceback
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import isValid
 
 
 class _Signals(QObject):
@@ -41,13 +42,21 @@ class Task(QRunnable):
         finally:
             Task._running.discard(self)
 
-    def start(self, on_done=None, on_failed=None, on_progress=None) -> "Task":
+    def start(self, on_done=None, on_failed=None, on_progress=None, owner=None) -> "Task":
+        """Run; the callbacks are called on the GUI thread, unless *owner* (the widget that
+        asked) has been deleted by then: a closed window gets no late results."""
+        def guarded(fn):
+            def call(*args):
+                if owner is None or isValid(owner):
+                    fn(*args)
+            return call
+
         if on_done is not None:
-            self.signals.done.connect(on_done)
+            self.signals.done.connect(guarded(on_done))
         if on_failed is not None:
-            self.signals.failed.connect(on_failed)
+            self.signals.failed.connect(guarded(on_failed))
         if on_progress is not None:
-            self.signals.progress.connect(on_progress)
+            self.signals.progress.connect(guarded(on_progress))
         Task._running.add(self)
         QThreadPool.globalInstance().start(self)
         return self

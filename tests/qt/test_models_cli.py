@@ -75,13 +75,13 @@ def test_cli_screenshot(tmp_path, before):
                PROFVIEW_SETTINGS=str(tmp_path / "s.ini"),
                PYTHONPATH=os.pathsep.join(sys.path))
     result = subprocess.run([sys.executable, "-m", "profview", str(before), "--endpoint",
-                             "attendance", "--screenshot", str(out), "--size", "1000x700"],
+                             "attendance", "--screenshot", str(out), "--size", "1400x900"],
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     image = QImage(str(out))
-    assert (image.width(), image.height()) == (1000, 700)
-    colours = {image.pixelColor(x, y).name() for x in range(0, 1000, 25)
-               for y in range(0, 700, 25)}
+    assert (image.width(), image.height()) == (1400, 900)
+    colours = {image.pixelColor(x, y).name() for x in range(0, 1400, 25)
+               for y in range(0, 900, 25)}
     assert len(colours) > 8   # a picture, not a blank window
 
 

@@ -131,7 +131,7 @@ class CallGraphPanel(QWidget):
         self.status.setText("Laying out…")
         Task(compute, graph, node, edge, focus, self.depth.value()).start(
             on_done=lambda result: self._show(generation, *result),
-            on_failed=lambda message: self.status.setText("No call graph: %s" % message))
+            on_failed=lambda message: self.status.setText("No call graph: %s" % message), owner=self)
 
     def _show(self, generation: int, spec, layout) -> None:
         if generation != self._generation:

@@ -143,7 +143,7 @@ class FlamePanel(QWidget):
             self.view.set_tree(None)
             return
         Task(flame.build_tree, **request).start(
-            on_done=lambda tree: self._on_tree(generation, tree, request["graph"]))
+            on_done=lambda tree: self._on_tree(generation, tree, request["graph"]), owner=self)
 
     def _on_tree(self, generation: int, tree, graph) -> None:
         if generation != self._generation:

@@ -167,7 +167,7 @@ class SqlPanel(QWidget):
             self._show(generation, ([], []), requests)
             return
         Task(sql_rows, self._per_request, requests).start(
-            on_done=lambda result: self._show(generation, result, requests))
+            on_done=lambda result: self._show(generation, result, requests), owner=self)
 
     def _show(self, generation: int, result, requests) -> None:
         if generation != self._generation:

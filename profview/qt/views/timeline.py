@@ -155,7 +155,7 @@ class TimelinePanel(QWidget):
         generation = self._generation
         threshold = self.threshold.value() or None
         Task(prepare, points, threshold).start(
-            on_done=lambda data: self._show(generation, data))
+            on_done=lambda data: self._show(generation, data), owner=self)
 
     def _show(self, generation: int, data: dict) -> None:
         if generation != self._generation:
