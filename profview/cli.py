@@ -23,6 +23,18 @@ def _report_parser() -> argparse.ArgumentParser:
                         help="group requests by view function (default) or by raw URL path")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes for parsing (default: one per core)")
+    parser.add_argument("--compare", nargs="+", metavar="AFTER",
+                        help="compare PATH (before) with AFTER, endpoint by endpoint")
+    parser.add_argument("--fail-on-regression", type=float, metavar="PCT",
+                        help="with --compare: exit 1 if an endpoint is significantly slower "
+                             "by more than PCT percent (a CI gate)")
+    parser.add_argument("--alpha", type=float, default=0.05,
+                        help="with --compare: significance level (default 0.05)")
+    parser.add_argument("--min-pct", type=float, default=5.0,
+                        help="with --compare: smallest change of the median that counts, "
+                             "in percent (default 5)")
+    parser.add_argument("--min-ms", type=float, default=1.0,
+                        help="with --compare: ... and in ms (default 1)")
     return parser
 
 
@@ -33,6 +45,8 @@ def report_main(argv: list) -> int:
     from .analysis.scan import load_capture
 
     capture = load_capture(args.paths, grouping=args.group, workers=args.jobs)
+    if args.compare:
+        return _compare_main(args, capture)
     result = report.build(capture)
     if args.json:
         json.dump(result, sys.stdout, indent=1, allow_nan=False, default=str)
@@ -55,6 +69,26 @@ def gui_main(argv: list) -> int:
               file=sys.stderr)
         return 1
     return app.main(argv)
+
+
+def _compare_main(args, before) -> int:
+    from .analysis import compare
+    from .analysis.compare_text import render_compare
+    from .analysis.scan import load_capture
+
+    after = load_capture(args.compare, grouping=args.group, workers=args.jobs)
+    result = compare.compare(before, after, args.alpha, args.min_pct, args.min_ms)
+    if args.json:
+        json.dump(result, sys.stdout, indent=1, allow_nan=False, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(render_compare(result))
+    if not before.requests or not after.requests:
+        return 2
+    if args.fail_on_regression is not None and compare.regressions(
+            result, args.fail_on_regression):
+        return 1
+    return 0
 
 
 def main(argv: list | None = None) -> int:
