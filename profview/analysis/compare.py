@@ -151,3 +151,21 @@ def regressions(result: dict, pct: float) -> list:
     """Endpoints significantly slower by more than *pct* percent (the CI gate)."""
     return [r for r in result["endpoints"] if r["verdict"] == SLOWER
             and (r["delta_p50_pct"] or 0.0) > pct]
+
+
+def node_deltas(tree, before_graph, after_graph) -> "list":
+    """Per frame of *tree*: Δ of its function's total time per request (after − before), s.
+
+    Frames are sized by one capture; the colour says how the function's time changed between
+    the two, normalised per request so that captures of different sizes compare.
+    """
+    nb, na = max(1, before_graph.requests), max(1, after_graph.requests)
+    out = []
+    for func in tree.funcs:
+        if func is None:
+            out.append(0.0)
+            continue
+        b = before_graph.functions.get(func)
+        a = after_graph.functions.get(func)
+        out.append((a.cumtime / na if a else 0.0) - (b.cumtime / nb if b else 0.0))
+    return out

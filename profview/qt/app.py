@@ -16,6 +16,8 @@ def parser() -> argparse.ArgumentParser:
                     "('profview report --help' for the terminal summary).")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help=".prof/.pstats files or directories to open")
+    p.add_argument("--compare", nargs="+", metavar="AFTER",
+                   help="compare the capture in PATH (before) with AFTER")
     p.add_argument("--endpoint", metavar="NAME",
                    help="show this endpoint first (exact name, or a part of it)")
     p.add_argument("--screenshot", metavar="FILE",
@@ -47,13 +49,16 @@ def main(argv: list) -> int:
     window.show()
     if args.paths:
         window.open_paths(args.paths)
+    if args.compare:
+        window.compare_with(args.compare)
     if args.screenshot:
         def shoot() -> None:
             window.grab().save(args.screenshot)
             print("saved %s" % args.screenshot)
             app.quit()
 
-        window.ready.connect(lambda: QTimer.singleShot(150, shoot))
+        done = window.compared if args.compare else window.ready
+        done.connect(lambda: QTimer.singleShot(400, shoot))
         if not args.paths:
             QTimer.singleShot(300, shoot)
         QTimer.singleShot(120_000, shoot)   # never hang: a picture of whatever is there

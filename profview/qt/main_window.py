@@ -17,7 +17,10 @@ from ..model.request import Problem
 from . import export
 from ..analysis.timeline import name_points
 from ..analysis.sql import n_plus_one_by_endpoint
+from ..analysis import compare
+from ..analysis.timeline import capture_points
 from .views.callgraph import CallGraphPanel
+from .views.compare_panel import ComparePanel
 from .views.flame_panel import FlamePanel
 from .views.sql_panel import SqlPanel
 from .views.stats import StatsPanel
@@ -38,6 +41,7 @@ class MainWindow(QMainWindow):
     """Linked views of one capture.  ``ready`` fires when a load has its first picture."""
 
     ready = Signal()
+    compared = Signal()
 
     def __init__(self, endpoint: str | None = None, persist: bool = True):
         super().__init__()
@@ -58,6 +62,8 @@ class MainWindow(QMainWindow):
         self.stats = StatsPanel(self.session, self)
         self.sql = SqlPanel(self.session, self)
         self.callgraph = CallGraphPanel(self.session, self)
+        self.compare = ComparePanel(self.session, self)
+        self.compare_paths: list = []
         self.problems = QTreeWidget()
         self.problems.setHeaderLabels(["File", "Line", "Problem"])
         self.problems.setRootIsDecorated(False)
@@ -65,6 +71,7 @@ class MainWindow(QMainWindow):
         for name, widget, area in (("Endpoints", self.endpoints, Qt.LeftDockWidgetArea),
                                    ("Timeline", self.timeline, Qt.BottomDockWidgetArea),
                                    ("Call graph", self.callgraph, Qt.BottomDockWidgetArea),
+                                   ("Compare", self.compare, Qt.BottomDockWidgetArea),
                                    ("Functions", self.functions, Qt.BottomDockWidgetArea),
                                    ("SQL", self.sql, Qt.BottomDockWidgetArea),
                                    ("Statistics", self.stats, Qt.BottomDockWidgetArea),
@@ -76,6 +83,7 @@ class MainWindow(QMainWindow):
             self.docks[name] = dock
         self.splitDockWidget(self.docks["Timeline"], self.docks["Functions"], Qt.Horizontal)
         self.tabifyDockWidget(self.docks["Timeline"], self.docks["Call graph"])
+        self.tabifyDockWidget(self.docks["Timeline"], self.docks["Compare"])
         self.docks["Timeline"].raise_()
         self.tabifyDockWidget(self.docks["Functions"], self.docks["SQL"])
         self.tabifyDockWidget(self.docks["Functions"], self.docks["Statistics"])
@@ -113,6 +121,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Open &Directory…", self.open_directory_dialog, "Ctrl+Shift+O")
         self.recent_menu = file.addMenu("Open &Recent")
         self._action(file, "&Reload", self.reload, "F5")
+        self._action(file, "&Compare…", self.compare_dialog, "Ctrl+Shift+C")
         file.addSeparator()
         exp = file.addMenu("&Export")
         self._action(exp, "Flame graph as SVG…", lambda: export.flame_svg(self))
@@ -142,6 +151,49 @@ class MainWindow(QMainWindow):
         directory = QFileDialog.getExistingDirectory(self, "Open a directory of profiles")
         if directory:
             self.open_paths([directory])
+
+    def compare_dialog(self) -> None:
+        """Pick the "after" capture (and the "before" one when nothing is open)."""
+        if not self.paths:
+            before = QFileDialog.getExistingDirectory(self, "Compare: the BEFORE capture")
+            if not before:
+                return
+            self.open_paths([before])
+        after = QFileDialog.getExistingDirectory(self, "Compare with: the AFTER capture")
+        if after:
+            self.compare_with([after])
+
+    def compare_with(self, paths) -> None:
+        """Load *paths* as the "after" capture and compare the open one with it."""
+        self.compare_paths = [os.fspath(p) for p in paths]
+        if self.session.capture is None:
+            self.ready.connect(self._compare_when_loaded)
+            return
+        self.status.setText("Loading the capture to compare with…")
+        Task(load_capture, self.compare_paths, mp_context="forkserver").start(
+            on_done=self._on_after_loaded, on_failed=self._on_failed, owner=self)
+
+    def _compare_when_loaded(self) -> None:
+        self.ready.disconnect(self._compare_when_loaded)
+        self.compare_with(self.compare_paths)
+
+    def _on_after_loaded(self, after) -> None:
+        before = self.session.capture
+        Task(compare.compare, before, after).start(
+            on_done=lambda result: self._on_compared(before, after, result),
+            on_failed=self._on_failed, owner=self)
+
+    def _on_compared(self, before, after, result) -> None:
+        from ..analysis.endpoints import group
+        self.compare.set_captures(before, after, result)
+        self.timeline.set_comparison(capture_points(after, group(after)))
+        self.docks["Compare"].show()
+        self.docks["Compare"].raise_()
+        slower = sum(r["verdict"] == "slower" for r in result["endpoints"])
+        faster = sum(r["verdict"] == "faster" for r in result["endpoints"])
+        self.status.setText("Compared with %s: %d endpoints faster, %d slower" % (
+            ", ".join(self.compare_paths), faster, slower))
+        self.compared.emit()
 
     def open_paths(self, paths) -> None:
         """Load *paths* (files and directories) in a worker; the views follow."""
@@ -266,7 +318,11 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
-            self.open_paths(paths)
+            # Shift while dropping: compare the open capture with the dropped one
+            if event.modifiers() & Qt.ShiftModifier and self.session.capture is not None:
+                self.compare_with(paths)
+            else:
+                self.open_paths(paths)
 
     # --- settings ----------------------------------------------------------------------
     def _remember(self, paths) -> None:

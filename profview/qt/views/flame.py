@@ -20,6 +20,11 @@ ROW = 18
 EMPTY_TEXT = "Drop .prof files or a directory here, or use File › Open Directory (Ctrl+Shift+O)"
 
 
+# Differential flame graphs: blue (faster) through white-ish to red (slower), 9 steps.
+DIFF_COLOURS = [QColor.fromHsv(220, sat, 235) for sat in (230, 170, 110, 55)] + [
+    QColor(225, 225, 225)] + [QColor.fromHsv(5, sat, 240) for sat in (55, 110, 170, 230)]
+
+
 def class_colour(cls: int, packages: dict) -> QColor:
     """The base colour of a colour class (see analysis.flame)."""
     if cls == CLASS_APP:
@@ -55,6 +60,8 @@ class FlameView(QWidget):
         self.flame = False           # False: icicle (root on top); True: root at the bottom
         self.selected = None
         self.mask = None             # search matches (bool per node) or None
+        self.delta = None            # differential mode: Δ seconds per node (red slower, blue
+                                     # faster), or None
         self.empty_text = EMPTY_TEXT
         self._x0, self._x1, self._yoff = 0.0, 1.0, 0.0
         self._zoom_path: list = []
@@ -63,8 +70,9 @@ class FlameView(QWidget):
         self._font.setPointSizeF(max(7.0, self._font.pointSizeF() * 0.9))
 
     # --- data --------------------------------------------------------------------------
-    def set_tree(self, tree, graph=None) -> None:
+    def set_tree(self, tree, graph=None, delta=None) -> None:
         self.tree, self.graph, self.mask = tree, graph, None
+        self.delta = None if delta is None else np.asarray(delta, np.float64)
         if tree is not None and len(tree):
             self._classes, self._packages = colour_classes(tree)
             self._palette = {}
@@ -182,6 +190,11 @@ class FlameView(QWidget):
             selected = np.fromiter((t.funcs[i] == self.selected for i in idx), bool, len(idx))
         dim = (~self.mask[idx]) if self.mask is not None else np.zeros(len(idx), bool)
         classes = self._classes[idx]
+        palette = None
+        if self.delta is not None:   # differential: 9 buckets from blue (faster) to red
+            scale_d = max(float(np.abs(self.delta).max()), 1e-12)
+            classes = np.clip(np.round(self.delta[idx] / scale_d * 4), -4, 4).astype(int) + 4
+            palette = DIFF_COLOURS
         # one drawRects per (colour class, dimmed): batched, as the docstring promises.  No
         # pen: outlined rectangles took 8x longer; a frame is drawn a pixel narrower instead,
         # which leaves the gap between neighbours.
@@ -189,7 +202,7 @@ class FlameView(QWidget):
         width = np.maximum(width - 1.0, 0.75)
         for key in set(zip(classes.tolist(), dim.tolist())):
             sel = (classes == key[0]) & (dim == key[1])
-            colour = class_colour(key[0], self._packages)
+            colour = palette[key[0]] if palette else class_colour(key[0], self._packages)
             if key[1]:
                 colour = QColor.fromHsv(colour.hsvHue(), colour.hsvSaturation() // 5, 235)
             p.setBrush(colour)
@@ -244,6 +257,8 @@ class FlameView(QWidget):
             if n > 1:
                 lines.append("per request (of %d): %s total, %.1f calls" % (
                     n, format_ms(s.cumtime * 1e3 / n), s.ncalls / n))
+        if self.delta is not None:
+            lines.append("change per request: %+.3f ms (after − before)" % (1e3 * self.delta[i]))
         if t.flags[i] & calltree.ESTIMATED:
             lines.append("estimated: this function has several callers; its time here is "
                          "shared out in proportion to call-edge time")

@@ -113,6 +113,8 @@ class TimelinePanel(QWidget):
         self.slow.itemClicked.connect(self._on_slow)
         self._series: list = []
         self._n_plus_one: set = set()
+        self._compare = None
+        self._compare_item = None
         self._mark = pg.ScatterPlotItem(size=18, symbol="o", pen=pg.mkPen("k", width=2),
                                         brush=None)
 
@@ -125,6 +127,24 @@ class TimelinePanel(QWidget):
             name = self.data["points"].groups[item.data(ITEM_ROLE)] if self.data else ""
             if name in names and not item.text().startswith("⚠"):
                 item.setText("⚠ N+1  " + item.text())
+
+    def set_comparison(self, points) -> None:
+        """Overlay a second capture (the "after" of a comparison) in a lighter shade, its
+        first request aligned with this capture's first, so the two runs line up."""
+        self._compare = points
+        self._draw_comparison()
+
+    def _draw_comparison(self) -> None:
+        if self._compare is None or self.data is None or not len(self._compare):
+            return
+        shift = self.data["points"].x.min() - self._compare.x.min()
+        item = pg.ScatterPlotItem(self._compare.x + shift, self._compare.y, size=6,
+                                  symbol="t", pen=pg.mkPen(120, 120, 120),
+                                  brush=pg.mkBrush(200, 200, 200, 160))
+        self.main.addItem(item)
+        self._compare_item = item
+        self.info.setText(self.info.text() + "; after-capture overlaid (grey triangles, "
+                          "aligned on its first request)")
 
     def highlight(self, request) -> None:
         """Ring one request's point (a statement picked in the SQL panel, say)."""
@@ -144,6 +164,7 @@ class TimelinePanel(QWidget):
 
     def _on_capture(self, capture) -> None:
         self._n_plus_one = set()
+        self._compare = None
         self._start(timeline.capture_points(capture, self.session.endpoints))
 
     def _recompute(self) -> None:
@@ -190,6 +211,7 @@ class TimelinePanel(QWidget):
         if self.select_range.isChecked():
             self.main.addItem(self.region)
         self._mark.setData([], [])
+        self._draw_comparison()
 
     def _draw_series(self, g: int, name: str, pts, lines) -> list:
         sel = np.nonzero(pts.group == g)[0]

@@ -1,0 +1,214 @@
+"""Before/after: endpoint verdicts, function deltas per request, SQL changes, and a
+differential flame graph (frames sized by one capture, coloured by the change)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QListWidget,
+                               QSplitter, QTableView, QVBoxLayout, QWidget)
+
+from ...analysis import compare as cmp
+from ...analysis.flame import build_tree
+from ...analysis.merge import load_graph
+from ...analysis.stats import format_ms
+from ..models import ITEM_ROLE, _FlatModel
+from ..workers import Task
+from .flame import FlameView
+
+VERDICT_COLOURS = {"faster": QColor(30, 110, 200), "slower": QColor(200, 40, 30),
+                   "new": QColor(120, 60, 160), "gone": QColor(110, 110, 110)}
+
+
+def _fmt_ms(side, key):
+    return format_ms(side[key]) if side and side.get(key) is not None else "–"
+
+
+class EndpointDeltaModel(_FlatModel):
+    HEADERS = ["endpoint", "verdict", "p50 before", "p50 after", "Δ ms", "Δ %", "p",
+               "requests", "queries/req", "SQL ms/req"]
+
+    def set_rows(self, rows) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def data(self, index: QModelIndex, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        col = index.column()
+        if role == ITEM_ROLE:
+            return r
+        if role == Qt.ForegroundRole and col == 1 and r["verdict"] in VERDICT_COLOURS:
+            return VERDICT_COLOURS[r["verdict"]]
+        if role == Qt.ToolTipRole and col == 1 and r["note"]:
+            return r["note"]
+        if role != Qt.DisplayRole:
+            return None
+        b, a = r["before"], r["after"]
+
+        def pair(key, fmt):
+            def one(side):
+                return "–" if not side or side[key] is None else fmt(side[key])
+            return "%s → %s" % (one(b), one(a))
+
+        return [r["name"], r["verdict"] + (" *" if r["note"] else ""),
+                _fmt_ms(b, "p50_ms"), _fmt_ms(a, "p50_ms"),
+                "" if r["delta_p50_ms"] is None else "%+.2f" % r["delta_p50_ms"],
+                "" if r["delta_p50_pct"] is None else "%+.0f%%" % r["delta_p50_pct"],
+                "" if r["p_value"] is None else "%.3g" % r["p_value"],
+                pair("requests", str), pair("queries_per_request", lambda v: "%.1f" % v),
+                pair("sql_ms_per_request", lambda v: "%.2f" % v)][col]
+
+
+class FunctionDeltaModel(_FlatModel):
+    HEADERS = ["Δ self ms/req", "self before", "self after", "total before", "total after",
+               "calls Δ/req", "", "function"]
+
+    def set_rows(self, rows) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def data(self, index: QModelIndex, role=Qt.DisplayRole):
+        if not index.isValid() or role not in (Qt.DisplayRole, ITEM_ROLE, Qt.ForegroundRole):
+            return None
+        d = self.rows[index.row()]
+        if role == ITEM_ROLE:
+            return d["key"]
+        delta = d["after_s_per_request"] - d["before_s_per_request"]
+        if role == Qt.ForegroundRole:
+            return VERDICT_COLOURS["slower" if delta > 0 else "faster"] \
+                if index.column() == 0 and delta else None
+        ms = [1e3 * v for v in (delta, d["before_s_per_request"], d["after_s_per_request"],
+                                d["before_total_s"], d["after_total_s"])]
+        return (["%+.3f" % ms[0]] + ["%.3f" % v for v in ms[1:]] +
+                ["%+.1f" % d["calls_delta"], d["status"], d["function"]])[index.column()]
+
+
+class ComparePanel(QWidget):
+    """Shown once a second capture is loaded for comparison."""
+
+    function_selected = Signal(object)
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.before = self.after = self.result = None
+        self._generation = 0
+        self.endpoints = EndpointDeltaModel(self)
+        self.functions = FunctionDeltaModel(self)
+        self.table = self._table(self.endpoints)
+        self.function_table = self._table(self.functions)
+        self.sql = QListWidget()
+        self.flame = FlameView(self)
+        self.flame.empty_text = "Pick an endpoint above to see its differential flame graph"
+        self.size_by = QComboBox()
+        self.size_by.addItems(["Frames sized by after", "Frames sized by before"])
+        self.summary = QLabel("Compare two captures: File › Compare…, or profview BEFORE "
+                              "--compare AFTER")
+        self.summary.setWordWrap(True)
+        legend = QLabel("<span style='color:#1e6ec8'>■ faster</span> "
+                        "<span style='color:#c8281e'>■ slower</span> (per request)")
+        lower = QSplitter(Qt.Horizontal)
+        lower.addWidget(self.function_table)
+        lower.addWidget(self.sql)
+        flame_box = QWidget()
+        fl = QVBoxLayout(flame_box)
+        fl.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.addWidget(self.size_by)
+        bar.addWidget(legend)
+        bar.addStretch(1)
+        fl.addLayout(bar)
+        fl.addWidget(self.flame)
+        split = QSplitter(Qt.Vertical)
+        for w in (self.table, flame_box, lower):
+            split.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.summary)
+        layout.addWidget(split)
+        self.table.selectionModel().currentChanged.connect(self._on_endpoint)
+        self.size_by.currentIndexChanged.connect(lambda _i: self._on_endpoint(
+            self.table.currentIndex(), None))
+        self.function_table.clicked.connect(
+            lambda index: session.select_function(index.data(ITEM_ROLE)))
+        self.flame.clicked.connect(session.select_function)
+
+    @staticmethod
+    def _table(model) -> QTableView:
+        table = QTableView()
+        table.setModel(model)
+        table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SingleSelection)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(20)
+        table.horizontalHeader().setStretchLastSection(True)
+        return table
+
+    def set_captures(self, before, after, result: dict) -> None:
+        self.before, self.after, self.result = before, after, result
+        self.endpoints.set_rows(result["endpoints"])
+        self.table.setColumnWidth(0, 230)
+        counts = {}
+        for r in result["endpoints"]:
+            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+        s = result["settings"]
+        self.summary.setText(
+            "Before: %d requests, after: %d.  %s.  A verdict needs p < %g (Mann–Whitney U) "
+            "and a median change of at least %g%% and %g ms; * marks fewer queries without a "
+            "significant change in time." % (
+                result["before"]["requests"], result["after"]["requests"],
+                ", ".join("%d %s" % (n, v) for v, n in sorted(counts.items())), s["alpha"],
+                s["min_pct"], s["min_ms"]))
+        if result["endpoints"]:
+            self.table.setCurrentIndex(self.endpoints.index(0, 0))
+
+    def _on_endpoint(self, current, _previous) -> None:
+        if not current.isValid() or self.result is None:
+            return
+        row = current.data(ITEM_ROLE)
+        self.functions.set_rows(self._function_rows(row["name"]))
+        self.sql.clear()
+        for c in row["sql_changes"]:
+            self.sql.addItem("%.1f → %.1f per request   %s" % (c["before"], c["after"],
+                                                            c["statement"][:200]))
+        if not row["sql_changes"]:
+            self.sql.addItem("No change in SQL per request" if self.before.has_queries
+                             else "No query logs loaded")
+        self._generation += 1
+        generation = self._generation
+        by_before = self.size_by.currentIndex() == 1
+        Task(_diff_tree, self.before, self.after, row["name"], by_before).start(
+            on_done=lambda res: self._show_flame(generation, res), owner=self)
+
+    def _function_rows(self, name: str) -> list:
+        from ...analysis.endpoints import group
+        eb = next((e for e in group(self.before) if e.name == name), None)
+        ea = next((e for e in group(self.after) if e.name == name), None)
+        return cmp.function_deltas(eb, ea, top=200)
+
+    def _show_flame(self, generation: int, result) -> None:
+        if generation != self._generation or result is None:
+            return
+        tree, graph, delta = result
+        self.flame.set_tree(tree, graph, delta)
+        self.flame.set_selected(self.session.function)
+
+
+def _diff_tree(before, after, name: str, by_before: bool):
+    """(tree, graph, per-node Δ) for one endpoint: merged before and after, in a worker."""
+    from ...analysis.endpoints import group
+    eb = next((e for e in group(before) if e.name == name), None)
+    ea = next((e for e in group(after) if e.name == name), None)
+    gb = load_graph(eb.requests)[0] if eb else None
+    ga = load_graph(ea.requests)[0] if ea else None
+    shown = (gb if by_before else ga) or ga or gb
+    if shown is None:
+        return None
+    scaled = shown.scaled(1.0 / shown.requests)
+    per_request = type(shown)(scaled.functions, scaled.edges, 1)   # already per request
+    tree = build_tree(per_request)
+    empty = type(shown)({}, {}, 1)
+    return tree, per_request, cmp.node_deltas(tree, gb or empty, ga or empty)

@@ -1,0 +1,62 @@
+"""Comparing two captures in the window: verdicts, function deltas, differential flame."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from profview.qt.main_window import MainWindow
+from profview.qt.views.flame import DIFF_COLOURS
+
+LOAD = 60_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROFVIEW_SETTINGS", str(tmp_path / "settings.ini"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1300, 900)
+    win.show()
+    return win
+
+
+def test_compare_before_after(qtbot, window, before, after):
+    with qtbot.waitSignal(window.compared, timeout=LOAD):
+        window.open_paths([before])
+        window.compare_with([after])
+    panel = window.compare
+    rows = {r["name"]: r for r in panel.endpoints.rows}
+    assert rows["GET /roster"]["verdict"] == "faster"
+    assert panel.endpoints.index(0, 0).data() == "GET /roster"          # changes first
+    assert panel.functions.rowCount() > 10
+    first = panel.functions.rows[0]
+    assert first["after_s_per_request"] < first["before_s_per_request"]
+    assert any("103.0 → 0.0" in panel.sql.item(i).text() for i in range(panel.sql.count()))
+    qtbot.waitUntil(lambda: panel.flame.tree is not None, timeout=LOAD)
+    tree, delta = panel.flame.tree, panel.flame.delta
+    roster = next(i for i, f in enumerate(tree.funcs) if f and f[2] == "roster")
+    assert delta[roster] < 0                                             # faster: blue
+    assert "change per request" in panel.flame.tooltip_text(roster)
+    panel.flame.grab()                                                   # paints in diff colours
+    assert len(DIFF_COLOURS) == 9
+    # the timeline overlays the after capture
+    assert window.timeline._compare_item is not None
+    assert len(window.timeline._compare_item.points()) == 29
+    # frames sized by the before capture
+    panel.size_by.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: panel.flame.tree is not tree, timeout=LOAD)
+    lazy = [i for i, f in enumerate(panel.flame.tree.funcs) if f and f[2] == "_emit_lazyload"]
+    assert lazy and np.all(panel.flame.delta[lazy] < 0)                # gone after the fix
+
+
+def test_shift_drop_compares(qtbot, window, before, after):
+    with qtbot.waitSignal(window.ready, timeout=LOAD):
+        window.open_paths([before])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(after))])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.ShiftModifier)
+    with qtbot.waitSignal(window.compared, timeout=LOAD):
+        window.dropEvent(event)
+    assert window.compare_paths == [str(after)] and window.paths == [str(before)]
