@@ -22,7 +22,7 @@ def window(qtbot, tmp_path, monkeypatch):
     return win
 
 
-def test_compare_before_after(qtbot, window, before, after):
+def test_compare_before_after(qtbot, qtmodeltester, window, before, after):
     with qtbot.waitSignal(window.compared, timeout=LOAD):
         window.open_paths([before])
         window.compare_with([after])
@@ -31,6 +31,11 @@ def test_compare_before_after(qtbot, window, before, after):
     assert rows["GET /roster"]["verdict"] == "faster"
     assert panel.endpoints.index(0, 0).data() == "GET /roster"          # changes first
     assert panel.functions.rowCount() > 10
+    qtmodeltester.check(panel.endpoints)
+    qtmodeltester.check(panel.functions)
+    assert panel.endpoints.index(0, 7).data() == "%s → %s" % tuple(
+        __import__("profview.analysis.stats", fromlist=["format_ms"]).format_ms(
+            rows["GET /roster"][side]["p95_ms"]) for side in ("before", "after"))
     first = panel.functions.rows[0]
     assert first["after_s_per_request"] < first["before_s_per_request"]
     assert any("103.0 → 0.0" in panel.sql.item(i).text() for i in range(panel.sql.count()))

@@ -25,7 +25,7 @@ def _fmt_ms(side, key):
 
 class EndpointDeltaModel(_FlatModel):
     HEADERS = ["endpoint", "verdict", "p50 before", "p50 after", "Δ ms", "Δ %", "p",
-               "requests", "queries/req", "SQL ms/req"]
+               "p95", "requests", "queries/req", "SQL ms/req"]
 
     def set_rows(self, rows) -> None:
         self.beginResetModel()
@@ -57,7 +57,7 @@ class EndpointDeltaModel(_FlatModel):
                 "" if r["delta_p50_ms"] is None else "%+.2f" % r["delta_p50_ms"],
                 "" if r["delta_p50_pct"] is None else "%+.0f%%" % r["delta_p50_pct"],
                 "" if r["p_value"] is None else "%.3g" % r["p_value"],
-                pair("requests", str), pair("queries_per_request", lambda v: "%.1f" % v),
+                pair("p95_ms", format_ms), pair("requests", str), pair("queries_per_request", lambda v: "%.1f" % v),
                 pair("sql_ms_per_request", lambda v: "%.2f" % v)][col]
 
 
