@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
+from profview.analysis.stats import format_ms
 from profview.qt.main_window import MainWindow
 from profview.qt.views.flame import DIFF_COLOURS
 
@@ -34,8 +35,7 @@ def test_compare_before_after(qtbot, qtmodeltester, window, before, after):
     qtmodeltester.check(panel.endpoints)
     qtmodeltester.check(panel.functions)
     assert panel.endpoints.index(0, 7).data() == "%s → %s" % tuple(
-        __import__("profview.analysis.stats", fromlist=["format_ms"]).format_ms(
-            rows["GET /roster"][side]["p95_ms"]) for side in ("before", "after"))
+        format_ms(rows["GET /roster"][side]["p95_ms"]) for side in ("before", "after"))
     first = panel.functions.rows[0]
     assert first["after_s_per_request"] < first["before_s_per_request"]
     assert any("103.0 → 0.0" in panel.sql.item(i).text() for i in range(panel.sql.count()))
