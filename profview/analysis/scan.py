@@ -44,7 +44,7 @@ def _no_gc():
 def scan_one(found: Found, grouping: str, buckets: dict,
              max_bytes: int = pstats_file.DEFAULT_MAX_BYTES):
     """Read one profile; add its functions to *buckets*; return its Request or a Problem."""
-    path, name = found.path, found.name
+    path = found.path
     try:
         stats, callees, total_tt = pstats_file.read(path, max_bytes)
     except pstats_file.ProfileError as exc:

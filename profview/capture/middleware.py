@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import time
 from typing import Optional
 
 from werkzeug.middleware.profiler import ProfilerMiddleware

@@ -244,6 +244,11 @@ class _FlatModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list = []
 
+    def set_rows(self, rows) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.rows)
 

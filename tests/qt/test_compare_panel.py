@@ -2,25 +2,15 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from profview.analysis.stats import format_ms
-from profview.qt.main_window import MainWindow
 from profview.qt.views.flame import DIFF_COLOURS
 
 LOAD = 60_000
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("PROFVIEW_SETTINGS", str(tmp_path / "settings.ini"))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 900)
-    win.show()
-    return win
 
 
 def test_compare_before_after(qtbot, qtmodeltester, window, before, after):

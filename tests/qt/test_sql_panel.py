@@ -4,21 +4,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QGuiApplication
 
-from profview.qt.main_window import MainWindow
 from profview.qt.models import ITEM_ROLE
 from profview.qt.views.sql_panel import EMPTY
 
 LOAD = 60_000
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("PROFVIEW_SETTINGS", str(tmp_path / "settings.ini"))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 900)
-    win.show()
-    return win
 
 
 def _open(qtbot, win, path):

@@ -6,21 +6,12 @@ import pytest
 from PySide6.QtCore import Qt
 
 from profview.analysis import timeline as tl
-from profview.qt.main_window import MainWindow
 from profview.qt.views.stats import StatsModel
 from profview.qt.views.timeline import TimelinePanel
 
 LOAD = 60_000
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("PROFVIEW_SETTINGS", str(tmp_path / "settings.ini"))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 900)
-    win.show()
-    return win
 
 
 def _load(qtbot, win, path):

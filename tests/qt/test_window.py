@@ -15,20 +15,10 @@ from profview.analysis import calltree
 from profview.analysis.codeloc import classify
 from profview.qt.main_window import MainWindow
 from profview.qt.models import ITEM_ROLE
-from profview.qt.workers import wait_all
 
 LOAD_TIMEOUT = 60_000
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("PROFVIEW_SETTINGS", str(tmp_path / "settings.ini"))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    yield win
-    wait_all()
 
 
 def _open(qtbot, win, paths):

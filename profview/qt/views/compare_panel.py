@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QListWidget,
-                               QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from ...analysis import compare as cmp
 from ...analysis.flame import build_tree
@@ -13,6 +13,7 @@ from ...analysis.merge import load_graph
 from ...analysis.stats import format_ms
 from ..models import ITEM_ROLE, _FlatModel
 from ..workers import Task
+from .tables import plain_table
 from .flame import FlameView
 
 VERDICT_COLOURS = {"faster": QColor(30, 110, 200), "slower": QColor(200, 40, 30),
@@ -26,11 +27,6 @@ def _fmt_ms(side, key):
 class EndpointDeltaModel(_FlatModel):
     HEADERS = ["endpoint", "verdict", "p50 before", "p50 after", "Δ ms", "Δ %", "p",
                "p95", "requests", "queries/req", "SQL ms/req"]
-
-    def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
         if not index.isValid():
@@ -65,11 +61,6 @@ class FunctionDeltaModel(_FlatModel):
     HEADERS = ["Δ self ms/req", "self before", "self after", "total before", "total after",
                "calls Δ/req", "", "function"]
 
-    def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
         if not index.isValid() or role not in (Qt.DisplayRole, ITEM_ROLE, Qt.ForegroundRole):
             return None
@@ -98,8 +89,8 @@ class ComparePanel(QWidget):
         self._generation = 0
         self.endpoints = EndpointDeltaModel(self)
         self.functions = FunctionDeltaModel(self)
-        self.table = self._table(self.endpoints)
-        self.function_table = self._table(self.functions)
+        self.table = plain_table(self.endpoints)
+        self.function_table = plain_table(self.functions)
         self.sql = QListWidget()
         self.flame = FlameView(self)
         self.flame.empty_text = "Pick an endpoint above to see its differential flame graph"
@@ -135,17 +126,6 @@ class ComparePanel(QWidget):
         self.function_table.clicked.connect(
             lambda index: session.select_function(index.data(ITEM_ROLE)))
         self.flame.clicked.connect(session.select_function)
-
-    @staticmethod
-    def _table(model) -> QTableView:
-        table = QTableView()
-        table.setModel(model)
-        table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SingleSelection)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setDefaultSectionSize(20)
-        table.horizontalHeader().setStretchLastSection(True)
-        return table
 
     def set_captures(self, before, after, result: dict) -> None:
         self.before, self.after, self.result = before, after, result

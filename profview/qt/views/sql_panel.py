@@ -6,13 +6,14 @@ import time
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableView,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ...analysis import sql
 from ...analysis.stats import format_ms
 from ..models import ITEM_ROLE, _FlatModel
 from ..workers import Task
+from .tables import plain_table
 
 EMPTY = ("No SQL for this selection. Capture with profview.capture (queries.jsonl), or put a "
          "SQLAlchemy echo log or Flask-SQLAlchemy query dump beside the profiles.")
@@ -45,11 +46,6 @@ def sql_rows(queries_by_request: dict, requests) -> tuple:
 
 class StatementsModel(_FlatModel):
     HEADERS = ["time", "ms", "notes", "statement", "parameters", "location", "request"]
-
-    def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
         if not index.isValid():
@@ -85,11 +81,6 @@ class StatementsModel(_FlatModel):
 class GroupsModel(_FlatModel):
     HEADERS = ["count", "per request", "total ms", "mean ms", "max ms", "N+1", "statement"]
 
-    def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
         if not index.isValid():
             return None
@@ -119,8 +110,8 @@ class SqlPanel(QWidget):
         self._generation = 0
         self.statements = StatementsModel(self)
         self.groups = GroupsModel(self)
-        self.table = self._table(self.statements)
-        self.group_table = self._table(self.groups)
+        self.table = plain_table(self.statements)
+        self.group_table = plain_table(self.groups)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.table, "Statements")
         self.tabs.addTab(self.group_table, "By fingerprint")
@@ -143,17 +134,6 @@ class SqlPanel(QWidget):
         self.copy_explain.clicked.connect(lambda: self._copy(sql.explain))
         session.events.capture.connect(self._on_capture)
         session.events.scope.connect(self._on_scope)
-
-    @staticmethod
-    def _table(model) -> QTableView:
-        table = QTableView()
-        table.setModel(model)
-        table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SingleSelection)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setDefaultSectionSize(20)
-        table.horizontalHeader().setStretchLastSection(True)
-        return table
 
     def _on_capture(self, capture) -> None:
         self._per_request = sql.by_request(capture.queries) if capture.has_queries else {}

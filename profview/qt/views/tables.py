@@ -85,6 +85,18 @@ class EndpointPanel(QWidget):
                 index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
 
 
+def plain_table(model) -> QTableView:
+    """A read-only table of whole rows, one selectable at a time."""
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SingleSelection)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(20)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
 class _Table(QTableView):
     def __init__(self, model, parent=None, own_sort: bool = False):
         super().__init__(parent)
