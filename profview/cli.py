@@ -23,6 +23,8 @@ def _report_parser() -> argparse.ArgumentParser:
                         help="group requests by view function (default) or by raw URL path")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes for parsing (default: one per core)")
+    parser.add_argument("--max-size", type=float, default=200, metavar="MB",
+                        help="refuse profiles larger than this (default 200 MB)")
     parser.add_argument("--compare", nargs="+", metavar="AFTER",
                         help="compare PATH (before) with AFTER, endpoint by endpoint")
     parser.add_argument("--fail-on-regression", type=float, metavar="PCT",
@@ -44,7 +46,9 @@ def report_main(argv: list) -> int:
     from .analysis import report
     from .analysis.scan import load_capture
 
-    capture = load_capture(args.paths, grouping=args.group, workers=args.jobs)
+    max_bytes = int(args.max_size * 1024 * 1024)
+    capture = load_capture(args.paths, grouping=args.group, workers=args.jobs,
+                           max_bytes=max_bytes)
     if args.compare:
         return _compare_main(args, capture)
     result = report.build(capture)
@@ -76,7 +80,8 @@ def _compare_main(args, before) -> int:
     from .analysis.compare_text import render_compare
     from .analysis.scan import load_capture
 
-    after = load_capture(args.compare, grouping=args.group, workers=args.jobs)
+    after = load_capture(args.compare, grouping=args.group, workers=args.jobs,
+                         max_bytes=int(args.max_size * 1024 * 1024))
     result = compare.compare(before, after, args.alpha, args.min_pct, args.min_ms)
     if args.json:
         json.dump(result, sys.stdout, indent=1, allow_nan=False, default=str)

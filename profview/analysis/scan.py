@@ -12,6 +12,7 @@ import multiprocessing
 import os
 from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 from ..importers import pstats_file
@@ -116,12 +117,14 @@ def _merge_buckets(into: dict, part: dict) -> None:
 
 def load_capture(paths, grouping: str = "view", workers: int | None = None,
                  max_bytes: int = pstats_file.DEFAULT_MAX_BYTES, progress=None,
-                 mp_context=None) -> Capture:
+                 mp_context=None, isolate: bool = False) -> Capture:
     """Load every profile under *paths* into a Capture; unreadable files become problems.
 
     *progress(done, total)* is called as files are read.  *mp_context* is the
     multiprocessing context for the worker processes (a GUI passes "forkserver": forking a
-    process that runs Qt threads is unsafe).
+    process that runs Qt threads is unsafe).  With *isolate*, profiles are always parsed in
+    worker processes, so that a crafted file that crashed ``marshal`` would take down a
+    worker, never the caller: the file is then reported and the rest loads.
     """
     found, sidecar_files, problems, logs = discover(paths)
     side = load_sidecars(sidecar_files, logs)
@@ -131,35 +134,59 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     workers = workers or os.cpu_count() or 1
     requests: list = []
     buckets: dict = {}
-    total, done = len(found), 0
-    if workers <= 1 or len(found) < PARALLEL_FROM:
+    total = len(found)
+    state = {"done": 0}
+
+    def take(chunk, result) -> None:
+        reqs, more, part = result
+        requests.extend(reqs)
+        problems.extend(more)
+        _merge_buckets(buckets, part)
+        state["done"] += len(chunk)
+        if progress is not None:
+            progress(state["done"], total)
+
+    if not isolate and (workers <= 1 or total < PARALLEL_FROM):
         for start in range(0, total, CHUNK):
-            reqs, more, part = scan_chunk(found[start:start + CHUNK], grouping, max_bytes)
-            requests.extend(reqs)
-            problems.extend(more)
-            _merge_buckets(buckets, part)
-            done = min(total, start + CHUNK)
-            if progress is not None:
-                progress(done, total)
-    else:
-        size = max(16, min(CHUNK, len(found) // (workers * 4) + 1))
-        chunks = [found[i:i + size] for i in range(0, len(found), size)]
+            chunk = found[start:start + CHUNK]
+            take(chunk, scan_chunk(chunk, grouping, max_bytes))
+    elif total:
+        size = max(1 if isolate else 16, min(CHUNK, total // (workers * 4) + 1))
+        chunks = [found[i:i + size] for i in range(0, total, size)]
         context = multiprocessing.get_context(mp_context) if mp_context else None
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, _no_gc():
-            for chunk, (reqs, more, part) in zip(chunks, pool.map(
-                    scan_chunk, chunks, [grouping] * len(chunks), [max_bytes] * len(chunks))):
-                requests.extend(reqs)
-                problems.extend(more)
-                _merge_buckets(buckets, part)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
+        _in_processes(chunks, grouping, max_bytes, workers, context, take)
     queries = side.queries + tuple(attribute_by_time(side.echo, requests))
     if side.has_queries:
         per_request = by_request(queries)
         requests = [replace(r, n_queries=n, sql_ms=ms) for r in requests
                     for n, ms in [totals(per_request.get(request_key(r), ()))]]
     return Capture.build(requests, problems, buckets, grouping, queries, side.has_queries)
+
+
+def _in_processes(chunks, grouping, max_bytes, workers, context, take) -> None:
+    """Scan *chunks* in worker processes.  If one dies (a file crashed the parser), each
+    file left is read again in a process of its own, to find and report the culprit."""
+    taken = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, _no_gc():
+            results = pool.map(scan_chunk, chunks, [grouping] * len(chunks),
+                               [max_bytes] * len(chunks))
+            for chunk, result in zip(chunks, results):
+                take(chunk, result)
+                taken += 1
+    except BrokenProcessPool:
+        for item in (item for chunk in chunks[taken:] for item in chunk):
+            take([item], _scan_alone(item, grouping, max_bytes, context))
+
+
+def _scan_alone(item, grouping, max_bytes, context) -> tuple:
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            return pool.submit(scan_chunk, [item], grouping, max_bytes).result()
+    except BrokenProcessPool:
+        problem = Problem(str(item.path), "reading this file crashed the parser process "
+                          "(the file is corrupt or crafted); the other files are loaded")
+        return [], [problem], {}
 
 
 def _join(found: Found, side) -> Found:

@@ -10,9 +10,16 @@ or executed.
 from __future__ import annotations
 
 import marshal
+import os
+import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import NamedTuple
+
+try:
+    import resource
+except ImportError:  # not on Windows: no cap there
+    resource = None
 
 from ..model.callgraph import CallGraph
 
@@ -58,10 +65,44 @@ def parse(data: bytes) -> Pstats:
         raise ProfileError("not a pstats file (it does not start with a marshal dict; "
                            "first bytes %r)" % data[:8])
     try:
-        stats = marshal.loads(data)
+        stats = _bounded_loads(data)
+    except MemoryError:
+        raise ProfileError("the file declares far more data than it holds "
+                           "(corrupt or crafted); not loaded") from None
     except Exception as exc:  # marshal raises EOFError/ValueError/TypeError on bad data
         raise ProfileError("truncated or corrupt pstats data (%s)" % exc) from None
     return validate(stats)
+
+
+def _vm_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _bounded_loads(data: bytes):
+    """``marshal.loads`` under an address-space limit.
+
+    marshal allocates a container before reading its items: six crafted bytes declaring a
+    tuple of 2**31 items made it take 16 GB and 29 s here.  A real profile needs a few times
+    its size; so, on a process's main thread (the command line, the window's parser
+    processes), the address space is capped at what is in use plus 64x the file plus 256 MB
+    while it loads, and such a file fails at once with MemoryError.  The window's own threads
+    (which only re-read files already validated) never set the cap: it would hit the GUI.
+    """
+    if (resource is None or threading.current_thread() is not threading.main_thread()
+            or not os.path.exists("/proc/self/statm")):
+        return marshal.loads(data)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    budget = _vm_bytes() + 64 * len(data) + 256 * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        budget = min(budget, hard)
+    if soft != resource.RLIM_INFINITY and soft <= budget:
+        return marshal.loads(data)
+    resource.setrlimit(resource.RLIMIT_AS, (budget, hard))
+    try:
+        return marshal.loads(data)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _short(obj, limit: int = 80) -> str:

@@ -21,6 +21,8 @@ def parser() -> argparse.ArgumentParser:
                    help="show this endpoint first (exact name, or a part of it)")
     p.add_argument("--screenshot", metavar="FILE",
                    help="render the window once loading is done, save it as PNG and exit")
+    p.add_argument("--max-size", type=float, default=200, metavar="MB",
+                   help="refuse profiles larger than this (default 200 MB)")
     p.add_argument("--size", default="1400x900", metavar="WxH",
                    help="window size (default 1400x900; useful with --screenshot)")
     return p
@@ -43,6 +45,7 @@ def main(argv: list) -> int:
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     window = MainWindow(endpoint=args.endpoint, persist=not args.screenshot)
+    window.max_bytes = int(args.max_size * 1024 * 1024)
     width, _, height = args.size.partition("x")
     window.resize(int(width), int(height))
     window.show()

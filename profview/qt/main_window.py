@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
 
 from ..analysis.merge import load_graph
+from ..importers.pstats_file import DEFAULT_MAX_BYTES
 from ..analysis.scan import load_capture
 from ..analysis.session import ALL, Session
 from ..model.request import Problem
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self._awaiting_picture = False
         self._extra_problems: list = []
         self._summary = ""
+        self.max_bytes = DEFAULT_MAX_BYTES   # files over this are refused (--max-size)
         self.flame = FlamePanel(self.session, self)
         self.setCentralWidget(self.flame)
         self.endpoints = EndpointPanel(self.session, self)
@@ -170,7 +172,8 @@ class MainWindow(QMainWindow):
             self.ready.connect(self._compare_when_loaded)
             return
         self.status.setText("Loading the capture to compare with…")
-        Task(load_capture, self.compare_paths, mp_context="forkserver").start(
+        Task(load_capture, self.compare_paths, mp_context="forkserver", isolate=True,
+             max_bytes=self.max_bytes).start(
             on_done=self._on_after_loaded, on_failed=self._on_failed, owner=self)
 
     def _compare_when_loaded(self) -> None:
@@ -211,7 +214,8 @@ class MainWindow(QMainWindow):
         self._awaiting_picture = True
         self._extra_problems = []
         Task(name_points, self.paths).start(on_done=self.timeline.set_preview, owner=self)
-        Task(load_capture, self.paths, mp_context="forkserver", with_progress=True).start(
+        Task(load_capture, self.paths, mp_context="forkserver", isolate=True,
+             max_bytes=self.max_bytes, with_progress=True).start(
             on_done=self._on_loaded, on_failed=self._on_failed, on_progress=self._on_progress, owner=self)
 
     def _on_progress(self, done: int, total: int) -> None:
