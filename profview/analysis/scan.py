@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import time
 from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -161,6 +162,43 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
         requests = [replace(r, n_queries=n, sql_ms=ms) for r in requests
                     for n, ms in [totals(per_request.get(request_key(r), ()))]]
     return Capture.build(requests, problems, buckets, grouping, queries, side.has_queries)
+
+
+def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT_MAX_BYTES,
+                   young: float = 2.0) -> tuple:
+    """``(capture, retry)``: *capture* plus the profiles that appeared under *paths* since.
+
+    Only new files are parsed (a directory being written to is followed incrementally).  A
+    new file that cannot be read yet and was modified less than *young* seconds ago is
+    probably still being written: it is returned in *retry*, not reported as a problem.
+    """
+    found, sidecar_files, problems, logs = discover(paths)
+    known = {os.path.abspath(r.file) for r in capture.requests}
+    known |= {os.path.abspath(p.path) for p in capture.problems}
+    new = [f for f in found if os.path.abspath(f.path) not in known]
+    side = load_sidecars(sidecar_files, logs)
+    if side.requests:
+        new = [_join(f, side) for f in new]
+    buckets = {b: {k: list(v) for k, v in funcs.items()} for b, funcs in capture.buckets.items()}
+    reqs, more, part = scan_chunk(new, capture.grouping, max_bytes)
+    _merge_buckets(buckets, part)
+    now = time.time()
+    retry, kept = [], list(capture.problems)
+    for p in more:
+        try:
+            fresh = now - os.path.getmtime(p.path) < young
+        except OSError:
+            fresh = False
+        (retry if fresh else kept).append(p)
+    requests = [r for r in capture.requests] + reqs
+    queries = side.queries + tuple(attribute_by_time(side.echo, requests))
+    if side.has_queries:
+        per_request = by_request(queries)
+        requests = [replace(r, n_queries=n, sql_ms=ms) for r in requests
+                    for n, ms in [totals(per_request.get(request_key(r), ()))]]
+    kept += [p for p in side.problems if p not in kept]
+    return (Capture.build(requests, kept, buckets, capture.grouping, queries,
+                          side.has_queries), [p.path for p in retry])
 
 
 def _in_processes(chunks, grouping, max_bytes, workers, context, take) -> None:

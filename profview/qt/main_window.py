@@ -5,14 +5,14 @@ import json
 import os
 import time
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
 
 from ..analysis.merge import load_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
-from ..analysis.scan import load_capture
+from ..analysis.scan import extend_capture, load_capture
 from ..analysis.session import ALL, Session
 from ..model.request import Problem
 from . import export
@@ -101,6 +101,14 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(False)
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.progress)
+        self.watcher = QFileSystemWatcher(self)
+        self._debounce = QTimer(self, singleShot=True, interval=500)
+        self._retry = QTimer(self, interval=2000)   # partial files, and disks that don't notify
+        self._extending = False
+        self.watcher.directoryChanged.connect(self._on_disk_changed)
+        self.watcher.fileChanged.connect(self._on_disk_changed)
+        self._debounce.timeout.connect(self._extend)
+        self._retry.timeout.connect(self._extend)
         self._build_menus()
         self.session.events.scope.connect(self._on_scope)
         self.session.events.capture.connect(self._on_capture)
@@ -138,6 +146,13 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.Quit)
         view = self.menuBar().addMenu("&View")
+        self.follow = view.addAction("&Follow new profiles")
+        self.follow.setCheckable(True)
+        self.follow.setChecked(True)
+        self.follow.setToolTip("Profiles and sidecar lines written while profview is open "
+                               "appear within two seconds; untick to pause")
+        self.follow.toggled.connect(lambda on: self._extend() if on else None)
+        view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         self._refresh_recent()
@@ -247,8 +262,60 @@ class MainWindow(QMainWindow):
             "%H:%M:%S", time.localtime(first)), time.strftime("%H:%M:%S", time.localtime(last)))
         self.session.select_scope(("set", label, tuple(requests)))
 
+    # --- following a directory that is being written to ------------------------------------
+    def _watch(self) -> None:
+        old = self.watcher.directories() + self.watcher.files()
+        if old:
+            self.watcher.removePaths(old)
+        dirs, files = [], []
+        for path in self.paths:
+            if os.path.isdir(path):
+                for dirpath, _dirnames, filenames in os.walk(path):
+                    dirs.append(dirpath)
+                    files += [os.path.join(dirpath, f) for f in filenames
+                              if f.endswith((".jsonl", ".log"))]
+        if dirs or files:
+            self.watcher.addPaths(dirs + files)
+        self._retry.start()
+
+    def _on_disk_changed(self, _path) -> None:
+        if self.follow.isChecked():
+            self._debounce.start()
+
+    def _extend(self) -> None:
+        if (not self.follow.isChecked() or self._extending or self.session.capture is None
+                or self._awaiting_picture):
+            return
+        self._extending = True
+        Task(extend_capture, self.session.capture, self.paths, self.max_bytes).start(
+            on_done=self._on_extended, on_failed=self._on_extend_failed, owner=self)
+
+    def _on_extend_failed(self, message: str) -> None:
+        self._extending = False
+
+    def _on_extended(self, result) -> None:
+        self._extending = False
+        capture, _retry = result
+        old = self.session.capture
+        if old is None or (len(capture.requests) == len(old.requests)
+                           and len(capture.problems) == len(old.problems)
+                           and len(capture.queries) == len(old.queries)):
+            return
+        added = len(capture.requests) - len(old.requests)
+        scope = self.session.scope
+        if scope and scope[0] == "endpoint":
+            self._wanted_endpoint = scope[1].name
+        self._live = True
+        self.session.set_capture(capture)
+        self._live = False
+        self._summary += "  ·  %d new request%s" % (added, "" if added == 1 else "s")
+        self.status.setText(self._summary)
+        self._watch()
+
     def _on_capture(self, capture) -> None:
         self.progress.setVisible(False)
+        if not getattr(self, "_live", False):
+            self._watch()
         if capture.has_queries:
             Task(n_plus_one_by_endpoint, self.session.endpoints, capture.queries).start(
                 on_done=self._on_n_plus_one, owner=self)
