@@ -61,9 +61,10 @@ class Session:
         self.focus = None          # FuncKey the flame graph is focused on, or None
 
     # --- the capture -------------------------------------------------------------------
-    def set_capture(self, capture: Capture) -> None:
+    def set_capture(self, capture: Capture, endpoints=None) -> None:
+        """Show *capture*; pass its *endpoints* when a worker has grouped it already."""
         self.capture = capture
-        self.endpoints = group(capture)
+        self.endpoints = group(capture) if endpoints is None else list(endpoints)
         self.graph = None
         self.function = None
         self.focus = None

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
 
+from ..analysis.endpoints import group
 from ..analysis.merge import load_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
 from ..analysis.scan import extend_capture, load_capture
@@ -30,6 +31,22 @@ from .views.timeline import TimelinePanel
 from .workers import Task
 
 MAX_RECENT = 8
+
+
+def _load_grouped(paths, **kwargs) -> tuple:
+    """Load and group into endpoints, both in the worker: neither belongs on the GUI thread."""
+    capture = load_capture(paths, **kwargs)
+    return capture, group(capture)
+
+
+def _compare_with_points(before, after) -> tuple:
+    """The comparison and the after-capture's timeline points, both in the worker."""
+    return compare.compare(before, after), capture_points(after, group(after))
+
+
+def _extend_grouped(capture, paths, max_bytes) -> tuple:
+    capture, retry = extend_capture(capture, paths, max_bytes)
+    return capture, retry, group(capture)
 
 
 def settings() -> QSettings:
@@ -197,14 +214,14 @@ class MainWindow(QMainWindow):
 
     def _on_after_loaded(self, after) -> None:
         before = self.session.capture
-        Task(compare.compare, before, after).start(
+        Task(_compare_with_points, before, after).start(
             on_done=lambda result: self._on_compared(before, after, result),
             on_failed=self._on_failed, owner=self)
 
-    def _on_compared(self, before, after, result) -> None:
-        from ..analysis.endpoints import group
+    def _on_compared(self, before, after, computed) -> None:
+        result, after_points = computed
         self.compare.set_captures(before, after, result)
-        self.timeline.set_comparison(capture_points(after, group(after)))
+        self.timeline.set_comparison(after_points)
         self.docks["Compare"].show()
         self.docks["Compare"].raise_()
         slower = sum(r["verdict"] == "slower" for r in result["endpoints"])
@@ -229,9 +246,10 @@ class MainWindow(QMainWindow):
         self._awaiting_picture = True
         self._extra_problems = []
         Task(name_points, self.paths).start(on_done=self.timeline.set_preview, owner=self)
-        Task(load_capture, self.paths, mp_context="forkserver", isolate=True,
+        Task(_load_grouped, self.paths, mp_context="forkserver", isolate=True,
              max_bytes=self.max_bytes, with_progress=True).start(
-            on_done=self._on_loaded, on_failed=self._on_failed, on_progress=self._on_progress, owner=self)
+            on_done=self._on_loaded, on_failed=self._on_failed,
+            on_progress=self._on_progress, owner=self)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -245,8 +263,8 @@ class MainWindow(QMainWindow):
         self._show_problems()
         self._picture_done()
 
-    def _on_loaded(self, capture) -> None:
-        self.session.set_capture(capture)
+    def _on_loaded(self, loaded) -> None:
+        self.session.set_capture(*loaded)
 
     def _on_n_plus_one(self, flags: dict) -> None:
         self.endpoints.model.set_n_plus_one(flags)
@@ -287,7 +305,7 @@ class MainWindow(QMainWindow):
                 or self._awaiting_picture):
             return
         self._extending = True
-        Task(extend_capture, self.session.capture, self.paths, self.max_bytes).start(
+        Task(_extend_grouped, self.session.capture, self.paths, self.max_bytes).start(
             on_done=self._on_extended, on_failed=self._on_extend_failed, owner=self)
 
     def _on_extend_failed(self, message: str) -> None:
@@ -295,7 +313,7 @@ class MainWindow(QMainWindow):
 
     def _on_extended(self, result) -> None:
         self._extending = False
-        capture, _retry = result
+        capture, _retry, endpoints = result
         old = self.session.capture
         if old is None or (len(capture.requests) == len(old.requests)
                            and len(capture.problems) == len(old.problems)
@@ -306,7 +324,7 @@ class MainWindow(QMainWindow):
         if scope and scope[0] == "endpoint":
             self._wanted_endpoint = scope[1].name
         self._live = True
-        self.session.set_capture(capture)
+        self.session.set_capture(capture, endpoints)
         self._live = False
         self._summary += "  ·  %d new request%s" % (added, "" if added == 1 else "s")
         self.status.setText(self._summary)

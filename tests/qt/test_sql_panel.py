@@ -36,8 +36,11 @@ def test_sql_of_the_roster_endpoint(qtbot, qtmodeltester, window, before):
     names = [window.endpoints.model.index(r, 0).data()
              for r in range(window.endpoints.model.rowCount())]
     assert "⚠ N+1  GET /roster" in names
-    legend = [window.timeline.legend.item(i).text() for i in range(window.timeline.legend.count())]
-    assert "⚠ N+1  GET /roster (5)" in legend
+    timeline = window.timeline
+    qtbot.waitUntil(lambda: timeline.data is not None and not isinstance(
+        timeline.data["points"].requests[0], str), timeout=LOAD)
+    qtbot.waitUntil(lambda: "⚠ N+1  GET /roster (5)" in [
+        timeline.legend.item(i).text() for i in range(timeline.legend.count())], timeout=LOAD)
     # pick a statement: copy buttons work, the timeline rings its request
     index = panel.statements.index(1, 0)
     q, request = index.data(ITEM_ROLE)

@@ -136,7 +136,14 @@ class SqlPanel(QWidget):
         session.events.scope.connect(self._on_scope)
 
     def _on_capture(self, capture) -> None:
-        self._per_request = sql.by_request(capture.queries) if capture.has_queries else {}
+        self._per_request = {}
+        if capture.has_queries:   # indexing every statement: in a worker, then show
+            Task(sql.by_request, capture.queries).start(on_done=self._on_index, owner=self)
+        else:
+            self._on_scope(self.session.scope)
+
+    def _on_index(self, per_request: dict) -> None:
+        self._per_request = per_request
         self._on_scope(self.session.scope)
 
     def _on_scope(self, scope) -> None:

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
@@ -39,6 +39,7 @@ class TimelinePanel(QWidget):
 
     request_clicked = Signal(object)
     range_selected = Signal(object)
+    drawn = Signal()          # every series is on the plot
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -115,6 +116,7 @@ class TimelinePanel(QWidget):
         self._n_plus_one: set = set()
         self._compare = None
         self._compare_item = None
+        self._drawing = None      # the data whose series are being drawn
         self._mark = pg.ScatterPlotItem(size=18, symbol="o", pen=pg.mkPen("k", width=2),
                                         brush=None)
 
@@ -124,7 +126,8 @@ class TimelinePanel(QWidget):
         self._n_plus_one = set(names)
         for i in range(self.legend.count()):
             item = self.legend.item(i)
-            name = self.data["points"].groups[item.data(ITEM_ROLE)] if self.data else ""
+            data = self._drawing or self.data
+            name = data["points"].groups[item.data(ITEM_ROLE)] if data else ""
             if name in names and not item.text().startswith("⚠"):
                 item.setText("⚠ N+1  " + item.text())
 
@@ -181,16 +184,28 @@ class TimelinePanel(QWidget):
     def _show(self, generation: int, data: dict) -> None:
         if generation != self._generation:
             return
-        self.data = data
-        pts = data["points"]
         for plot in (self.main, self.sql, self.sql_ms):
             plot.clear()
-        self.legend.blockSignals(True)
         self.legend.clear()
         self._series = []
-        for g, name in enumerate(pts.groups):
-            self._series.append(self._draw_series(g, name, pts, data["lines"].get(g)))
-        self.legend.blockSignals(False)
+        self._drawing = data
+        self.plots.setUpdatesEnabled(False)   # one repaint at the end, not one per series
+        self._draw_next(generation, data, 0)
+
+    def _draw_next(self, generation: int, data: dict, g: int) -> None:
+        """One series per turn of the event loop: pyqtgraph builds its items on the GUI
+        thread, and all of them at once stalled the window for a third of a second."""
+        if generation != self._generation:
+            return
+        pts = data["points"]
+        if g < len(pts.groups):
+            self.legend.blockSignals(True)
+            self._series.append(self._draw_series(g, pts.groups[g], pts, data["lines"].get(g)))
+            self.legend.blockSignals(False)
+            QTimer.singleShot(0, lambda: self._draw_next(generation, data, g + 1))
+            return
+        self.data = data
+        self.plots.setUpdatesEnabled(True)
         if self._n_plus_one:
             self.mark_n_plus_one(self._n_plus_one)
         out = data["outliers"]
@@ -212,6 +227,7 @@ class TimelinePanel(QWidget):
             self.main.addItem(self.region)
         self._mark.setData([], [])
         self._draw_comparison()
+        self.drawn.emit()
 
     def _draw_series(self, g: int, name: str, pts, lines) -> list:
         sel = np.nonzero(pts.group == g)[0]
