@@ -5,6 +5,7 @@ QSortFilterProxyModel sorts numerically.
 """
 from __future__ import annotations
 
+import math
 import time
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, Qt
@@ -222,15 +223,15 @@ class EndpointModel(QAbstractItemModel):
     def _group_values(self, item) -> list:
         requests = self.capture.requests if item[0] == "all" else item[1].requests
         name = "All requests" if item[0] == "all" else item[1].name
-        elapsed = [r.elapsed_ms for r in requests] or [0.0]
-        total = sum(elapsed)
+        elapsed = [r.elapsed_ms for r in requests] or [math.nan]   # shown as "–"
+        total = sum(elapsed) if requests else 0.0
         queries = [r.n_queries for r in requests if r.n_queries is not None]
         mean_q = sum(queries) / len(requests) if queries else None
         sql_ms = sum(r.sql_ms or 0.0 for r in requests) / len(requests) if queries else None
         return [(name, "" if item[0] == "all" else name), (str(len(requests)), len(requests)),
                 (format_ms(p50(elapsed)), p50(elapsed)), (format_ms(p95(elapsed)), p95(elapsed)),
-                (format_ms(max(elapsed)), max(elapsed)),
-                ("%.1f%%" % (100 * total / self._total), total),
+                (format_ms(max(elapsed)), max(elapsed) if requests else 0.0),
+                ("%.1f%%" % (100 * total / self._total) if requests else "–", total),
                 ("" if mean_q is None else "%.1f" % mean_q, mean_q or 0),
                 ("" if sql_ms is None else "%.2f" % sql_ms, sql_ms or 0.0)]
 
