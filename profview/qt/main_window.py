@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
             self.ready.connect(self._compare_when_loaded)
             return
         self.status.setText("Loading the capture to compare with…")
-        Task(load_capture, self.compare_paths, mp_context="forkserver", isolate=True,
+        Task(load_capture, self.compare_paths, mp_context="forkserver",
              max_bytes=self.max_bytes).start(
             on_done=self._on_after_loaded, on_failed=self._on_failed, owner=self)
 
@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
         self._awaiting_picture = True
         self._extra_problems = []
         Task(name_points, self.paths).start(on_done=self.timeline.set_preview, owner=self)
-        Task(_load_grouped, self.paths, mp_context="forkserver", isolate=True,
+        Task(_load_grouped, self.paths, mp_context="forkserver",
              max_bytes=self.max_bytes, with_progress=True).start(
             on_done=self._on_loaded, on_failed=self._on_failed,
             on_progress=self._on_progress, owner=self)
@@ -450,6 +450,10 @@ class MainWindow(QMainWindow):
                          [self.width() // 2, self.width() // 2], Qt.Horizontal)
 
     def closeEvent(self, event) -> None:
+        # no more live reloads once closed: stray work after the window is gone helps nobody
+        self._retry.stop()
+        self._debounce.stop()
+        self.follow.setChecked(False)
         if self._persist:
             s = settings()
             s.setValue("geometry", self.saveGeometry())

@@ -22,4 +22,5 @@ def window(qtbot, tmp_path, monkeypatch):
     win.resize(1300, 900)
     win.show()
     yield win
+    win.close()
     wait_all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from profview.qt.main_window import MainWindow
+from profview.qt.workers import wait_all
 
 LOAD = 60_000
 
@@ -17,7 +18,9 @@ def window(qtbot, tmp_path, monkeypatch, before):
     win.show()
     with qtbot.waitSignal(win.callgraph.laid_out, timeout=LOAD):
         win.open_paths([before])
-    return win
+    yield win
+    win.close()
+    wait_all()
 
 
 def test_graph_drawn_and_selection_round_trips(qtbot, window):

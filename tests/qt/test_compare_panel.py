@@ -37,7 +37,7 @@ def test_compare_before_after(qtbot, qtmodeltester, window, before, after):
     panel.flame.grab()                                                   # paints in diff colours
     assert len(DIFF_COLOURS) == 9
     # the timeline overlays the after capture
-    assert window.timeline._compare_item is not None
+    qtbot.waitUntil(lambda: window.timeline._compare_item is not None, timeout=LOAD)
     assert len(window.timeline._compare_item.points()) == 29
     # frames sized by the before capture
     panel.size_by.setCurrentIndex(1)
