@@ -37,12 +37,48 @@ def _report_parser() -> argparse.ArgumentParser:
                              "in percent (default 5)")
     parser.add_argument("--min-ms", type=float, default=1.0,
                         help="with --compare: ... and in ms (default 1)")
+    parser.add_argument("--html", metavar="FILE",
+                        help="also write the report (or the comparison) as one self-contained "
+                             "HTML page to FILE (never inside a PATH that is read)")
     return parser
+
+
+def _html_target_error(args) -> str | None:
+    """Why --html FILE may not be written, or None.  profview never writes into what it reads
+    (the README promises it, and a live capture directory is being watched)."""
+    from pathlib import Path
+
+    target = Path(args.html).resolve()
+    for source in list(args.paths) + list(args.compare or ()):
+        src = Path(source).resolve()
+        if target == src or src in target.parents:
+            return "--html %s is inside %s, which is being read; write it elsewhere" % (
+                args.html, source)
+    if target.is_dir():
+        return "--html %s is a directory" % args.html
+    return None
+
+
+def _write_html(path: str, text: str) -> int:
+    from .analysis.html_report import write
+
+    try:
+        write(path, text)
+    except OSError as exc:
+        print("profview: cannot write %s: %s" % (path, exc), file=sys.stderr)
+        return 2
+    print("profview: wrote %s" % path, file=sys.stderr)
+    return 0
 
 
 def report_main(argv: list) -> int:
     """``profview report``: exit 0 when anything loaded, 2 when nothing could."""
     args = _report_parser().parse_args(argv)
+    if args.html:
+        error = _html_target_error(args)
+        if error:
+            print("profview: " + error, file=sys.stderr)
+            return 2
     from .analysis import report
     from .analysis.scan import load_capture
 
@@ -57,6 +93,11 @@ def report_main(argv: list) -> int:
         sys.stdout.write("\n")
     else:
         print(report.render_text(result))
+    if args.html:
+        from .analysis.html_report import render_report
+
+        if _write_html(args.html, render_report(result, capture, args.paths)):
+            return 2
     return 0 if capture.requests else 2
 
 
@@ -88,6 +129,17 @@ def _compare_main(args, before) -> int:
         sys.stdout.write("\n")
     else:
         print(render_compare(result))
+    if args.html:
+        from .analysis import report
+        from .analysis.html_report import render_comparison
+
+        # The findings of the after capture are what is left to fix; the before ones tell
+        # which the change resolved.
+        page = render_comparison(result, before, after, args.paths, args.compare,
+                                 findings=report.build(after).get("findings"),
+                                 findings_before=report.build(before).get("findings"))
+        if _write_html(args.html, page):
+            return 2
     if not before.requests or not after.requests:
         return 2
     if args.fail_on_regression is not None and compare.regressions(
