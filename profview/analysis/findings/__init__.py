@@ -1,0 +1,42 @@
+"""Findings: rules that name the performance problems a capture shows.
+
+Each rule is a small module with ``RULE`` (its stable id) and ``check(ctx, settings)``
+returning ``Finding`` objects with their evidence and the usual fix.  ``find`` runs them all;
+a rule that fails is logged and skipped, never allowed to hide the others' findings.
+"""
+from __future__ import annotations
+
+import logging
+
+from ..endpoints import group
+from . import (blocking_io, cold_start, dev_server, n_plus_one, password_hashing, pool_wait,
+               repeated_work, session_serialisation, slow_query, template_heavy)
+from .base import SEVERITIES, Context, Evidence, Finding, Settings, default_read
+
+__all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find"]
+
+log = logging.getLogger(__name__)
+
+RULES = (n_plus_one, slow_query, blocking_io, template_heavy, repeated_work, cold_start,
+         dev_server, pool_wait, session_serialisation, password_hashing)
+
+
+def find(capture, endpoints=None, settings: Settings = Settings(), read=None) -> list:
+    """Every rule's findings on *capture*, most severe first, then by time at stake.
+
+    *endpoints* is ``endpoints.group(capture)`` (computed when None); *read(request)* returns
+    a request's call graph (or its ``{FuncKey: Stats}``) and lets a caller share a cache.
+    """
+    if not capture.requests:
+        return []
+    if endpoints is None:
+        endpoints = group(capture)
+    ctx = Context(capture, list(endpoints), settings, read or default_read)
+    found = []
+    for rule in RULES:
+        try:
+            found.extend(rule.check(ctx, settings))
+        except Exception:  # one broken rule must not take the other findings with it
+            log.exception("findings rule %s failed; skipped",
+                          getattr(rule, "RULE", getattr(rule, "__name__", rule)))
+    return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), -f.cost_ms, f.title))

@@ -1,0 +1,37 @@
+"""Session and cookie serialisation: Flask loading and saving the session dominates.
+
+Flask's cookie session is signed JSON with a tag for every non-JSON value, so a large session
+costs in every request that loads it and every one that saves it.  ``open_session`` and
+``save_session`` run one after the other, never inside each other, so their times add up
+exactly.
+"""
+from __future__ import annotations
+
+from .base import in_module, severity
+from .share_rule import finding, measure
+
+RULE = "session_serialisation"
+FIX = ("Keep the session small (an id, not objects or lists): store the data server-side "
+       "(the database, a cache, Flask-Session with Redis) and look it up by the id; large "
+       "cookies also go back and forth with every request.")
+_SESSION_FILES = ("flask/sessions.py", "flask_session/", "flask_kvsession/")
+
+
+def _is_session(key) -> bool:
+    return in_module(key, *_SESSION_FILES) and key[2] in ("open_session", "save_session")
+
+
+def _cum(stats) -> float:
+    return stats.cumtime
+
+
+def check(ctx, settings) -> list:
+    out = []
+    for ep in ctx.endpoints:
+        ms, share, picked = measure(ep, _is_session, _cum)
+        if picked and ms >= settings.session_min_ms and share >= settings.session_share:
+            out.append(finding(RULE, severity(ms, share, settings),
+                               "Session serialisation in %s",
+                               "loading and saving the session", ep, ms, picked, _cum, FIX,
+                               settings))
+    return out
