@@ -230,3 +230,15 @@ def test_charts_switch_to_a_histogram_and_a_log_axis():
     ET.fromstring(pair)
     assert pair.count("<circle") == 3 and pair.count("stroke-width=\"2\"") == 2  # 2 medians
     assert html.unescape(esc("<&>")) == "<&>"
+
+
+def test_compare_page_with_new_and_gone_endpoints(plain, after, tmp_path):
+    # plain has no sidecars, so its endpoints are named by inferred patterns, not rules:
+    # some names exist only on one side.
+    code, out = _run(tmp_path, plain, "--compare", after)
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    _check_page(text)
+    assert '<span class="badge new">new</span>' in text
+    assert '<span class="badge gone">gone</span>' in text
+    assert esc("GET /attendance/<...>") in text and esc("GET /stats") in text

@@ -91,15 +91,17 @@ document.querySelectorAll("pre.copyable").forEach(function(pre){
 """
 
 
-def page(title: str, body: list, version: str) -> str:
-    """The whole document around *body* (a list of HTML fragments, already escaped)."""
+def page(title: str, heading: str, body: list, version: str) -> str:
+    """The whole document: *heading* and when it was written on top, then *body* (a list of
+    HTML fragments, already escaped)."""
     stamp = datetime.datetime.now().astimezone().isoformat(" ", "seconds")
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            "<title>%s</title><style>%s</style></head><body>\n%s\n"
-            '<footer class="muted"><p>Written by profview %s on %s.</p></footer>'
+            "<title>%s</title><style>%s</style></head><body>\n<h1>%s</h1>"
+            '<p class="muted">Written by profview %s on %s.</p>\n%s\n'
             "<script>%s</script></body></html>\n" % (
-                esc(title), CSS, "\n".join(body), esc(version), esc(stamp), SCRIPT))
+                esc(title), CSS, esc(heading), esc(version), esc(stamp), "\n".join(body),
+                SCRIPT))
 
 
 def _finding(f: dict, anchors: dict) -> str:

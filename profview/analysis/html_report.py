@@ -146,8 +146,7 @@ def render_report(report: dict, capture, sources) -> str:
     endpoints = report["endpoints"]
     by_name = {ep.name: ep.requests for ep in group(capture)}
     anchors = {ep["name"]: "ep-%d" % i for i, ep in enumerate(endpoints)}
-    body = ["<h1>profview report</h1>",
-            _loaded("Loaded", sources, capture, report.get("queries")),
+    body = [_loaded("Loaded", sources, capture, report.get("queries")),
             "<h2>Endpoints</h2>",
             "<p class=\"muted\">%d requests in %d endpoints, by total time. Click a header to "
             "sort.</p>" % (report["requests"], len(endpoints)),
@@ -156,7 +155,8 @@ def render_report(report: dict, capture, sources) -> str:
             "<h2>Per endpoint</h2>"]
     body += [_endpoint_section(i, ep, by_name.get(ep["name"], ()))
              for i, ep in enumerate(endpoints)]
-    return page("profview report: %s" % " ".join(sources), body, __version__)
+    return page("profview report: %s" % " ".join(sources), "profview report", body,
+                __version__)
 
 
 def _side(side, key, fmt=format_ms) -> str:
@@ -247,8 +247,7 @@ def render_comparison(result: dict, before, after, before_sources, after_sources
     counts = {}
     for r in rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-    body = ["<h1>profview comparison</h1>",
-            _loaded("Before", before_sources, before), _loaded("After", after_sources, after),
+    body = [_loaded("Before", before_sources, before), _loaded("After", after_sources, after),
             "<h2>Verdicts</h2>",
             '<p class="muted">%s. A verdict needs p &lt; %s (Mann–Whitney U) and a median '
             "change of at least %s%% and %s ms.</p>" % (
@@ -263,7 +262,8 @@ def render_comparison(result: dict, before, after, before_sources, after_sources
     body += [_compare_section(i, r, eb.get(r["name"], ()), ea.get(r["name"], ()))
              for i, r in enumerate(rows)]
     return page("profview comparison: %s vs %s" % (" ".join(before_sources),
-                                                   " ".join(after_sources)), body, __version__)
+                                                   " ".join(after_sources)),
+                "profview comparison", body, __version__)
 
 
 def write(path, text: str) -> None:
