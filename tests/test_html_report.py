@@ -128,6 +128,9 @@ def test_findings_rendered_in_severity_order_with_evidence(before):
     assert ", GET /nowhere</p>" in text                       # no section: plain text
     assert ('<pre class="copyable">%s</pre>' % esc(findings[1]["copy"])) in text
     assert "<code>%s</code>" % esc("SELECT * FROM t WHERE a < ?") in text
+    assert "<code>a.py:1(f)</code>" in text
+    quoted = [{"kind": "statement", "text": "SELECT  1 FROM x", "statement": "SELECT 1\nFROM x"}]
+    assert "<code>" not in findings_section([dict(findings[2], evidence=quoted)], {})
     assert "Fix:</b> selectinload()" in text
 
 

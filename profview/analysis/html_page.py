@@ -117,8 +117,12 @@ def _finding(f: dict, anchors: dict) -> str:
         out.append("<p>%s</p>" % esc(f["summary"]))
     evidence = []
     for e in f.get("evidence") or ():
+        # The function, statement or request beside the line, unless the line already says
+        # it (rules often quote the SQL in the text; twice is noise).
+        said = " ".join(str(e.get("text", "")).split())
         extra = "".join(' <code>%s</code>' % esc(e[k])
-                        for k in ("function", "statement", "request") if e.get(k))
+                        for k in ("function", "statement", "request")
+                        if e.get(k) and " ".join(str(e[k]).split()) not in said)
         evidence.append('<li><span class="muted">%s</span> %s%s</li>' % (
             esc(e.get("kind", "")), esc(e.get("text", "")), extra))
     if evidence:
