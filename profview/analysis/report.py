@@ -7,6 +7,7 @@ from ..model.capture import Capture
 from . import sql
 from .codeloc import short_path, shorten
 from .endpoints import group
+from .findings import find
 from .stats import format_ms, p50, p95
 
 TOP_FUNCTIONS = 10
@@ -21,7 +22,8 @@ def build(capture: Capture) -> dict:
     """The report as a JSON-ready dict (see the README for the contract)."""
     endpoints = []
     per_request = sql.by_request(capture.queries) if capture.has_queries else {}
-    for ep in group(capture):
+    grouped = group(capture)
+    for ep in grouped:
         elapsed = ep.elapsed_ms
         queries = sql_ms = sql_share = None
         n_plus_one = []
@@ -54,7 +56,8 @@ def build(capture: Capture) -> dict:
     return {"requests": len(capture.requests),
             "problems": [p.as_dict() for p in capture.problems],
             "queries": {"loaded": len(capture.queries), "unattributed": unattributed},
-            "endpoints": endpoints}
+            "endpoints": endpoints,
+            "findings": [f.as_dict() for f in find(capture, grouped)]}
 
 
 def _func_label(function: str) -> str:
@@ -66,6 +69,23 @@ def _func_label(function: str) -> str:
     if filename == "~":
         return shorten(name.rstrip(")"), 48)
     return "%s  %s:%s" % (shorten(name.rstrip(")"), 48), short_path(filename, 40), line)
+
+
+def _render_findings(findings) -> list:
+    """The Findings section: severity and title, summary, evidence, fix (and what to copy)."""
+    if not findings:
+        return []
+    lines = ["", "Findings"]
+    for f in findings:
+        lines.append("")
+        lines.append("[%s] %s" % (f["severity"], f["title"]))
+        lines.append("  %s" % f["summary"])
+        for e in f["evidence"]:
+            lines.append("  - %s" % shorten(e["text"], 200))
+        lines.append("  Fix: %s" % f["fix"])
+        if f.get("copy"):
+            lines.append("  Copy: %s" % shorten(" ".join(f["copy"].split()), 300))
+    return lines
 
 
 def render_text(report: dict) -> str:
@@ -98,6 +118,7 @@ def render_text(report: dict) -> str:
                 " from %s" % f["location"] if f["location"] else ""))
             lines.append("  %s" % shorten(f["statement"], 160))
             lines.append("  fix: %s" % sql.N_PLUS_ONE_FIX)
+    lines.extend(_render_findings(report.get("findings", ())))
     n_ep = len(report["endpoints"])
     lines.append("")
     lines.append("%d requests in %d endpoint%s" % (report["requests"], n_ep,

@@ -52,6 +52,16 @@ def _new_entries(outlier, others, graph) -> list:
     return sorted(entries, key=lambda e: -e[1])
 
 
+def _where_it_goes(outlier, new: set, graph, extra: float) -> list:
+    """The deepest new functions still holding half the extra time: where the one-time work
+    actually happens (a model's constructor under the import that triggered it)."""
+    big = {k for k in new if classify(k[0])[0] in ("app", "package")
+           and 1000.0 * outlier[k].cumtime >= 0.5 * extra}
+    callees = getattr(graph, "callees", lambda _k: ())
+    deepest = [k for k in big if not (set(callees(k)) & big)]
+    return sorted(((k, 1000.0 * outlier[k].cumtime) for k in deepest), key=lambda e: -e[1])
+
+
 def _endpoint(ctx, ep, settings):
     reqs = list(ep.requests)
     worst = max(reqs, key=lambda r: r.elapsed_ms)
@@ -83,8 +93,13 @@ def _endpoint(ctx, ep, settings):
     if imports >= 0.05 * extra:
         evidence.append(Evidence("metric", "imports: %s more than in the other requests" %
                                  format_ms(imports)))
+    shown = entries[:3]
+    seen = set().union(*(set(f) for f in others))
+    new = {k for k in outlier if k not in seen}
+    shown += [e for e in _where_it_goes(outlier, new, graph, extra)[:2]
+              if e[0] not in {k for k, _ms in shown}]
     evidence += [function_evidence(k, ms, worst.elapsed_ms, extra=", only in this request")
-                 for k, ms in entries[:4]]
+                 for k, ms in shown]
     what = "imports" if imports >= explained else label(entries[0][0])
     return Finding(
         rule=RULE, severity="medium" if extra >= settings.high_ms else "low",

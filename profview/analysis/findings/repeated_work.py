@@ -93,7 +93,7 @@ def _endpoint(ctx, ep, settings):
     return Finding(
         rule=RULE, severity=severity(ms, ms / whole if whole else 0.0, settings),
         title="Repeated identical work in %s" % ep.name,
-        summary="Every one of the %d requests of %s read spends %s (%.0f%%) in %s with the same "
+        summary="All %d requests of %s read spend %s (%.0f%%) in %s with the same "
                 "calls and cost: a caching candidate if its inputs repeat." % (
                     len(profiles), ep.name, format_ms(ms), 100 * ms / whole if whole else 0,
                     key[2]),

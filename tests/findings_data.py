@@ -1,0 +1,48 @@
+"""Real captures for the findings tests: small Flask apps run through the test client under
+Werkzeug's ProfilerMiddleware, then loaded as profview loads any directory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from profiles import capture_flask
+from profview.analysis.endpoints import group
+from profview.analysis.findings import Settings, find
+from profview.analysis.scan import load_capture
+
+
+def run_app(out_dir: Path, app, requests, wrap=None):
+    """Send ``[path | (method, path)]`` through *app* (wrapped by *wrap* inside the
+    profiler) and return the loaded Capture."""
+    if wrap is not None:
+        app.wsgi_app = wrap(app.wsgi_app)
+    reqs = [("GET", r, None) if isinstance(r, str) else (r[0], r[1], None) for r in requests]
+    statuses = capture_flask(out_dir, app, reqs)
+    assert all(s < 500 for s in statuses), statuses
+    return load_capture([out_dir], workers=1)
+
+
+def findings(capture, rule=None, settings=Settings()):
+    """The findings of *capture*, only *rule*'s when given."""
+    found = find(capture, group(capture), settings)
+    return [f for f in found if rule is None or f.rule == rule]
+
+
+def by_endpoint(found) -> dict:
+    return {name: f for f in found for name in f.endpoints}
+
+
+def spin(ms: float) -> int:
+    """Pure CPU work for about *ms* milliseconds (repeatable: same loop every time)."""
+    import time
+    end, n = time.perf_counter() + ms / 1000.0, 0
+    while time.perf_counter() < end:
+        n += 1
+    return n
+
+
+def crunch(n: int = 60_000) -> int:
+    """Deterministic pure work: the same calls and about the same cost every time."""
+    total = 0
+    for i in range(n):
+        total += (i * i) % 7
+    return total

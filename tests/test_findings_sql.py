@@ -1,0 +1,56 @@
+"""N+1 and slow queries on the sample captures (query logs from profview.capture), and their
+profile-only forms on the plain Werkzeug capture."""
+from __future__ import annotations
+
+from findings_data import by_endpoint, findings
+from profview.analysis import sql
+from profview.analysis.findings import Settings
+from profview.analysis.scan import load_capture
+
+
+def test_n_plus_one_on_the_roster_before_the_fix(before):
+    found = findings(load_capture([before], workers=1), "n_plus_one")
+    assert [f.endpoints for f in found] == [("GET /roster",)]
+    f = found[0]
+    assert f.severity == "high" and "103.0 times per request" in f.summary
+    statements = [e for e in f.evidence if e.kind == "statement"]
+    assert statements and statements[0].statement.startswith("SELECT classes.class_id")
+    assert sql.fingerprint(f.copy) == statements[0].statement  # copy is a real statement
+    assert len(f.requests) == 5 and all(r.endswith(".prof") for r in f.requests)
+    assert "selectinload" in f.fix
+
+
+def test_no_n_plus_one_after_the_fix(after):
+    assert findings(load_capture([after], workers=1), "n_plus_one") == []
+
+
+def test_n_plus_one_threshold_is_a_setting(before):
+    capture = load_capture([before], workers=1)
+    assert findings(capture, "n_plus_one", Settings(n_plus_one_min=200)) == []
+
+
+def test_possible_n_plus_one_from_the_profile_alone(plain):
+    found = by_endpoint(findings(load_capture([plain], workers=1), "n_plus_one"))
+    assert set(found) == {"GET /roster"}
+    assert "possible N+1" in found["GET /roster"].title
+    assert found["GET /roster"].evidence[0].func[2] == "do_execute"
+
+
+def test_slow_unindexed_query_before_the_index(before):
+    found = findings(load_capture([before], workers=1), "slow_query")
+    assert [f.endpoints for f in found] == [("GET /attendance/<int:student_id>",)]
+    f = found[0]
+    assert f.copy.startswith("EXPLAIN SELECT count(*)") and "student_id = " in f.copy
+    assert "?" not in f.copy  # parameters written in
+    assert "attendance.student_id" in f.fix
+    assert f.severity in ("medium", "high")
+
+
+def test_no_slow_query_once_indexed(after):
+    assert findings(load_capture([after], workers=1), "slow_query") == []
+
+
+def test_sql_dominating_the_profile_without_a_log(plain):
+    found = by_endpoint(findings(load_capture([plain], workers=1), "slow_query"))
+    assert set(found) == {"GET /attendance/<...>"}
+    assert found["GET /attendance/<...>"].copy is None  # no statement to copy
