@@ -112,7 +112,7 @@ class Settings:
     pool_share: float = 0.1
     pool_min_ms: float = 2.0
     session_share: float = 0.1
-    session_min_ms: float = 1.0
+    session_min_ms: float = 3.0
     # Password hashing: at least this share of an endpoint.
     hashing_share: float = 0.3
 
