@@ -6,6 +6,10 @@ takes well under a millisecond.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
 from ..importers import pstats_file
 from ..model.callgraph import CallGraph, Stats
 from ..model.request import Problem
@@ -47,24 +51,78 @@ def _accumulate(funcs: dict, edges: dict, stats: dict) -> None:
                 acc[3] += e[3]
 
 
-def load_graph(requests, progress=None) -> tuple:
+PARALLEL_FROM = 150   # fewer requests than this merge faster here than in worker processes
+
+
+def _merge_files(files) -> tuple:
+    """``(funcs, edges, problems, merged)`` of *files*: plain dicts, cheap to send back from a
+    worker process."""
+    funcs: dict = {}
+    edges: dict = {}
+    problems, merged = [], 0
+    for path in files:
+        try:
+            _accumulate(funcs, edges, pstats_file.read(path).stats)
+            merged += 1
+        except (pstats_file.ProfileError, OSError) as exc:
+            problems.append(Problem(str(path), str(exc)))
+    return funcs, edges, problems, merged
+
+
+def _add(into: dict, part: dict) -> None:
+    for key, value in part.items():
+        acc = into.get(key)
+        if acc is None:
+            into[key] = value
+        else:
+            for i in range(4):
+                acc[i] += value[i]
+
+
+def _parts(files, progress, workers, mp_context):
+    """Merged parts of *files*: in this thread for few files, else in worker processes.
+
+    A worker thread merging 1,000 profiles holds the GIL for a second, and every paint of the
+    window has to win it back thousands of times (the window stalled); processes leave the
+    GIL to the GUI and use both cores.  Crash isolation is not the point here: these files
+    were validated when the capture was loaded.
+    """
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or len(files) < PARALLEL_FROM:
+        step = 50
+        for start in range(0, len(files), step):
+            yield _merge_files(files[start:start + step])
+            if progress is not None:
+                progress(min(start + step, len(files)), len(files))
+        return
+    size = len(files) // (workers * 2) + 1
+    chunks = [files[i:i + size] for i in range(0, len(files), size)]
+    context = multiprocessing.get_context(mp_context) if mp_context else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        done = 0
+        for chunk, part in zip(chunks, pool.map(_merge_files, chunks)):
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(files))
+            yield part
+
+
+def load_graph(requests, progress=None, workers=None, mp_context=None) -> tuple:
     """``(graph, problems)``: the call graph summed over *requests*' profiles.
 
     A file that changed or vanished since loading becomes a problem; the others still merge.
     ``graph`` is None when none could be read.  *progress(done, total)* is called now and then.
+    150 requests or more are merged in worker processes (*mp_context*, as for the loader).
     """
-    requests = list(requests)
+    files = [r.file for r in requests]
     funcs: dict = {}
     edges: dict = {}
     problems, merged = [], 0
-    for n, r in enumerate(requests, 1):
-        try:
-            _accumulate(funcs, edges, pstats_file.read(r.file).stats)
-            merged += 1
-        except (pstats_file.ProfileError, OSError) as exc:
-            problems.append(Problem(str(r.file), str(exc)))
-        if progress is not None and n % 50 == 0:
-            progress(n, len(requests))
+    for part_funcs, part_edges, part_problems, n in _parts(files, progress, workers, mp_context):
+        _add(funcs, part_funcs)
+        _add(edges, part_edges)
+        problems.extend(part_problems)
+        merged += n
     if not merged:
         return None, problems
     graph = CallGraph({k: Stats(*v) for k, v in funcs.items()},

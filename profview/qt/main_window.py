@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 
-from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QFileSystemWatcher, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
@@ -31,6 +32,7 @@ from .views.timeline import TimelinePanel
 from .workers import Task
 
 MAX_RECENT = 8
+GIL_SWITCH_S = 0.0005        # see MainWindow.__init__
 
 
 def _load_grouped(paths, **kwargs) -> tuple:
@@ -49,6 +51,18 @@ def _extend_grouped(capture, paths, max_bytes) -> tuple:
     return capture, retry, group(capture)
 
 
+def _watch_list(paths) -> list:
+    """Directories under *paths*, and the query logs and sidecars in them, to watch."""
+    dirs, files = [], []
+    for path in paths:
+        if os.path.isdir(path):
+            for dirpath, _dirnames, filenames in os.walk(path):
+                dirs.append(dirpath)
+                files += [os.path.join(dirpath, f) for f in filenames
+                          if f.endswith((".jsonl", ".log"))]
+    return dirs + files
+
+
 def settings() -> QSettings:
     """profview's settings; ``PROFVIEW_SETTINGS=path.ini`` keeps them in that file (tests)."""
     path = os.environ.get("PROFVIEW_SETTINGS")
@@ -64,6 +78,12 @@ class MainWindow(QMainWindow):
     def __init__(self, endpoint: str | None = None, persist: bool = True):
         super().__init__()
         self._persist = persist   # restore and save the layout (not for screenshots)
+        # Workers merge and lay out in Python threads, and every Qt callback into Python
+        # (paint, model data, slots) must take the GIL back from them. With the default 5 ms
+        # switch interval the GUI thread queued behind a merging worker for 5 ms per callback
+        # and a redraw stalled for 0.3-0.5 s; at 0.5 ms the worker yields ten times as often
+        # (bench/bench_window.py shows the stall before and after).
+        sys.setswitchinterval(GIL_SWITCH_S)
         self.setWindowTitle("profview")
         self.setAcceptDrops(True)
         self.session = Session()
@@ -114,6 +134,8 @@ class MainWindow(QMainWindow):
         self.sql.request_selected.connect(self.timeline.highlight)
         self.status = QLabel("Open a directory of request profiles to begin.")
         self.progress = QProgressBar()
+        self._progress_clock = QElapsedTimer()
+        self._closed = False
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
         self.statusBar().addWidget(self.status, 1)
@@ -252,6 +274,12 @@ class MainWindow(QMainWindow):
             on_progress=self._on_progress, owner=self)
 
     def _on_progress(self, done: int, total: int) -> None:
+        # QProgressBar.setValue repaints synchronously, and with the plots dirty that paints
+        # the whole window: at most ten updates a second.
+        if done < total and self._progress_clock.isValid() and \
+                self._progress_clock.elapsed() < 100:
+            return
+        self._progress_clock.start()
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
         self.status.setText("Reading profiles: %d of %d" % (done, total))
@@ -282,18 +310,18 @@ class MainWindow(QMainWindow):
 
     # --- following a directory that is being written to ------------------------------------
     def _watch(self) -> None:
+        """Follow the opened directories (listed in a worker: walking 10,000 files took
+        30 ms of the GUI thread)."""
+        Task(_watch_list, list(self.paths)).start(on_done=self._on_watch_list, owner=self)
+
+    def _on_watch_list(self, paths) -> None:
+        if self._closed:
+            return
         old = self.watcher.directories() + self.watcher.files()
         if old:
             self.watcher.removePaths(old)
-        dirs, files = [], []
-        for path in self.paths:
-            if os.path.isdir(path):
-                for dirpath, _dirnames, filenames in os.walk(path):
-                    dirs.append(dirpath)
-                    files += [os.path.join(dirpath, f) for f in filenames
-                              if f.endswith((".jsonl", ".log"))]
-        if dirs or files:
-            self.watcher.addPaths(dirs + files)
+        if paths:
+            self.watcher.addPaths(paths)
         self._retry.start()
 
     def _on_disk_changed(self, _path) -> None:
@@ -362,7 +390,7 @@ class MainWindow(QMainWindow):
         requests = self.session.requests_of(scope)
         self.status.setText("Merging %d profile%s…" % (len(requests),
                                                        "" if len(requests) == 1 else "s"))
-        Task(load_graph, requests, with_progress=True).start(
+        Task(load_graph, requests, with_progress=True, mp_context="forkserver").start(
             on_done=lambda result: self._on_graph(scope, result), on_failed=self._on_failed, owner=self)
 
     def _on_graph(self, scope, result) -> None:
@@ -451,6 +479,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         # no more live reloads once closed: stray work after the window is gone helps nobody
+        self._closed = True
         self._retry.stop()
         self._debounce.stop()
         self.follow.setChecked(False)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QLis
 from ...analysis import timeline
 from ...analysis.stats import format_ms
 from ..workers import Task
+from .timeline_series import Series
 
 ITEM_ROLE = Qt.UserRole + 2
 
@@ -25,8 +26,11 @@ def series_colour(i: int) -> QColor:
     return QColor.fromHsv(hue, 190, 215)
 
 
-def prepare(points, threshold_ms=None) -> dict:
-    """Everything the panel draws, computed in a worker: lines, outliers, slowest."""
+def prepare(points, threshold_ms=None, capture=None) -> dict:
+    """Everything the panel draws, computed in a worker: lines, outliers, slowest (and the
+    points themselves, from ``capture=(capture, endpoints)``)."""
+    if capture is not None:
+        points = timeline.capture_points(*capture)
     lines = {g: (timeline.rolling(points, g, 50), timeline.rolling(points, g, 95))
              for g in range(len(points.groups))}
     return {"points": points, "lines": lines,
@@ -112,7 +116,16 @@ class TimelinePanel(QWidget):
         self.region.sigRegionChangeFinished.connect(self._on_region)
         self.legend.itemChanged.connect(self._on_legend)
         self.slow.itemClicked.connect(self._on_slow)
-        self._series: list = []
+        # Series, reused from one redraw to the next; a dozen made now, with the window, so
+        # that the first capture's drawing does not pay for them while the loader runs.
+        self._pool: list = [Series(self.main, self.sql, self.sql_ms, self._tip, self._on_click)
+                            for _ in range(12)]
+        for series in self._pool:
+            series.empty()
+        self._n_series = 0
+        self._outliers = pg.ScatterPlotItem(size=13, symbol="o", pen=pg.mkPen("r", width=1.5),
+                                            brush=None)
+        self.main.addItem(self._outliers)
         self._n_plus_one: set = set()
         self._compare = None
         self._compare_item = None
@@ -139,13 +152,16 @@ class TimelinePanel(QWidget):
 
     def _draw_comparison(self) -> None:
         if self._compare is None or self.data is None or not len(self._compare):
+            if self._compare_item is not None:
+                self._compare_item.setData([], [])
             return
         shift = self.data["points"].x.min() - self._compare.x.min()
-        item = pg.ScatterPlotItem(self._compare.x + shift, self._compare.y, size=6,
-                                  symbol="t", pen=pg.mkPen(120, 120, 120),
-                                  brush=pg.mkBrush(200, 200, 200, 160))
-        self.main.addItem(item)
-        self._compare_item = item
+        if self._compare_item is None:
+            self._compare_item = pg.ScatterPlotItem(
+                size=6, symbol="t", pen=pg.mkPen(120, 120, 120),
+                brush=pg.mkBrush(200, 200, 200, 160))
+            self.main.addItem(self._compare_item)
+        self._compare_item.setData(self._compare.x + shift, self._compare.y)
         self.info.setText(self.info.text() + "; after-capture overlaid (grey triangles, "
                           "aligned on its first request)")
 
@@ -168,50 +184,53 @@ class TimelinePanel(QWidget):
     def _on_capture(self, capture) -> None:
         self._n_plus_one = set()
         self._compare = None
-        self._start(timeline.capture_points(capture, self.session.endpoints))
+        self._start(None, (capture, self.session.endpoints))
 
     def _recompute(self) -> None:
         if self.data is not None:
             self._start(self.data["points"])
 
-    def _start(self, points) -> None:
+    def _start(self, points, capture=None) -> None:
+        """Prepare *points* (or the points of ``capture=(capture, endpoints)``) in a worker:
+        10,000 requests took 0.1 s to turn into points on the GUI thread."""
         self._generation += 1
         generation = self._generation
         threshold = self.threshold.value() or None
-        Task(prepare, points, threshold).start(
+        Task(prepare, points, threshold, capture=capture).start(
             on_done=lambda data: self._show(generation, data), owner=self)
 
     def _show(self, generation: int, data: dict) -> None:
         if generation != self._generation:
             return
-        for plot in (self.main, self.sql, self.sql_ms):
-            plot.clear()
         self.legend.clear()
-        self._series = []
         self._drawing = data
         self.plots.setUpdatesEnabled(False)   # one repaint at the end, not one per series
         self._draw_next(generation, data, 0)
 
     def _draw_next(self, generation: int, data: dict, g: int) -> None:
-        """One series per turn of the event loop: pyqtgraph builds its items on the GUI
-        thread, and all of them at once stalled the window for a third of a second."""
+        """Fill series for up to ~15 ms per turn of the event loop, so that a capture with
+        hundreds of endpoints never holds the GUI thread for long."""
         if generation != self._generation:
             return
         pts = data["points"]
+        deadline = time.perf_counter() + 0.015
+        self.legend.blockSignals(True)
+        while g < len(pts.groups) and time.perf_counter() < deadline:
+            self._draw_series(g, pts.groups[g], pts, data["lines"].get(g))
+            g += 1
+        self.legend.blockSignals(False)
         if g < len(pts.groups):
-            self.legend.blockSignals(True)
-            self._series.append(self._draw_series(g, pts.groups[g], pts, data["lines"].get(g)))
-            self.legend.blockSignals(False)
-            QTimer.singleShot(0, lambda: self._draw_next(generation, data, g + 1))
+            QTimer.singleShot(0, lambda: self._draw_next(generation, data, g))
             return
+        for series in self._pool[len(pts.groups):]:
+            series.empty()
+        self._n_series = len(pts.groups)
         self.data = data
         self.plots.setUpdatesEnabled(True)
         if self._n_plus_one:
             self.mark_n_plus_one(self._n_plus_one)
         out = data["outliers"]
-        if out.any():
-            self.main.addItem(pg.ScatterPlotItem(pts.x[out], pts.y[out], size=13, symbol="o",
-                                                 pen=pg.mkPen("r", width=1.5), brush=None))
+        self._outliers.setData(pts.x[out], pts.y[out])
         has_sql = not np.all(np.isnan(pts.queries))
         self.sql.setVisible(has_sql)
         self.sql_ms.setVisible(has_sql)
@@ -223,42 +242,27 @@ class TimelinePanel(QWidget):
         self.info.setText("%d requests%s; %d outliers" % (
             len(pts), "" if pts.exact_time else " (times from file names, to the second)",
             int(out.sum())))
-        if self.select_range.isChecked():
-            self.main.addItem(self.region)
         self._mark.setData([], [])
         self._draw_comparison()
         self.drawn.emit()
 
-    def _draw_series(self, g: int, name: str, pts, lines) -> list:
+    @property
+    def _series(self) -> list:
+        """The items drawn for each series now, by series index."""
+        return [s.items() for s in self._pool[:self._n_series]]
+
+    def _draw_series(self, g: int, name: str, pts, lines) -> None:
         sel = np.nonzero(pts.group == g)[0]
         colour = series_colour(g)
-        scatter = pg.ScatterPlotItem(pts.x[sel], pts.y[sel], data=sel, size=7,
-                                     pen=pg.mkPen(colour.darker(130)), brush=pg.mkBrush(colour),
-                                     hoverable=True, hoverSize=11, tip=self._tip)
-        scatter.sigClicked.connect(self._on_click)
-        items = [scatter]
-        self.main.addItem(scatter)
-        if lines is not None:
-            (x50, y50), (x95, y95) = lines
-            for xs, ys, style in ((x50, y50, Qt.SolidLine), (x95, y95, Qt.DashLine)):
-                line = pg.PlotDataItem(xs, ys, pen=pg.mkPen(colour, width=1.5, style=style))
-                self.main.addItem(line)
-                items.append(line)
-        for plot, values in ((self.sql, pts.queries[sel]), (self.sql_ms, pts.sql_ms[sel])):
-            if np.all(np.isnan(values)):
-                continue
-            q = pg.ScatterPlotItem(pts.x[sel], np.nan_to_num(values), data=sel, size=6,
-                                   pen=None, brush=pg.mkBrush(colour), hoverable=True,
-                                   tip=self._tip)
-            q.sigClicked.connect(self._on_click)
-            plot.addItem(q)
-            items.append(q)
+        if g == len(self._pool):
+            self._pool.append(Series(self.main, self.sql, self.sql_ms, self._tip,
+                                     self._on_click))
+        self._pool[g].fill(sel, pts, lines, colour)
         item = QListWidgetItem(self._swatch(colour), "%s (%d)" % (name, len(sel)))
         item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
         item.setCheckState(Qt.Checked)
         item.setData(ITEM_ROLE, g)
         self.legend.addItem(item)
-        return items
 
     @staticmethod
     def _swatch(colour: QColor) -> QIcon:
@@ -314,8 +318,8 @@ class TimelinePanel(QWidget):
 
     def _on_legend(self, item) -> None:
         g = item.data(ITEM_ROLE)
-        for series_item in self._series[g]:
-            series_item.setVisible(item.checkState() == Qt.Checked)
+        if g < len(self._pool):
+            self._pool[g].set_visible(item.checkState() == Qt.Checked)
 
     def visible_groups(self) -> list:
         return [self.legend.item(i).data(ITEM_ROLE) for i in range(self.legend.count())
