@@ -6,13 +6,12 @@ takes well under a millisecond.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 
 from ..importers import pstats_file
 from ..model.callgraph import CallGraph, Stats
 from ..model.request import Problem
+from .pool import make_pool
 
 
 def add_functions(totals: dict, stats: dict) -> None:
@@ -79,7 +78,7 @@ def _add(into: dict, part: dict) -> None:
                 acc[i] += value[i]
 
 
-def _parts(files, progress, workers, mp_context):
+def _parts(files, progress, workers, mp_context, background):
     """Merged parts of *files*: in this thread for few files, else in worker processes.
 
     A worker thread merging 1,000 profiles holds the GIL for a second, and every paint of the
@@ -97,8 +96,7 @@ def _parts(files, progress, workers, mp_context):
         return
     size = len(files) // (workers * 2) + 1
     chunks = [files[i:i + size] for i in range(0, len(files), size)]
-    context = multiprocessing.get_context(mp_context) if mp_context else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with make_pool(workers, mp_context, background) as pool:
         done = 0
         for chunk, part in zip(chunks, pool.map(_merge_files, chunks)):
             done += len(chunk)
@@ -107,18 +105,21 @@ def _parts(files, progress, workers, mp_context):
             yield part
 
 
-def load_graph(requests, progress=None, workers=None, mp_context=None) -> tuple:
+def load_graph(requests, progress=None, workers=None, mp_context=None,
+               background: bool = False) -> tuple:
     """``(graph, problems)``: the call graph summed over *requests*' profiles.
 
     A file that changed or vanished since loading becomes a problem; the others still merge.
     ``graph`` is None when none could be read.  *progress(done, total)* is called now and then.
-    150 requests or more are merged in worker processes (*mp_context*, as for the loader).
+    150 requests or more are merged in worker processes (*mp_context* and *background*: see
+    ``pool.make_pool``).
     """
     files = [r.file for r in requests]
     funcs: dict = {}
     edges: dict = {}
     problems, merged = [], 0
-    for part_funcs, part_edges, part_problems, n in _parts(files, progress, workers, mp_context):
+    parts = _parts(files, progress, workers, mp_context, background)
+    for part_funcs, part_edges, part_problems, n in parts:
         _add(funcs, part_funcs)
         _add(edges, part_edges)
         problems.extend(part_problems)

@@ -7,12 +7,11 @@ cannot do as fast as the disk delivers files.
 """
 from __future__ import annotations
 
+import functools
 import gc
-import multiprocessing
 import os
 import time
 from dataclasses import replace
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
@@ -23,6 +22,7 @@ from ..importers.werkzeug_name import parse_name
 from ..model.capture import Capture
 from ..model.request import Problem, Request
 from .merge import add_functions
+from .pool import make_pool
 from .sql import attribute_by_time, by_request, request_key, totals
 from .views import find_candidates
 
@@ -118,14 +118,15 @@ def _merge_buckets(into: dict, part: dict) -> None:
 
 def load_capture(paths, grouping: str = "view", workers: int | None = None,
                  max_bytes: int = pstats_file.DEFAULT_MAX_BYTES, progress=None,
-                 mp_context=None, isolate: bool = False) -> Capture:
+                 mp_context=None, isolate: bool = False, background: bool = False) -> Capture:
     """Load every profile under *paths* into a Capture; unreadable files become problems.
 
     *progress(done, total)* is called as files are read.  *mp_context* is the
     multiprocessing context for the worker processes (a GUI passes "forkserver": forking a
     process that runs Qt threads is unsafe).  With *isolate*, profiles are always parsed in
     worker processes, so that a crafted file that crashed ``marshal`` would take down a
-    worker, never the caller: the file is then reported and the rest loads.
+    worker, never the caller: the file is then reported and the rest loads.  *background*
+    lowers the workers' priority (see ``pool.make_pool``).
     """
     found, sidecar_files, problems, logs = discover(paths)
     side = load_sidecars(sidecar_files, logs)
@@ -154,8 +155,8 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     elif total:
         size = max(1 if isolate else 16, min(CHUNK, total // (workers * 4) + 1))
         chunks = [found[i:i + size] for i in range(0, total, size)]
-        context = multiprocessing.get_context(mp_context) if mp_context else None
-        _in_processes(chunks, grouping, max_bytes, workers, context, take)
+        pool = functools.partial(make_pool, mp_context=mp_context, background=background)
+        _in_processes(chunks, grouping, max_bytes, workers, pool, take)
     queries = side.queries + tuple(attribute_by_time(side.echo, requests))
     if side.has_queries:
         per_request = by_request(queries)
@@ -201,26 +202,26 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
                           side.has_queries), [p.path for p in retry])
 
 
-def _in_processes(chunks, grouping, max_bytes, workers, context, take) -> None:
+def _in_processes(chunks, grouping, max_bytes, workers, pool, take) -> None:
     """Scan *chunks* in worker processes.  If one dies (a file crashed the parser), each
     file left is read again in a process of its own, to find and report the culprit."""
     taken = 0
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, _no_gc():
-            results = pool.map(scan_chunk, chunks, [grouping] * len(chunks),
+        with pool(workers) as executor, _no_gc():
+            results = executor.map(scan_chunk, chunks, [grouping] * len(chunks),
                                [max_bytes] * len(chunks))
             for chunk, result in zip(chunks, results):
                 take(chunk, result)
                 taken += 1
     except BrokenProcessPool:
         for item in (item for chunk in chunks[taken:] for item in chunk):
-            take([item], _scan_alone(item, grouping, max_bytes, context))
+            take([item], _scan_alone(item, grouping, max_bytes, pool))
 
 
-def _scan_alone(item, grouping, max_bytes, context) -> tuple:
+def _scan_alone(item, grouping, max_bytes, pool) -> tuple:
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            return pool.submit(scan_chunk, [item], grouping, max_bytes).result()
+        with pool(1) as executor:
+            return executor.submit(scan_chunk, [item], grouping, max_bytes).result()
     except BrokenProcessPool:
         problem = Problem(str(item.path), "reading this file crashed the parser process "
                           "(the file is corrupt or crafted); the other files are loaded")

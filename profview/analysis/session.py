@@ -53,6 +53,7 @@ class Session:
         self.events = Events()
         self.capture: Optional[Capture] = None
         self.endpoints: list = []
+        self.derived: dict = {}
         self.scope = ALL
         self.graph = None
         self.function = None
@@ -61,10 +62,13 @@ class Session:
         self.focus = None          # FuncKey the flame graph is focused on, or None
 
     # --- the capture -------------------------------------------------------------------
-    def set_capture(self, capture: Capture, endpoints=None) -> None:
-        """Show *capture*; pass its *endpoints* when a worker has grouped it already."""
+    def set_capture(self, capture: Capture, endpoints=None, derived=None) -> None:
+        """Show *capture*; pass its *endpoints* when a worker has grouped it already, and
+        *derived*, views of it a worker has computed too (``"points"``: timeline points,
+        ``"stats"``: endpoint figures), which panels then take instead of computing them."""
         self.capture = capture
         self.endpoints = group(capture) if endpoints is None else list(endpoints)
+        self.derived = dict(derived or {})
         self.graph = None
         self.function = None
         self.focus = None

@@ -164,6 +164,12 @@ def slowest(points: Points, n: int = 20) -> np.ndarray:
     return np.argsort(-points.y, kind="stable")[:n]
 
 
+def endpoint_rows(endpoints) -> list:
+    """``(endpoint, endpoint_stats(...))`` for each endpoint, shares of their summed time."""
+    total = sum(e.total_ms for e in endpoints)
+    return [(e, endpoint_stats(e, total)) for e in endpoints]
+
+
 def endpoint_stats(endpoint, total_ms: float) -> dict:
     """Count, p50, p95, p99, max, mean (ms), share of *total_ms*, mean queries and SQL ms."""
     elapsed = [r.elapsed_ms for r in endpoint.requests]

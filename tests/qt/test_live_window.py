@@ -18,7 +18,7 @@ def test_new_profiles_appear_and_pause_holds_them(qtbot, window, before, tmp_pat
     shutil.copy(files[2], capture_dir)
     qtbot.waitUntil(lambda: len(window.session.capture.requests) == 3, timeout=5000)
     assert window.session.scope[0] == "endpoint"                 # still showing the endpoint
-    assert "1 new request" in window.status.text()
+    qtbot.waitUntil(lambda: "1 new request" in window.status.text(), timeout=5000)
     window.follow.setChecked(False)                              # pause
     shutil.copy(files[3], capture_dir)
     qtbot.wait(3000)

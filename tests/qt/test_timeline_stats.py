@@ -100,6 +100,7 @@ def test_threshold_marks_outliers(qtbot, window, before):
 def test_stats_model_and_histogram(qtbot, qtmodeltester, window, before):
     _load(qtbot, window, before)
     model = window.stats.model
+    qtbot.waitUntil(lambda: model.rowCount() == 7, timeout=LOAD)   # rows come from a worker
     qtmodeltester.check(model)
     assert model.rowCount() == 7
     names = [model.index(r, 0).data() for r in range(7)]

@@ -184,7 +184,11 @@ class TimelinePanel(QWidget):
     def _on_capture(self, capture) -> None:
         self._n_plus_one = set()
         self._compare = None
-        self._start(None, (capture, self.session.endpoints))
+        points = self.session.derived.get("points")
+        if points is not None:
+            self._start(points)
+        else:
+            self._start(None, (capture, self.session.endpoints))
 
     def _recompute(self) -> None:
         if self.data is not None:
