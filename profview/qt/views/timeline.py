@@ -185,7 +185,11 @@ class TimelinePanel(QWidget):
         self._n_plus_one = set()
         self._compare = None
         points = self.session.derived.get("points")
-        if points is not None:
+        ready = self.session.derived.get("timeline")
+        if ready is not None and not self.threshold.value():
+            self._generation += 1
+            self._show(self._generation, ready)
+        elif points is not None:
             self._start(points)
         else:
             self._start(None, (capture, self.session.endpoints))
