@@ -37,6 +37,9 @@ def _report_parser() -> argparse.ArgumentParser:
                              "in percent (default 5)")
     parser.add_argument("--min-ms", type=float, default=1.0,
                         help="with --compare: ... and in ms (default 1)")
+    parser.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
+                        help="change a findings threshold (repeatable; names in the README, "
+                             "e.g. --threshold n_plus_one_min=10)")
     parser.add_argument("--html", metavar="FILE",
                         help="also write the report (or the comparison) as one self-contained "
                              "HTML page to FILE (never inside a PATH that is read)")
@@ -73,7 +76,14 @@ def _write_html(path: str, text: str) -> int:
 
 def report_main(argv: list) -> int:
     """``profview report``: exit 0 when anything loaded, 2 when nothing could."""
-    args = _report_parser().parse_args(argv)
+    parser = _report_parser()
+    args = parser.parse_args(argv)
+    from .analysis.findings import settings_from
+
+    try:
+        args.settings = settings_from(args.threshold)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.html:
         error = _html_target_error(args)
         if error:
@@ -87,7 +97,7 @@ def report_main(argv: list) -> int:
                            max_bytes=max_bytes)
     if args.compare:
         return _compare_main(args, capture)
-    result = report.build(capture)
+    result = report.build(capture, args.settings)
     if args.json:
         json.dump(result, sys.stdout, indent=1, allow_nan=False, default=str)
         sys.stdout.write("\n")
@@ -136,8 +146,9 @@ def _compare_main(args, before) -> int:
         # The findings of the after capture are what is left to fix; the before ones tell
         # which the change resolved.
         page = render_comparison(result, before, after, args.paths, args.compare,
-                                 findings=report.build(after).get("findings"),
-                                 findings_before=report.build(before).get("findings"))
+                                 findings=report.build(after, args.settings).get("findings"),
+                                 findings_before=report.build(before, args.settings).get(
+                                     "findings"))
         if _write_html(args.html, page):
             return 2
     if not before.requests or not after.requests:

@@ -7,7 +7,7 @@ from ..model.capture import Capture
 from . import sql
 from .codeloc import short_path, shorten
 from .endpoints import group
-from .findings import find
+from .findings import Settings, find
 from .stats import format_ms, p50, p95
 
 TOP_FUNCTIONS = 10
@@ -18,8 +18,9 @@ def _top(functions, n: int = TOP_FUNCTIONS) -> list:
     return items[:n]
 
 
-def build(capture: Capture) -> dict:
-    """The report as a JSON-ready dict (see the README for the contract)."""
+def build(capture: Capture, settings: Settings = Settings()) -> dict:
+    """The report as a JSON-ready dict (see the README for the contract); *settings* are the
+    findings' thresholds."""
     endpoints = []
     per_request = sql.by_request(capture.queries) if capture.has_queries else {}
     grouped = group(capture)
@@ -57,7 +58,7 @@ def build(capture: Capture) -> dict:
             "problems": [p.as_dict() for p in capture.problems],
             "queries": {"loaded": len(capture.queries), "unattributed": unattributed},
             "endpoints": endpoints,
-            "findings": [f.as_dict() for f in find(capture, grouped)]}
+            "findings": [f.as_dict() for f in find(capture, grouped, settings)]}
 
 
 def _func_label(function: str) -> str:

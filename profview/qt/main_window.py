@@ -29,6 +29,7 @@ from .views.flame_panel import FlamePanel
 from .views.sql_panel import SqlPanel
 from .views.stats import StatsPanel
 from .views.tables import EndpointPanel, FunctionPanel
+from .views.findings_panel import FindingsPanel
 from .views.timeline import TimelinePanel, prepare as prepare_timeline
 from .workers import Task
 
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.sql = SqlPanel(self.session, self)
         self.callgraph = CallGraphPanel(self.session, self)
         self.compare = ComparePanel(self.session, self)
+        self.findings = FindingsPanel(self.session, settings(), self)
         self.compare_paths: list = []
         self.problems = QTreeWidget()
         self.problems.setHeaderLabels(["File", "Line", "Problem"])
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
                                    ("Timeline", self.timeline, Qt.BottomDockWidgetArea),
                                    ("Call graph", self.callgraph, Qt.BottomDockWidgetArea),
                                    ("Compare", self.compare, Qt.BottomDockWidgetArea),
+                                   ("Findings", self.findings, Qt.BottomDockWidgetArea),
                                    ("Functions", self.functions, Qt.BottomDockWidgetArea),
                                    ("SQL", self.sql, Qt.BottomDockWidgetArea),
                                    ("Statistics", self.stats, Qt.BottomDockWidgetArea),
@@ -147,6 +150,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.docks["Timeline"], self.docks["Functions"], Qt.Horizontal)
         self.tabifyDockWidget(self.docks["Timeline"], self.docks["Call graph"])
         self.tabifyDockWidget(self.docks["Timeline"], self.docks["Compare"])
+        self.tabifyDockWidget(self.docks["Timeline"], self.docks["Findings"])
         self.docks["Timeline"].raise_()
         self.tabifyDockWidget(self.docks["Functions"], self.docks["SQL"])
         self.tabifyDockWidget(self.docks["Functions"], self.docks["Statistics"])
@@ -156,6 +160,9 @@ class MainWindow(QMainWindow):
             lambda r: self.session.select_scope(("request", r)))
         self.timeline.range_selected.connect(self._on_range)
         self.sql.request_selected.connect(self.timeline.highlight)
+        self.findings.statement_selected.connect(self._on_finding_statement)
+        self.findings.updated.connect(self._on_findings)
+        self.ready.connect(self.findings.run)   # after the first picture: the rules re-read
         self.status = QLabel("Open a directory of request profiles to begin.")
         self.progress = QProgressBar()
         self._progress_clock = QElapsedTimer()
@@ -386,12 +393,23 @@ class MainWindow(QMainWindow):
         self._live = True
         self.session.set_capture(capture, endpoints, derived)
         self._live = False
+        self.findings.run()
         self._summary += "  ·  %d new request%s" % (added, "" if added == 1 else "s")
         self.status.setText(self._summary)
         self._watch()
 
+    def _on_finding_statement(self, statement: str) -> None:
+        self.docks["SQL"].show()
+        self.docks["SQL"].raise_()
+        self.sql.show_statement(statement)
+
+    def _on_findings(self) -> None:
+        n = len(self.findings.findings)
+        self.docks["Findings"].setWindowTitle("Findings (%d)" % n if n else "Findings")
+
     def _on_capture(self, capture) -> None:
         self.progress.setVisible(False)
+        self.docks["Findings"].setWindowTitle("Findings")
         if not getattr(self, "_live", False):
             self._watch()
         if capture.has_queries:

@@ -6,14 +6,17 @@ a rule that fails is logged and skipped, never allowed to hide the others' findi
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from ..endpoints import group
+from ..pool import make_pool
 from . import (blocking_io, cold_start, dev_server, n_plus_one, password_hashing, pool_wait,
                repeated_work, session_serialisation, slow_query, template_heavy)
 from .base import SEVERITIES, Context, Evidence, Finding, Settings, default_read
 
-__all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find"]
+__all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "find_apart",
+           "settings_from"]
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +43,46 @@ def find(capture, endpoints=None, settings: Settings = Settings(), read=None) ->
             log.exception("findings rule %s failed; skipped",
                           getattr(rule, "RULE", getattr(rule, "__name__", rule)))
     return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), -f.cost_ms, f.title))
+
+
+APART_FROM = 150   # requests: from here on the window runs the rules in a worker process
+
+
+def find_apart(capture, endpoints, settings: Settings = Settings(), mp_context=None) -> list:
+    """``find`` in a low-priority worker process for big captures (the window's way).
+
+    The rules re-read and parse up to ``settings.max_profiles`` profiles per endpoint in
+    Python (1.6 s for a 1,000-request capture); in a thread of the window's process that
+    holds the GIL the GUI thread needs to paint.
+    """
+    if len(capture.requests) < APART_FROM:
+        return find(capture, endpoints, settings)
+    with make_pool(1, mp_context, background=True) as pool:
+        return pool.submit(find, capture, list(endpoints), settings).result()
+
+
+def settings_from(pairs) -> Settings:
+    """Settings with *pairs* (``{"name": "value"}`` or ``["name=value", ...]``) overriding
+    the defaults; an unknown name or a bad value raises ValueError naming it."""
+    if not isinstance(pairs, dict):
+        items = {}
+        for pair in pairs:
+            name, sep, value = str(pair).partition("=")
+            if not sep:
+                raise ValueError("expected NAME=VALUE, got %r" % pair)
+            items[name.strip()] = value.strip()
+        pairs = items
+    defaults = Settings()
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    changes = {}
+    for name, value in pairs.items():
+        if name not in fields:
+            raise ValueError("unknown findings setting %r (known: %s)"
+                             % (name, ", ".join(sorted(fields))))
+        kind = type(getattr(defaults, name))
+        try:
+            changes[name] = kind(float(value)) if kind is int else kind(value)
+        except (TypeError, ValueError):
+            raise ValueError("findings setting %s: %r is not a %s" % (name, value,
+                                                                      kind.__name__))
+    return dataclasses.replace(defaults, **changes)

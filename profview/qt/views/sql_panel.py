@@ -108,6 +108,7 @@ class SqlPanel(QWidget):
         self.session = session
         self._per_request: dict = {}
         self._generation = 0
+        self._wanted = None       # a statement to select once the rows are on show
         self.statements = StatementsModel(self)
         self.groups = GroupsModel(self)
         self.table = plain_table(self.statements)
@@ -166,6 +167,7 @@ class SqlPanel(QWidget):
                               (self.group_table, (60, 80, 80, 70, 70, 50))):
             for col, width in enumerate(widths):
                 table.setColumnWidth(col, width)
+        self._select_wanted()
         if not rows:
             self.summary.setText(EMPTY if not self._per_request else
                                  "No SQL statements ran in this selection.")
@@ -178,6 +180,24 @@ class SqlPanel(QWidget):
                                 format_ms(total), 100 * total / elapsed if elapsed else 0,
             "; %d N+1 pattern%s: load the related rows with the parent query (selectinload "
             "or joinedload)" % (n1, "" if n1 == 1 else "s") if n1 else ""))
+
+    def show_statement(self, statement: str) -> None:
+        """Select the first run of *statement*, or of a statement of its shape (a finding
+        may quote a fingerprint), now or when the scope's rows arrive."""
+        self._wanted = sql.fingerprint(statement)
+        self._select_wanted()
+
+    def _select_wanted(self) -> None:
+        if self._wanted is None:
+            return
+        for row, (q, _r, _b) in enumerate(self.statements.rows):
+            if sql.fingerprint(q.statement) == self._wanted:
+                self._wanted = None
+                self.tabs.setCurrentWidget(self.table)
+                index = self.statements.index(row, 3)
+                self.table.setCurrentIndex(index)
+                self.table.scrollTo(index)
+                return
 
     def _on_statement(self, current, _previous) -> None:
         ok = current.isValid()
