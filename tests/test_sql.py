@@ -189,4 +189,5 @@ def test_report_n_plus_one_before_and_after(before, after):
         roster["sql_ms_per_request"] * roster["requests"] / roster["total_ms"])
     assert 0 < roster["sql_share"] < 1
     text = render_text(build(load_capture([before], workers=1)))
-    assert "N+1 in GET /roster" in text and "selectinload" in text
+    assert "N+1 queries in GET /roster" in text and "selectinload" in text
+    assert text.count("N+1 queries in GET /roster") == 1

@@ -111,14 +111,7 @@ def render_text(report: dict) -> str:
     for row in rows:
         cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:n], widths[1:])]
         lines.append(("  ".join(cells) + "  " + row[n]).rstrip())
-    for ep in report["endpoints"]:
-        for f in ep["n_plus_one"]:
-            lines.append("")
-            lines.append("N+1 in %s: %.1f times per request%s" % (
-                ep["name"], f["per_request"],
-                " from %s" % f["location"] if f["location"] else ""))
-            lines.append("  %s" % shorten(f["statement"], 160))
-            lines.append("  fix: %s" % sql.N_PLUS_ONE_FIX)
+    # N+1 patterns are told once, as findings (with evidence and the fix), not also here
     lines.extend(_render_findings(report.get("findings", ())))
     n_ep = len(report["endpoints"])
     lines.append("")
