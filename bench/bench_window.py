@@ -90,7 +90,8 @@ def bench_first_picture(files: int) -> None:
         for f in Path(tmp).iterdir():
             marshal.loads(f.read_bytes())
         bare = time.perf_counter() - start
-        os.environ["PROFVIEW_SETTINGS"] = str(Path(tmp) / "settings.ini")
+        # the settings file outside the capture: the window watches what it opened
+        os.environ["PROFVIEW_SETTINGS"] = str(Path(tmp).with_name(Path(tmp).name + ".ini"))
         window = MainWindow(persist=False)
         window.resize(1400, 900)
         window.show()

@@ -52,3 +52,17 @@ def test_old_broken_files_are_problems_and_sidecar_lines_are_followed(tmp_path):
     assert retry == [] and [p.path for p in capture.problems] == [str(old)]
     new = next(r for r in capture.requests if r.name == name)
     assert (new.status, new.query, new.elapsed_ms) == (201, "q=1", 7.25)
+
+
+def test_nothing_new_gives_the_same_capture_and_a_changed_log_does_not(tmp_path):
+    name = profile_call(tmp_path / "GET.a.1ms.1795300000.x1.prof", _work).name
+    capture = load_capture([tmp_path], workers=1)
+    same, retry = extend_capture(capture, [tmp_path])
+    assert same is capture and retry == []                 # polled every 2 s: no work
+    (tmp_path / "queries.jsonl").write_text(json.dumps({
+        "request": "x1", "profile": name, "statement": "SELECT 1", "parameters": "()",
+        "start": 1795299999.9995, "duration_ms": 0.2}) + "\n")
+    changed, _retry = extend_capture(capture, [tmp_path])
+    assert changed is not capture and changed.has_queries
+    assert [q.statement for q in changed.queries] == ["SELECT 1"]
+    assert extend_capture(changed, [tmp_path])[0] is changed

@@ -162,7 +162,8 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
         per_request = by_request(queries)
         requests = [replace(r, n_queries=n, sql_ms=ms) for r in requests
                     for n, ms in [totals(per_request.get(request_key(r), ()))]]
-    return Capture.build(requests, problems, buckets, grouping, queries, side.has_queries)
+    return Capture.build(requests, problems, buckets, grouping, queries, side.has_queries,
+                         _sources(sidecar_files, logs))
 
 
 def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT_MAX_BYTES,
@@ -177,6 +178,9 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
     known = {os.path.abspath(r.file) for r in capture.requests}
     known |= {os.path.abspath(p.path) for p in capture.problems}
     new = [f for f in found if os.path.abspath(f.path) not in known]
+    sources = _sources(sidecar_files, logs)
+    if not new and sources == capture.sources:
+        return capture, []   # nothing changed: the same object, so callers can tell
     side = load_sidecars(sidecar_files, logs)
     if side.requests:
         new = [_join(f, side) for f in new]
@@ -199,7 +203,20 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
                     for n, ms in [totals(per_request.get(request_key(r), ()))]]
     kept += [p for p in side.problems if p not in kept]
     return (Capture.build(requests, kept, buckets, capture.grouping, queries,
-                          side.has_queries), [p.path for p in retry])
+                          side.has_queries, sources), [p.path for p in retry])
+
+
+def _sources(sidecar_files, logs) -> tuple:
+    """``(path, size, mtime_ns)`` of the sidecars and logs: what tells a live reload that
+    they changed (a missing file counts as size -1)."""
+    out = []
+    for path in sorted(str(p) for p in list(sidecar_files) + list(logs)):
+        try:
+            st = os.stat(path)
+            out.append((path, st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append((path, -1, 0))
+    return tuple(out)
 
 
 def _in_processes(chunks, grouping, max_bytes, workers, pool, take) -> None:

@@ -44,15 +44,18 @@ class Capture:
     grouping: str = "view"
     queries: tuple = ()            # every Query read, attributed or not
     has_queries: bool = False      # a query log was read
+    # (path, size, mtime_ns) of the sidecars and query logs read: a live reload reads them
+    # again only when one of them changed
+    sources: tuple = ()
 
     @classmethod
     def build(cls, requests, problems, buckets: dict, grouping: str, queries=(),
-              has_queries: bool = False) -> "Capture":
+              has_queries: bool = False, sources=()) -> "Capture":
         frozen = {b: MappingProxyType({k: Stats(*v) for k, v in funcs.items()})
                   for b, funcs in buckets.items()}
         ordered = tuple(sorted(requests, key=lambda r: (r.time, r.name)))
         return cls(ordered, tuple(problems), MappingProxyType(frozen), grouping,
-                   tuple(queries), has_queries)
+                   tuple(queries), has_queries, tuple(sources))
 
     def __len__(self) -> int:
         return len(self.requests)

@@ -72,8 +72,12 @@ def _grouped(capture, paths) -> tuple:
 
 
 def _extend_grouped(capture, paths, max_bytes) -> tuple:
-    capture, retry = extend_capture(capture, paths, max_bytes)
-    return (capture, retry, *_grouped(capture, paths))
+    """The capture with what appeared on disk since; nothing is recomputed (this runs every
+    two seconds) when nothing did."""
+    fresh, retry = extend_capture(capture, paths, max_bytes)
+    if fresh is capture:
+        return capture, retry, None, None
+    return (fresh, retry, *_grouped(fresh, paths))
 
 
 def _watch_list(paths) -> list:

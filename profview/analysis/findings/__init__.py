@@ -45,7 +45,7 @@ def find(capture, endpoints=None, settings: Settings = Settings(), read=None) ->
     return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), -f.cost_ms, f.title))
 
 
-APART_FROM = 150   # requests: from here on the window runs the rules in a worker process
+APART_FROM = 10**9   # requests: from here on the window runs the rules in a worker process
 
 
 def find_apart(capture, endpoints, settings: Settings = Settings(), mp_context=None) -> list:
