@@ -1,30 +1,8 @@
-"""Work the window sends to worker processes gives what the in-process path gives."""
+"""Merges the window sends to worker processes give what the in-process merge gives."""
 from __future__ import annotations
 
-import pickle
-
-from profview.analysis import findings, merge
-from profview.analysis.endpoints import group
+from profview.analysis import merge
 from profview.analysis.scan import load_capture
-
-
-def test_findings_in_a_worker_process_match(monkeypatch, before):
-    capture = load_capture([before])
-    endpoints = group(capture)
-    here = findings.find(capture, endpoints)
-    monkeypatch.setattr(findings, "APART_FROM", 1)
-    apart = findings.find_apart(capture, endpoints, mp_context="forkserver")
-    assert [f.as_dict() for f in apart] == [f.as_dict() for f in here]
-    assert any(f.rule == "n_plus_one" for f in apart)
-
-
-def test_a_capture_pickles_with_its_read_only_mappings(before):
-    capture = load_capture([before])
-    back = pickle.loads(pickle.dumps(capture))
-    assert back.buckets.keys() == capture.buckets.keys()
-    bucket = next(iter(capture.buckets))
-    assert dict(back.buckets[bucket]) == dict(capture.buckets[bucket])
-    assert type(back.buckets) is type(capture.buckets)     # still read-only
 
 
 def test_merging_in_worker_processes_matches_one_thread(monkeypatch, before):

@@ -1,22 +1,11 @@
 """Worker process pools for parsing and merging profiles."""
 from __future__ import annotations
 
-import copyreg
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from types import MappingProxyType
 
 BACKGROUND_NICE = 10
-
-
-def _mappingproxy(items: dict) -> MappingProxyType:
-    return MappingProxyType(items)
-
-
-# A Capture keeps its per-bucket totals in read-only mappings, which pickle cannot send to a
-# worker process by itself: send them as the dicts they wrap, and wrap them again there.
-copyreg.pickle(MappingProxyType, lambda proxy: (_mappingproxy, (dict(proxy),)))
 
 
 def _lower_priority() -> None:

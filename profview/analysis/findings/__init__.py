@@ -10,13 +10,11 @@ import dataclasses
 import logging
 
 from ..endpoints import group
-from ..pool import make_pool
 from . import (blocking_io, cold_start, dev_server, n_plus_one, password_hashing, pool_wait,
                repeated_work, session_serialisation, slow_query, template_heavy)
 from .base import SEVERITIES, Context, Evidence, Finding, Settings, default_read
 
-__all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "find_apart",
-           "settings_from"]
+__all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "settings_from"]
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +42,6 @@ def find(capture, endpoints=None, settings: Settings = Settings(), read=None) ->
                           getattr(rule, "RULE", getattr(rule, "__name__", rule)))
     return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), -f.cost_ms, f.title))
 
-
-APART_FROM = 10**9   # requests: from here on the window runs the rules in a worker process
-
-
-def find_apart(capture, endpoints, settings: Settings = Settings(), mp_context=None) -> list:
-    """``find`` in a low-priority worker process for big captures (the window's way).
-
-    The rules re-read and parse up to ``settings.max_profiles`` profiles per endpoint in
-    Python (1.6 s for a 1,000-request capture); in a thread of the window's process that
-    holds the GIL the GUI thread needs to paint.
-    """
-    if len(capture.requests) < APART_FROM:
-        return find(capture, endpoints, settings)
-    with make_pool(1, mp_context, background=True) as pool:
-        return pool.submit(find, capture, list(endpoints), settings).result()
 
 
 def settings_from(pairs) -> Settings:

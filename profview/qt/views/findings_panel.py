@@ -11,7 +11,7 @@ from PySide6.QtGui import QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTextBrowser,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ...analysis.findings import find_apart, settings_from
+from ...analysis.findings import find, settings_from
 from ...analysis.stats import format_ms
 from ..workers import Task
 
@@ -24,14 +24,16 @@ NONE_FOUND = ("No known problem found in this capture (N+1 and slow queries, blo
 
 
 def find_quietly(capture, endpoints, settings) -> list:
-    """The findings, computed with the cyclic collector off.  The rules cache the call graphs
-    of the profiles they read; as that cache grew, each full collection took longer (up to
-    80 ms at 10,000 requests) while holding the GIL, and the window froze for it.  The cache
-    holds no cycles and is freed, by reference counting, before the collector is back."""
+    """The findings (in a worker thread), computed with the cyclic collector off.  The rules
+    cache the call graphs of the profiles they read; as that cache grew, each full collection
+    took longer (up to 80 ms at 10,000 requests) while holding the GIL, and the window froze
+    for it.  The cache holds no cycles and is freed, by reference counting, before the
+    collector is back.  (A worker process was tried: pickling a 10,000-request capture to
+    send it is one long C call that holds the GIL for 0.1 s.)"""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return find_apart(capture, endpoints, settings, mp_context="forkserver")
+        return find(capture, endpoints, settings)
     finally:
         if enabled:
             gc.enable()
