@@ -40,26 +40,45 @@ class Task(QRunnable):
         except RuntimeError:
             pass  # the window closed while this ran: nobody is left to tell
         finally:
+            # QThreadPool.start hands the runnable to C++, and PySide then keeps the Python
+            # object alive for good: drop what it holds, or every capture, scope and result a
+            # task ever saw stays in memory (measured: +15 MB per reload of 1,000 profiles).
+            self._fn = self._args = self._kwargs = None
             Task._running.discard(self)
 
     def start(self, on_done=None, on_failed=None, on_progress=None, owner=None) -> "Task":
         """Run; the callbacks are called on the GUI thread, unless *owner* (the widget that
         asked) has been deleted by then: a closed window gets no late results."""
-        def guarded(fn):
+        def guarded(fn, last=False):
             def call(*args):
-                if owner is None or isValid(owner):
-                    fn(*args)
+                try:
+                    if owner is None or isValid(owner):
+                        fn(*args)
+                finally:
+                    if last:
+                        self._release()
             return call
 
         if on_done is not None:
-            self.signals.done.connect(guarded(on_done))
+            self.signals.done.connect(guarded(on_done, last=True))
         if on_failed is not None:
-            self.signals.failed.connect(guarded(on_failed))
+            self.signals.failed.connect(guarded(on_failed, last=True))
         if on_progress is not None:
             self.signals.progress.connect(guarded(on_progress))
+        self._connected = (on_done is not None, on_failed is not None, on_progress is not None)
         Task._running.add(self)
         QThreadPool.globalInstance().start(self)
         return self
+
+
+    def _release(self) -> None:
+        """The result was delivered: let go of the callbacks (and what their closures hold)."""
+        for signal, used in ((self.signals.done, self._connected[0]),
+                             (self.signals.failed, self._connected[1]),
+                             (self.signals.progress, self._connected[2])):
+            if used:
+                signal.disconnect()
+        self._connected = (False, False, False)
 
 
 def wait_all(msecs: int = 30000) -> bool:
