@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self._awaiting_picture = False
         self._extra_problems: list = []
         self._summary = ""
+        self._findings_note = ""   # "; 4 findings (see Findings)", part of _summary
         self.max_bytes = DEFAULT_MAX_BYTES   # files over this are refused (--max-size)
         self.flame = FlamePanel(self.session, self)
         self.setCentralWidget(self.flame)
@@ -436,6 +437,14 @@ class MainWindow(QMainWindow):
     def _on_findings(self) -> None:
         n = len(self.findings.findings)
         self.docks["Findings"].setWindowTitle("Findings (%d)" % n if n else "Findings")
+        # said in the status bar too: the panel may be a tab nobody has opened yet
+        old, text = self._summary, self.status.text()
+        self._summary = self._summary.replace(self._findings_note, "")
+        self._findings_note = "; %d finding%s (see Findings)" % (n, "" if n == 1 else "s") \
+            if n else ""
+        self._summary += self._findings_note
+        if text.startswith(old):
+            self.status.setText(self._summary + text[len(old):])
 
     def _on_capture(self, capture) -> None:
         self.progress.setVisible(False)
@@ -447,6 +456,7 @@ class MainWindow(QMainWindow):
                 on_done=self._on_n_plus_one, owner=self)
         self._show_problems()
         n, bad = len(capture.requests), len(capture.problems)
+        self._findings_note = ""
         self._summary = "%d requests in %d endpoints%s" % (
             n, len(self.session.endpoints), "; %d problems (see Problems)" % bad if bad else "")
         self.status.setText(self._summary)

@@ -28,6 +28,7 @@ def test_findings_of_the_before_capture_link_to_the_other_views(qtbot, window, b
     assert panel.list.topLevelItemCount() == len(panel.findings)
     assert window.docks["Findings"].windowTitle() == "Findings (%d)" % len(panel.findings)
     assert panel.findings[0].severity == "high"            # most severe first
+    assert "%d findings (see Findings)" % len(panel.findings) in window.status.text()
     # clicking a finding opens its endpoint everywhere
     with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
         window.session.select_scope(ALL)
