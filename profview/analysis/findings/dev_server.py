@@ -51,9 +51,9 @@ def _finding(kind, hits, ctx, settings) -> Finding:
         rule=RULE, severity="high" if debugger else "medium",
         title="Werkzeug debugger in the request path" if debugger
         else "Werkzeug development server",
-        summary=("Werkzeug's interactive debugger (werkzeug.debug) runs in %d profiled "
-                 "requests: the app is in debug mode." if debugger else
-                 "Werkzeug's development server frames appear in %d profiled requests.")
-        % n_requests,
+        summary=("Werkzeug's interactive debugger (werkzeug.debug) runs in %s: the app is in "
+                 "debug mode." if debugger else
+                 "Werkzeug's development server frames appear in %s.")
+        % ("1 profiled request" if n_requests == 1 else "%d profiled requests" % n_requests),
         endpoints=tuple(endpoints), requests=tuple(str(r.file) for r in requests),
         evidence=tuple(evidence), fix=DEBUGGER_FIX if debugger else SERVER_FIX)
