@@ -12,7 +12,7 @@ import math
 
 from .stats import format_ms, p50
 
-WIDTH, ROW, PAD = 360, 26, 10
+WIDTH, ROW, PAD = 560, 28, 10
 # Past this many requests a dot per request makes a heavy file and an unreadable smear, so
 # the chart becomes a histogram of the same axis instead.
 MAX_DOTS = 300
