@@ -31,9 +31,13 @@ CHUNK = 64
 
 
 @contextmanager
-def _no_gc():
-    # Loading allocates millions of small tuples that all stay alive; the cyclic collector
-    # would re-traverse them again and again (measured: 3x slower) and can find nothing.
+def no_gc():
+    """The cyclic collector off for the block (back as it was after).
+
+    Loading allocates millions of small tuples that all stay alive; the collector would
+    re-traverse them again and again (measured: 3x slower) and can find nothing.  It holds
+    the GIL while it does, which the window's workers must not do for long either.
+    """
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -92,7 +96,7 @@ def _request(found: Found, stats, callees, total_tt, grouping, buckets) -> Reque
 def scan_chunk(found: list, grouping: str, max_bytes: int) -> tuple:
     """``(requests, problems, buckets)`` for a list of files; runs in a worker process."""
     requests, problems, buckets = [], [], {}
-    with _no_gc():
+    with no_gc():
         for item in found:
             result = scan_one(item, grouping, buckets, max_bytes)
             (problems if isinstance(result, Problem) else requests).append(result)
@@ -207,10 +211,15 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
 
 
 def _sources(sidecar_files, logs) -> tuple:
-    """``(path, size, mtime_ns)`` of the sidecars and logs: what tells a live reload that
-    they changed (a missing file counts as size -1)."""
+    """The sidecars' and logs' ``stat_stamp``: what tells a live reload that they changed."""
+    return stat_stamp(sorted(str(p) for p in list(sidecar_files) + list(logs)))
+
+
+def stat_stamp(paths) -> tuple:
+    """``(path, size, mtime_ns)`` of each of *paths* (size -1 when missing): equal stamps, no
+    change (a new or removed file changes its directory's)."""
     out = []
-    for path in sorted(str(p) for p in list(sidecar_files) + list(logs)):
+    for path in paths:
         try:
             st = os.stat(path)
             out.append((path, st.st_size, st.st_mtime_ns))
@@ -224,7 +233,7 @@ def _in_processes(chunks, grouping, max_bytes, workers, pool, take) -> None:
     file left is read again in a process of its own, to find and report the culprit."""
     taken = 0
     try:
-        with pool(workers) as executor, _no_gc():
+        with pool(workers) as executor, no_gc():
             results = executor.map(scan_chunk, chunks, [grouping] * len(chunks),
                                [max_bytes] * len(chunks))
             for chunk, result in zip(chunks, results):

@@ -64,8 +64,9 @@ class Session:
     # --- the capture -------------------------------------------------------------------
     def set_capture(self, capture: Capture, endpoints=None, derived=None) -> None:
         """Show *capture*; pass its *endpoints* when a worker has grouped it already, and
-        *derived*, views of it a worker has computed too (``"points"``: timeline points,
-        ``"stats"``: endpoint figures), which panels then take instead of computing them."""
+        *derived*, what a worker has computed for the panels too (``"points"`` and
+        ``"timeline"``: timeline points and their lines, ``"stats"``: endpoint figures,
+        ``"watch"``: the paths to follow), which they then take instead of computing it."""
         self.capture = capture
         self.endpoints = group(capture) if endpoints is None else list(endpoints)
         self.derived = dict(derived or {})

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 from ..analysis.endpoints import group
 from ..analysis.merge import load_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
-from ..analysis.scan import extend_capture, load_capture
+from ..analysis.scan import extend_capture, load_capture, no_gc, stat_stamp
 from ..analysis.session import ALL, Session
 from ..model.request import Problem
 from . import export
@@ -41,19 +41,11 @@ FINDINGS_DELAY_MS = 400
 def _load_grouped(paths, **kwargs) -> tuple:
     """Load and group into endpoints, both in the worker: neither belongs on the GUI thread.
 
-    The cyclic collector stays off meanwhile and the result is frozen out of its reach: the
-    first collections after a 10,000-request load walked every new object (up to 0.2 s in
-    all) holding the GIL, and the window froze with them.  Nothing here forms cycles.
+    See ``_grouped`` for the collector.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with no_gc():
         capture = load_capture(paths, **kwargs)
         return (capture, *_grouped(capture, paths))
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _compare_with_points(before, after) -> tuple:
@@ -65,20 +57,29 @@ def _grouped(capture, paths) -> tuple:
     """``(endpoints, derived)``: the capture's endpoints and the panels' heavier views of
     it, computed in the loader's worker so that the GUI thread only shows them.  Done by
     other workers when the capture arrived, they competed with the GUI thread for the GIL
-    and the window stalled for 0.15 s at 10,000 requests."""
+    and the window stalled for 0.15 s at 10,000 requests.
+
+    Run with the collector off (``no_gc``), and the result is frozen out of its reach: a
+    capture is tens of thousands of long-lived, immutable objects, and the first collections
+    after a 10,000-request load walked them all (up to 0.2 s, holding the GIL) while the
+    window waited.  They form no cycles, so reference counting still frees them on reload.
+    """
     endpoints = group(capture)
     points = capture_points(capture, endpoints)
-    return endpoints, {"points": points, "timeline": prepare_timeline(points),
-                       "stats": endpoint_rows(endpoints), "watch": _watch_list(paths)}
+    derived = {"points": points, "timeline": prepare_timeline(points),
+               "stats": endpoint_rows(endpoints), "watch": _watch_list(paths)}
+    gc.freeze()
+    return endpoints, derived
 
 
 def _extend_grouped(capture, paths, max_bytes) -> tuple:
     """The capture with what appeared on disk since; nothing is recomputed (this runs every
     two seconds) when nothing did."""
-    fresh, retry = extend_capture(capture, paths, max_bytes)
-    if fresh is capture:
-        return capture, retry, None, None
-    return (fresh, retry, *_grouped(fresh, paths))
+    with no_gc():
+        fresh, retry = extend_capture(capture, paths, max_bytes)
+        if fresh is capture:
+            return capture, retry, None, None
+        return (fresh, retry, *_grouped(fresh, paths))
 
 
 def _watch_list(paths) -> list:
@@ -91,18 +92,6 @@ def _watch_list(paths) -> list:
                 files += [os.path.join(dirpath, f) for f in filenames
                           if f.endswith((".jsonl", ".log"))]
     return dirs + files
-
-
-def _stamp(paths) -> tuple:
-    """``(size, mtime_ns)`` of *paths*: a new or removed file changes its directory's."""
-    out = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-            out.append((path, st.st_size, st.st_mtime_ns))
-        except OSError:
-            out.append((path, -1, 0))
-    return tuple(out)
 
 
 def settings() -> QSettings:
@@ -347,11 +336,6 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, loaded) -> None:
         self.session.set_capture(*loaded)
-        # A loaded capture is tens of thousands of long-lived, immutable objects.  Left in the
-        # collector's care, each full collection walked them all (90 ms at 10,000 requests)
-        # while holding the GIL, freezing the window; frozen, they are never scanned again.
-        # They hold no reference cycles, so reference counting still frees them on reload.
-        gc.freeze()
 
     def _on_n_plus_one(self, flags: dict) -> None:
         self.endpoints.model.set_n_plus_one(flags)
@@ -397,7 +381,7 @@ class MainWindow(QMainWindow):
             return
         # The 2 s poll first compares the watched directories' and logs' stat() with the last
         # look: listing 10,000 profiles to find nothing new cost 0.2 s of CPU each time.
-        stamp = _stamp(self.watcher.directories() + self.watcher.files() + self.paths)
+        stamp = stat_stamp(self.watcher.directories() + self.watcher.files() + self.paths)
         if stamp == self._stamp and not self._pending:
             return
         self._extending = True
@@ -487,8 +471,9 @@ class MainWindow(QMainWindow):
         requests = self.session.requests_of(scope)
         self.status.setText("Merging %d profile%s…" % (len(requests),
                                                        "" if len(requests) == 1 else "s"))
-        Task(load_graph, requests, with_progress=True, mp_context="forkserver", background=True).start(
-            on_done=lambda result: self._on_graph(scope, result), on_failed=self._on_failed, owner=self)
+        Task(load_graph, requests, with_progress=True, mp_context="forkserver",
+             background=True).start(on_done=lambda result: self._on_graph(scope, result),
+                                    on_failed=self._on_failed, owner=self)
 
     def _on_graph(self, scope, result) -> None:
         graph, problems = result

@@ -68,7 +68,8 @@ def _endpoint(ctx, ep, settings):
     rest = [r.elapsed_ms for r in reqs if r is not worst]
     typical = median(rest)
     extra = worst.elapsed_ms - typical
-    if typical <= 0 or worst.elapsed_ms < settings.cold_factor * typical or extra < settings.cold_min_ms:
+    if (typical <= 0 or worst.elapsed_ms < settings.cold_factor * typical
+            or extra < settings.cold_min_ms):
         return None
     graph = ctx.request_data(worst)
     sample = [r for r in ctx.sample(ep) if r is not worst][:10]
@@ -106,7 +107,7 @@ def _endpoint(ctx, ep, settings):
         title="Cold start in %s" % ep.name,
         summary="%s of %s took %s, %.0fx the median of the other %d (%s); at least %s of the "
                 "extra %s is one-time work (%s)." % (
-                    which, ep.name, format_ms(worst.elapsed_ms), worst.elapsed_ms / typical, len(rest), format_ms(typical),
-                    format_ms(explained), format_ms(extra), what),
+                    which, ep.name, format_ms(worst.elapsed_ms), worst.elapsed_ms / typical,
+                    len(rest), format_ms(typical), format_ms(explained), format_ms(extra), what),
         endpoints=(ep.name,), requests=(str(worst.file),), evidence=tuple(evidence), fix=FIX,
         cost_ms=extra)

@@ -8,7 +8,7 @@ pstats entry, so their cumulative times are exact (and disjoint: a wait ends bef
 from __future__ import annotations
 
 from .base import Evidence, in_module, severity
-from .share_rule import finding, measure
+from .share_rule import cumtime, finding, measure
 
 RULE = "pool_wait"
 WAIT_FIX = ("Requests wait for a free connection: raise pool_size/max_overflow to match the "
@@ -29,20 +29,16 @@ def _is_connect(key) -> bool:
     return in_module(key, "sqlalchemy/pool/base.py") and key[2] == "__connect"
 
 
-def _cum(stats) -> float:
-    return stats.cumtime
-
-
 def check(ctx, settings) -> list:
     out = []
     for ep in ctx.endpoints:
-        ms, share, picked = measure(ep, _is_wait, _cum)
+        ms, share, picked = measure(ep, _is_wait, cumtime)
         if picked and ms >= settings.pool_min_ms and share >= settings.pool_share:
             out.append(finding(RULE, severity(ms, share, settings),
                                "Connection pool waits in %s",
                                "waiting for a database connection from the pool", ep, ms,
-                               picked, _cum, WAIT_FIX, settings))
-        ms, share, picked = measure(ep, _is_connect, _cum)
+                               picked, cumtime, WAIT_FIX, settings))
+        ms, share, picked = measure(ep, _is_connect, cumtime)
         calls = sum(s.ncalls for _k, s in picked)
         if (picked and len(ep.requests) >= 2 and calls >= len(ep.requests)
                 and ms >= settings.pool_min_ms and share >= settings.pool_share):
@@ -50,6 +46,6 @@ def check(ctx, settings) -> list:
                 calls, len(ep.requests)))
             out.append(finding(RULE, severity(ms, share, settings),
                                "New database connection per request in %s",
-                               "opening database connections", ep, ms, picked, _cum,
+                               "opening database connections", ep, ms, picked, cumtime,
                                CONNECT_FIX, settings, extra=(note,)))
     return out

@@ -87,8 +87,8 @@ def _endpoint(ctx, ep, settings):
                                   extra=", the same in all %d requests read (%s–%s)" % (
                                       len(c), format_ms(min(c)), format_ms(max(c))))
                 for k, c in candidates[:3]]
-    evidence.append(Evidence("metric", "%d call%s per request in every request; by its call edges it reaches "
-                             "no SQL, network, file or random calls" % (
+    evidence.append(Evidence("metric", "%d call%s per request in every request; by its call "
+                             "edges it reaches no SQL, network, file or random calls" % (
                                  calls, "" if calls == 1 else "s")))
     return Finding(
         rule=RULE, severity=severity(ms, ms / whole if whole else 0.0, settings),

@@ -8,7 +8,7 @@ exactly.
 from __future__ import annotations
 
 from .base import in_module, severity
-from .share_rule import finding, measure
+from .share_rule import cumtime, finding, measure
 
 RULE = "session_serialisation"
 FIX = ("Keep the session small (an id, not objects or lists): store the data server-side "
@@ -21,17 +21,13 @@ def _is_session(key) -> bool:
     return in_module(key, *_SESSION_FILES) and key[2] in ("open_session", "save_session")
 
 
-def _cum(stats) -> float:
-    return stats.cumtime
-
-
 def check(ctx, settings) -> list:
     out = []
     for ep in ctx.endpoints:
-        ms, share, picked = measure(ep, _is_session, _cum)
+        ms, share, picked = measure(ep, _is_session, cumtime)
         if picked and ms >= settings.session_min_ms and share >= settings.session_share:
             out.append(finding(RULE, severity(ms, share, settings),
                                "Session serialisation in %s",
-                               "loading and saving the session", ep, ms, picked, _cum, FIX,
+                               "loading and saving the session", ep, ms, picked, cumtime, FIX,
                                settings))
     return out

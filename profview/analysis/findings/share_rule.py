@@ -5,6 +5,11 @@ from ..stats import format_ms
 from .base import Finding, function_evidence, per_request_ms, profile_ms, slowest
 
 
+def cumtime(stats) -> float:
+    """Time a function and what it called took (the *seconds* of ``measure``)."""
+    return stats.cumtime
+
+
 def measure(ep, matches, seconds) -> tuple:
     """``(ms per request, share, [(key, Stats)])`` of the functions *matches(key)* picks,
     timed by *seconds(stats)* (tottime or cumtime); the caller keeps them disjoint."""

@@ -3,15 +3,15 @@ first, each with its evidence, the usual fix and copyable text.  Endpoints, requ
 and statements in a finding are links: they open in the other views."""
 from __future__ import annotations
 
-import gc
 from html import escape
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTextBrowser,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
+                               QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ...analysis.findings import find, settings_from
+from ...analysis.scan import no_gc
 from ...analysis.stats import format_ms
 from ..workers import Task
 
@@ -30,13 +30,8 @@ def find_quietly(capture, endpoints, settings) -> list:
     for it.  The cache holds no cycles and is freed, by reference counting, before the
     collector is back.  (A worker process was tried: pickling a 10,000-request capture to
     send it is one long C call that holds the GIL for 0.1 s.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with no_gc():
         return find(capture, endpoints, settings)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def thresholds(store: QSettings):

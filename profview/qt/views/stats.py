@@ -25,9 +25,6 @@ class StatsModel(_FlatModel):
 
     HEADERS = [c[0] for c in COLUMNS]
 
-    def set_endpoints(self, endpoints) -> None:
-        self.set_rows(endpoint_rows(endpoints))
-
     def set_rows(self, rows) -> None:
         """Rows made by ``endpoint_rows`` (in a worker, for big captures)."""
         self.beginResetModel()
