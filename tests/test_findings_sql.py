@@ -54,3 +54,16 @@ def test_sql_dominating_the_profile_without_a_log(plain):
     found = by_endpoint(findings(load_capture([plain], workers=1), "slow_query"))
     assert set(found) == {"GET /attendance/<...>"}
     assert found["GET /attendance/<...>"].copy is None  # no statement to copy
+
+
+def test_a_garbled_query_log_does_not_hide_the_n_plus_one(before, tmp_path):
+    import shutil
+
+    for f in before.glob("GET.roster*.prof"):
+        shutil.copy(f, tmp_path)
+    (tmp_path / "queries.jsonl").write_text('{"statement": \nGARBAGE\n')
+    capture = load_capture([tmp_path], workers=1)
+    assert capture.has_queries and not capture.queries and len(capture.problems) == 2
+    found = findings(capture, "n_plus_one")
+    assert [f.endpoints for f in found] == [("GET /roster",)]
+    assert "possible N+1" in found[0].title

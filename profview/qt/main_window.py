@@ -441,8 +441,10 @@ class MainWindow(QMainWindow):
         self._show_problems()
         n, bad = len(capture.requests), len(capture.problems)
         self._findings_note = ""
-        self._summary = "%d requests in %d endpoints%s" % (
-            n, len(self.session.endpoints), "; %d problems (see Problems)" % bad if bad else "")
+        n_ep = len(self.session.endpoints)
+        self._summary = "%d request%s in %d endpoint%s%s" % (
+            n, "" if n == 1 else "s", n_ep, "" if n_ep == 1 else "s",
+            "; %d problem%s (see Problems)" % (bad, "" if bad == 1 else "s") if bad else "")
         self.status.setText(self._summary)
         self.flame.view.empty_text = ("No request profiles could be read here: see the "
                                       "Problems panel." if not n else self.flame.view.empty_text)

@@ -113,3 +113,21 @@ def test_stats_model_and_histogram(qtbot, qtmodeltester, window, before):
     assert window.stats.bars.sum() == 5
     assert isinstance(StatsModel.HEADERS, list) and "p99" in StatsModel.HEADERS
     assert np.isfinite(model.rows[0][1]["p99_ms"])
+
+
+def test_sql_plots_of_a_log_with_no_statements_read_zero_to_one(qtbot, session_panel, before,
+                                                               tmp_path):
+    import shutil
+
+    from profview.analysis.scan import load_capture
+
+    for f in before.glob("GET.health*.prof"):
+        shutil.copy(f, tmp_path)
+    (tmp_path / "queries.jsonl").write_text("GARBAGE\n")     # a log was read: 0 statements
+    with qtbot.waitSignal(session_panel.drawn, timeout=LOAD):
+        session_panel.session.set_capture(load_capture([tmp_path], workers=1))
+    assert session_panel.sql.isVisible()
+    qtbot.wait(300)                                         # auto-range runs on a later paint
+    for plot in (session_panel.sql, session_panel.sql_ms):
+        low, high = plot.viewRange()[1]
+        assert -0.1 < low <= 0 and 0.9 < high < 1.2   # 0 to 1, not ±0.4 shown as ±400 (x0.001)

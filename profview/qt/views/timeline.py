@@ -242,6 +242,11 @@ class TimelinePanel(QWidget):
         has_sql = not np.all(np.isnan(pts.queries))
         self.sql.setVisible(has_sql)
         self.sql_ms.setVisible(has_sql)
+        for plot, values in ((self.sql, pts.queries), (self.sql_ms, pts.sql_ms)):
+            if has_sql and not np.nanmax(np.nan_to_num(values)) > 0:
+                plot.setYRange(0, 1, padding=0.05)   # all zero: not a ±400 (x0.001) axis
+            else:
+                plot.enableAutoRange(axis="y")
         self._fill_slowest(data["slowest"])
         axis = self.main.getAxis("bottom")
         axis.setToolTip("request start time" if pts.exact_time else
