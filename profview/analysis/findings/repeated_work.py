@@ -29,12 +29,18 @@ def check(ctx, settings) -> list:
 
 
 def _profiles(ctx, ep) -> list:
-    """``[(request, graph)]`` of the sampled requests that could be read with their edges."""
+    """``[(request, graph)]`` of the sampled requests that could be read with their edges.
+
+    The first one is read alone and the rest only if it has a candidate: most endpoints
+    have none, and reading 50 profiles each of them made ``profview report`` 2.8x slower.
+    """
     out = []
     for r in ctx.sample(ep):
         data = ctx.request_data(r)
         if data is not None and hasattr(data, "callees"):
             out.append((r, data))
+            if len(out) == 1 and not _candidates(out, ep, ctx.settings):
+                return out
     return out
 
 
