@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         self._awaiting_picture = False
         self._extra_problems: list = []
         self._summary = ""
-        self._findings_note = ""   # "; 4 findings (see Findings)", part of _summary
+        self._findings_note = ""   # "; 4 findings (see Findings)", shown after _summary
         self.max_bytes = DEFAULT_MAX_BYTES   # files over this are refused (--max-size)
         self.flame = FlamePanel(self.session, self)
         self.setCentralWidget(self.flame)
@@ -410,7 +410,7 @@ class MainWindow(QMainWindow):
         self._live = False
         self.findings.run()
         self._summary += "  ·  %d new request%s" % (added, "" if added == 1 else "s")
-        self.status.setText(self._summary)
+        self.status.setText(self._status_summary())
         self._watch()
 
     def _on_finding_statement(self, statement: str) -> None:
@@ -422,13 +422,15 @@ class MainWindow(QMainWindow):
         n = len(self.findings.findings)
         self.docks["Findings"].setWindowTitle("Findings (%d)" % n if n else "Findings")
         # said in the status bar too: the panel may be a tab nobody has opened yet
-        old, text = self._summary, self.status.text()
-        self._summary = self._summary.replace(self._findings_note, "")
+        old, text = self._status_summary(), self.status.text()
         self._findings_note = "; %d finding%s (see Findings)" % (n, "" if n == 1 else "s") \
             if n else ""
-        self._summary += self._findings_note
-        if text.startswith(old):
-            self.status.setText(self._summary + text[len(old):])
+        if text.startswith(old):   # the summary is on show (not "Merging…"): update it
+            self.status.setText(self._status_summary() + text[len(old):])
+
+    def _status_summary(self) -> str:
+        """What the status bar says about the capture: counts, N+1, findings."""
+        return self._summary + self._findings_note
 
     def _on_capture(self, capture) -> None:
         self.progress.setVisible(False)
@@ -486,7 +488,7 @@ class MainWindow(QMainWindow):
         if scope == self.session.scope:
             n = len(self.session.requests_of(scope))
             self.status.setText("%s  ·  %s: %d request%s merged" % (
-                self._summary, self.session.scope_label(), n, "" if n == 1 else "s"))
+                self._status_summary(), self.session.scope_label(), n, "" if n == 1 else "s"))
             if graph is None:
                 self._picture_done()
 
