@@ -113,9 +113,20 @@ def report_main(argv: list) -> int:
 
 def gui_main(argv: list) -> int:
     """Open the window (needs PySide6 and a display, or QT_QPA_PLATFORM=offscreen)."""
-    if argv[:1] == ["--version"]:
+    if "--version" in argv:
         print("profview " + __version__)
         return 0
+    if "--install-desktop" in argv:
+        return _install_desktop()
+    if not ({"-h", "--help", "--screenshot"} & set(argv)
+            or any(a.startswith("--screenshot=") for a in argv)):
+        from .desktop import no_screen_message, no_screen_reason
+
+        # Qt aborts the process (SIGABRT) when it finds no display: say so first, in one line.
+        reason = no_screen_reason()
+        if reason:
+            print(no_screen_message(reason), file=sys.stderr)
+            return 2
     try:
         from .qt import app  # the window lives in profview.qt; imported only here
     except ImportError as exc:
@@ -124,6 +135,21 @@ def gui_main(argv: list) -> int:
               file=sys.stderr)
         return 1
     return app.main(argv)
+
+
+def _install_desktop() -> int:
+    """``profview --install-desktop``: the menu entry, icon and .prof file type, for this
+    user."""
+    from .desktop import install_desktop_entry
+
+    try:
+        written = install_desktop_entry()
+    except OSError as exc:
+        print("profview: cannot install the desktop entry: %s" % exc, file=sys.stderr)
+        return 2
+    for path in written:
+        print("installed %s" % path)
+    return 0
 
 
 def _compare_main(args, before) -> int:

@@ -1,22 +1,26 @@
 """Real captures for the findings tests: small Flask apps run through the test client under
-Werkzeug's ProfilerMiddleware, then loaded as profview loads any directory."""
+Werkzeug's ProfilerMiddleware, then loaded as profview loads any directory.
+
+The apps give the profiles their structure; their times come from the virtual clock of
+``profiles`` (see there), so no finding depends on how busy the machine is."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from profiles import capture_flask
+from profiles import CLOCK, capture_flask
 from profview.analysis.endpoints import group
 from profview.analysis.findings import Settings, find
 from profview.analysis.scan import load_capture
 
 
-def run_app(out_dir: Path, app, requests, wrap=None):
+def run_app(out_dir: Path, app, requests, wrap=None, charges=None):
     """Send ``[path | (method, path)]`` through *app* (wrapped by *wrap* inside the
-    profiler) and return the loaded Capture."""
+    profiler), give the built-ins named in *charges* their cost (``profiles.charge``) and
+    return the loaded Capture."""
     if wrap is not None:
         app.wsgi_app = wrap(app.wsgi_app)
     reqs = [("GET", r, None) if isinstance(r, str) else (r[0], r[1], None) for r in requests]
-    statuses = capture_flask(out_dir, app, reqs)
+    statuses = capture_flask(out_dir, app, reqs, charges)
     assert all(s < 500 for s in statuses), statuses
     return load_capture([out_dir], workers=1)
 
@@ -32,17 +36,15 @@ def by_endpoint(found) -> dict:
 
 
 def spin(ms: float) -> int:
-    """Pure CPU work for about *ms* milliseconds (repeatable: same loop every time)."""
-    import time
-    end, n = time.perf_counter() + ms / 1000.0, 0
-    while time.perf_counter() < end:
-        n += 1
-    return n
+    """CPU work that costs *ms* milliseconds on the virtual clock (its self time)."""
+    CLOCK.ns += int(ms * 1e6)
+    return int(ms)
 
 
-def crunch(n: int = 60_000) -> int:
-    """Deterministic pure work: the same calls and about the same cost every time."""
+def crunch(n: int = 2_000, ms: float = 8.0) -> int:
+    """Deterministic pure work: the same calls, and *ms* milliseconds, every time."""
     total = 0
     for i in range(n):
         total += (i * i) % 7
+    CLOCK.ns += int(ms * 1e6)
     return total

@@ -9,6 +9,11 @@ import time
 from flask import Flask
 
 from findings_data import by_endpoint, crunch, findings, run_app
+from profiles import CLOCK
+
+# What each wait costs on the virtual clock, per call (see profiles.charge): the apps really
+# sleep, read a socket and wait for a child, but only for a moment of wall-clock time.
+WAITS = {"time.sleep": 20.0, "'recv' of '_socket.socket'": 20.0, "posix.waitpid": 20.0}
 
 
 def _blocking_app():
@@ -16,19 +21,19 @@ def _blocking_app():
 
     @app.get("/sleep")
     def sleepy():
-        time.sleep(0.02)
+        time.sleep(0.001)
         return "ok"
 
     @app.get("/socket")
     def from_socket():
         a, b = socket.socketpair()
         with a, b:
-            threading.Timer(0.02, b.sendall, (b"reply",)).start()
+            threading.Timer(0.001, b.sendall, (b"reply",)).start()
             return a.recv(16)
 
     @app.get("/child")
     def child():
-        subprocess.run(["sleep", "0.02"], check=True)
+        subprocess.run(["true"], check=True)
         return "ok"
 
     @app.get("/compute")
@@ -38,7 +43,8 @@ def _blocking_app():
 
 
 def test_blocking_io_names_sleep_sockets_and_subprocesses(tmp_path):
-    capture = run_app(tmp_path, _blocking_app(), ["/sleep", "/socket", "/child", "/compute"] * 2)
+    capture = run_app(tmp_path, _blocking_app(), ["/sleep", "/socket", "/child", "/compute"] * 2,
+                      charges=WAITS)
     found = by_endpoint(findings(capture, "blocking_io"))
     assert set(found) == {"GET /sleep", "GET /socket", "GET /child"}   # not /compute
     assert "sleep" in found["GET /sleep"].summary
@@ -52,7 +58,7 @@ def test_blocking_io_names_sleep_sockets_and_subprocesses(tmp_path):
 
 
 def test_no_blocking_io_in_cpu_work(tmp_path):
-    capture = run_app(tmp_path, _blocking_app(), ["/compute"] * 3)
+    capture = run_app(tmp_path, _blocking_app(), ["/compute"] * 3, charges=WAITS)
     assert findings(capture, "blocking_io") == []
 
 
@@ -64,16 +70,25 @@ def _pool_app(tmp_path, held: bool):
                            pool_size=1, max_overflow=0, pool_timeout=5)
     app = Flask(__name__)
 
-    def hold():
+    def hold(taken):
         with engine.connect():
-            time.sleep(0.05)
+            taken.set()
+            # The request thread now queues for the connection: once it waits in the pool's
+            # queue, 50 ms pass (virtual clock) before this thread gives the connection back.
+            waiting = engine.pool._pool.not_empty._waiters
+            for _ in range(5000):
+                if waiting:
+                    break
+                time.sleep(0.001)
+            CLOCK.ns += 50_000_000
 
     @app.get("/items")
     def items():
         if held:  # another worker thread has the only connection for a while
-            holder = threading.Thread(target=hold)
+            taken = threading.Event()
+            holder = threading.Thread(target=hold, args=(taken,))
             holder.start()
-            time.sleep(0.005)
+            taken.wait()
         with engine.connect() as conn:
             value = conn.execute(text("select 1")).scalar()
         if held:
@@ -111,8 +126,12 @@ def _login_app():
     return app
 
 
+SCRYPT = {"scrypt": 30.0}   # the key derivation's cost, per call (virtual clock)
+
+
 def test_password_hashing_is_info(tmp_path):
-    capture = run_app(tmp_path, _login_app(), [("POST", "/login")] * 2 + [("POST", "/token")])
+    capture = run_app(tmp_path, _login_app(), [("POST", "/login")] * 2 + [("POST", "/token")],
+                      charges=SCRYPT)
     found = findings(capture, "password_hashing")
     assert [f.endpoints for f in found] == [("POST /login",)]
     f = found[0]
@@ -121,5 +140,5 @@ def test_password_hashing_is_info(tmp_path):
 
 
 def test_no_password_hashing_without_a_kdf(tmp_path):
-    capture = run_app(tmp_path, _login_app(), [("POST", "/token")] * 3)
+    capture = run_app(tmp_path, _login_app(), [("POST", "/token")] * 3, charges=SCRYPT)
     assert findings(capture, "password_hashing") == []

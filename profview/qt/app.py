@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
+import signal
+from contextlib import ExitStack
 
-RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
+from .. import desktop
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,25 +26,51 @@ def parser() -> argparse.ArgumentParser:
                    help="refuse profiles larger than this (default 200 MB)")
     p.add_argument("--size", default="1400x900", metavar="WxH",
                    help="window size (default 1400x900; useful with --screenshot)")
+    p.add_argument("--install-desktop", action="store_true",
+                   help="install the menu entry, icon and .prof file type for this user, "
+                        "then exit")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
+
+
+def window_icon(stack: ExitStack):
+    """The application icon, read from the package's resources (valid while *stack* is)."""
+    from PySide6.QtGui import QIcon
+
+    return QIcon(str(desktop.resource_path(desktop.ICON, stack)))
+
+
+def _quit_on_signals(app) -> None:
+    """Ctrl+C in the terminal and SIGTERM close the window like File › Quit.
+
+    Python runs signal handlers only between bytecodes, and Qt's event loop runs none while
+    idle: a timer hands control back to Python five times a second so the handler can run.
+    """
+    from PySide6.QtCore import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_a: app.closeAllWindows() or app.quit())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
 
 
 def main(argv: list) -> int:
     args = parser().parse_args(argv)
-    if args.screenshot and "QT_QPA_PLATFORM" not in os.environ and not os.environ.get(
-            "DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    if args.screenshot and desktop.no_screen_reason():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"   # a screenshot needs no screen
     from PySide6.QtCore import QTimer
-    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["profview"])
     app.setApplicationName("profview")
-    icon = RESOURCES / "profview.svg"
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    app.setDesktopFileName("profview")   # Wayland finds the icon through the desktop entry
+    stack = ExitStack()
+    app.aboutToQuit.connect(stack.close)
+    app.setWindowIcon(window_icon(stack))
+    _quit_on_signals(app)
     window = MainWindow(endpoint=args.endpoint, persist=not args.screenshot)
     window.max_bytes = int(args.max_size * 1024 * 1024)
     width, _, height = args.size.partition("x")

@@ -16,12 +16,12 @@ def test_new_profiles_appear_and_pause_holds_them(qtbot, window, before, tmp_pat
         window.open_paths([capture_dir])
     assert len(window.session.capture.requests) == 2
     shutil.copy(files[2], capture_dir)
-    qtbot.waitUntil(lambda: len(window.session.capture.requests) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.session.capture.requests) == 3, timeout=LOAD)
     assert window.session.scope[0] == "endpoint"                 # still showing the endpoint
-    qtbot.waitUntil(lambda: "1 new request" in window.status.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "1 new request" in window.status.text(), timeout=LOAD)
     window.follow.setChecked(False)                              # pause
     shutil.copy(files[3], capture_dir)
     qtbot.wait(3000)
     assert len(window.session.capture.requests) == 3
     window.follow.setChecked(True)                               # resume: it comes in
-    qtbot.waitUntil(lambda: len(window.session.capture.requests) == 4, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.session.capture.requests) == 4, timeout=LOAD)

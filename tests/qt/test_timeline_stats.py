@@ -127,7 +127,11 @@ def test_sql_plots_of_a_log_with_no_statements_read_zero_to_one(qtbot, session_p
     with qtbot.waitSignal(session_panel.drawn, timeout=LOAD):
         session_panel.session.set_capture(load_capture([tmp_path], workers=1))
     assert session_panel.sql.isVisible()
-    qtbot.wait(300)                                         # auto-range runs on a later paint
-    for plot in (session_panel.sql, session_panel.sql_ms):
+
+    def zero_to_one(plot):   # 0 to 1, not ±0.4 shown as ±400 (x0.001)
         low, high = plot.viewRange()[1]
-        assert -0.1 < low <= 0 and 0.9 < high < 1.2   # 0 to 1, not ±0.4 shown as ±400 (x0.001)
+        return -0.1 < low <= 0 and 0.9 < high < 1.2
+
+    # auto-range runs on a later paint
+    qtbot.waitUntil(lambda: zero_to_one(session_panel.sql) and zero_to_one(session_panel.sql_ms),
+                    timeout=LOAD)
