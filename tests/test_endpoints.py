@@ -178,3 +178,180 @@ def test_plain_wsgi_falls_back_to_path_templates(tmp_path):
     assert {n: len(e.requests) for n, e in eps.items()} == {
         "GET /items/<...>": 7, "GET /items/<...>/edit": 1, "GET /about": 2,
         "GET /docs/<...>": 1}
+
+
+# A site like many real ones: a login library whose decorator calls back into the app, a
+# serializer library whose wrapper calls an app hook after the view returned, views that
+# call model methods and render template files (compiled on their first use), a view under
+# two URL rules, a static file and a 404.
+SITE_LIBRARIES = {
+    "site-packages/fakelogin/__init__.py": """
+        import functools
+        from flask import request
+        _loader = None
+
+        def user_loader(func):
+            global _loader
+            _loader = func
+            return func
+
+        def _current_user():
+            token = request.headers.get("Authorization")
+            return _loader(token) if token else None
+
+        def login_required(view):
+            @functools.wraps(view)
+            def decorated_view(*args, **kwargs):
+                if _current_user() is None:
+                    return "login first", 401
+                return view(*args, **kwargs)
+            return decorated_view
+    """,
+    "site-packages/fakeschema/__init__.py": """
+        import functools
+        _hooks = {}
+
+        def post_dump(name):
+            def register(func):
+                _hooks[name] = func
+                return func
+            return register
+
+        def _dump_one(name, obj):
+            return _hooks[name](dict(obj))
+
+        def _dump(name, result):
+            return [_dump_one(name, o) for o in result]
+
+        def marshal_with(name):
+            def decorator(view):
+                @functools.wraps(view)
+                def wrapper(*args, **kwargs):
+                    return {"items": _dump(name, view(*args, **kwargs))}
+                return wrapper
+            return decorator
+    """,
+}
+
+SITE = {
+    "blog/templates/index.html": "<ul>{% for p in posts %}<li>{{ p.body | upper }}</li>"
+                                 "{% endfor %}</ul>",
+    "blog/templates/auth/login.html": "<form>{{ title }}</form>",
+    "blog/static/app.css": "body { color: black }",
+    "blog/models.py": """
+        class User:
+            def __init__(self, name):
+                self.name = name
+
+            def following_posts(self):
+                return [{"body": "%s %d" % (self.name, i)} for i in range(20)]
+    """,
+    "blog/__init__.py": """
+        from flask import Flask, render_template, request
+        from fakelogin import login_required, user_loader
+        from fakeschema import marshal_with, post_dump
+        from .models import User
+
+        app = Flask(__name__)
+
+        @user_loader
+        def load_user(token):
+            return User(token)
+
+        @post_dump("comment")
+        def dump_comment(data):
+            data["shown"] = True
+            return data
+
+        @app.route("/", methods=["GET", "POST"])
+        @app.route("/index", methods=["GET", "POST"])
+        @login_required
+        def index():
+            if request.method == "POST":
+                return "posted", 302
+            user = User("me")
+            return render_template("index.html", posts=user.following_posts())
+
+        @app.get("/auth/login")
+        def login():
+            return render_template("auth/login.html", title="Sign in")
+
+        @app.get("/articles/<slug>/comments")
+        @marshal_with("comment")
+        def get_comments(slug):
+            return [{"id": i, "slug": slug} for i in range(5)]
+
+        @app.get("/user/<name>")
+        @login_required
+        def user(name):
+            return User(name).name
+    """,
+}
+
+TOKEN = {"Authorization": "alice"}
+SITE_TRAFFIC = (
+    [("GET", "/index", TOKEN)] * 3 + [("GET", "/", TOKEN)] * 2 + [("POST", "/index", TOKEN)] * 2
+    + [("GET", "/index", None)] * 2                      # 401: the view never ran
+    + [("GET", "/auth/login", None)] * 3
+    + [("GET", "/articles/%s/comments" % s, None) for s in ("a", "b", "c", "d")]
+    + [("GET", "/user/%s" % n, TOKEN) for n in ("ann", "bo")] + [("GET", "/user/cy", None)]
+    + [("GET", "/static/app.css", None), ("GET", "/no/such/page", None)])
+
+
+@pytest.fixture
+def site(tmp_path):
+    write_modules(tmp_path / "lib", SITE_LIBRARIES)
+    write_modules(tmp_path / "src", SITE)
+    import sys
+    lib = str(tmp_path / "lib" / "site-packages")
+    sys.path.insert(0, lib)
+    try:
+        for name in ("fakelogin", "fakeschema"):
+            import_fresh(tmp_path / "lib" / "site-packages", name)
+        yield import_fresh(tmp_path / "src", "blog").app
+    finally:
+        sys.path.remove(lib)
+
+
+def test_views_of_a_real_looking_site(tmp_path, site):
+    statuses = capture_flask(tmp_path / "cap", site, SITE_TRAFFIC)
+    assert statuses.count(401) == 3 and statuses[-2:] == [200, 404]
+    eps = _endpoints(tmp_path / "cap")
+    sizes = {name: len(e.requests) for name, e in eps.items()}
+    assert sizes == {
+        "GET / | /index": 7,               # the cold first request and the two 401s too
+        "POST /index": 2,
+        "GET /auth/login": 3,
+        "GET /articles/<...>/comments": 4,
+        "GET /user/<...>": 3,              # /user/cy answered 401, tied by its path
+        "GET /static/<path>": 1,
+        "GET (no URL rule matched: 404 or 405)": 1,
+    }
+    views = {name: e.view[2] for name, e in eps.items() if e.view and e.keyed_by == "view"}
+    assert views["GET / | /index"] == "index" and views["POST /index"] == "index"
+    assert views["GET /auth/login"] == "login"                   # not the template's root()
+    assert views["GET /articles/<...>/comments"] == "get_comments"   # not dump_comment
+    assert views["GET /user/<...>"] == "user"
+    assert "load_user" in eps["GET /user/<...>"].why              # a callback, named as such
+    first = min(eps["GET / | /index"].requests, key=lambda r: r.time)
+    assert first.elapsed_ms == max(r.elapsed_ms for r in eps["GET / | /index"].requests)
+
+
+def test_an_edited_view_file_still_compares(tmp_path, site):
+    from profview.analysis.compare import compare
+
+    capture_flask(tmp_path / "before", site, SITE_TRAFFIC)
+    source = tmp_path / "src" / "blog" / "__init__.py"
+    source.write_text("# a fix moved every line down\n\n\n" + source.read_text())
+    import sys
+    sys.path.insert(0, str(tmp_path / "lib" / "site-packages"))
+    try:
+        fixed = import_fresh(tmp_path / "src", "blog").app
+    finally:
+        sys.path.remove(str(tmp_path / "lib" / "site-packages"))
+    capture_flask(tmp_path / "after", fixed, SITE_TRAFFIC)
+    result = compare(load_capture([tmp_path / "before"], workers=1),
+                     load_capture([tmp_path / "after"], workers=1))
+    assert all(r["before"] and r["after"] for r in result["endpoints"]), [
+        (r["name"], r["verdict"]) for r in result["endpoints"]]
+    assert len(result["endpoints"]) == 7

@@ -19,6 +19,9 @@ _STDLIB_DIR = re.compile(
     re.IGNORECASE)
 
 
+_EMBEDDED = ("shibokensupport/", "shibokensupport\\", "signature_bootstrap")
+
+
 def _local_stdlib() -> tuple:
     paths = {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib")}
     return tuple(sorted(p for p in paths if p))
@@ -41,6 +44,11 @@ def classify(filename: str) -> tuple:
     if filename.startswith("<"):
         # <frozen importlib._bootstrap>, <string>, <built-in>: not code a user wrote in a file
         return (STDLIB if filename.startswith("<frozen") else BUILTIN), None
+    if filename.startswith(_EMBEDDED):
+        # Code a package ships inside its binary, named by a relative path: PySide6's
+        # import hook (shibokensupport/feature.py) runs inside every import of a process
+        # that loaded Qt, and is not the application's.
+        return PACKAGE, filename.split("/")[0]
     match = _PACKAGE_DIR.search(filename)
     if match:
         package = match.group(1)

@@ -111,18 +111,19 @@ def sql_changes(before_ep, after_ep, before_q: dict, after_q: dict) -> list:
 def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
             min_ms: float = MIN_MS) -> dict:
     """The comparison of two Captures, JSON-ready (see the README for the contract)."""
-    eb = {e.name: e for e in group(before)}
-    ea = {e.name: e for e in group(after)}
     rb = {e["name"]: e for e in build_report(before)["endpoints"]}
     ra = {e["name"]: e for e in build_report(after)["endpoints"]}
     qb = sql.by_request(before.queries) if before.has_queries else {}
     qa = sql.by_request(after.queries) if after.has_queries else {}
     rows = []
-    for name in sorted(set(eb) | set(ea)):
-        b_ep, a_ep = eb.get(name), ea.get(name)
+    for b_ep, a_ep in match_endpoints(group(before), group(after)):
+        name = (a_ep or b_ep).name
         kind, p = verdict(b_ep.elapsed_ms if b_ep else [], a_ep.elapsed_ms if a_ep else [],
                           alpha, min_pct, min_ms)
-        row = {"name": name, "before": rb.get(name), "after": ra.get(name),
+        row = {"name": name, "before_name": b_ep.name if b_ep else None,
+               "after_name": a_ep.name if a_ep else None,
+               "before": rb.get(b_ep.name) if b_ep else None,
+               "after": ra.get(a_ep.name) if a_ep else None,
                "verdict": kind, "p_value": None if math.isnan(p) else p,
                "delta_p50_ms": None, "delta_p50_pct": None, "note": None,
                "function_deltas": [{k: v for k, v in d.items() if k != "key"}
@@ -145,6 +146,39 @@ def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
                       "problems": [p.as_dict() for p in after.problems]},
             "settings": {"alpha": alpha, "min_pct": min_pct, "min_ms": min_ms},
             "endpoints": rows}
+
+
+def match_endpoints(before: list, after: list) -> list:
+    """``[(before endpoint | None, after endpoint | None)]``: the same endpoint on both sides.
+
+    By key first (the URL rule, or method + view function); then, for views, by method,
+    file and function name without the line (a fix that edits the view's file moves it); then
+    by display name.  Each endpoint is matched at most once.
+    """
+    pairs, left, right = [], list(before), list(after)
+    for same in (lambda e: e.key, _view_without_line, lambda e: e.name):
+        index: dict = {}
+        for e in right:
+            index.setdefault(same(e), []).append(e)
+        rest = []
+        for e in left:
+            hits = index.get(same(e))
+            if same(e) is not None and hits and len(hits) == 1 and sum(
+                    1 for o in left if same(o) == same(e)) == 1:
+                pairs.append((e, hits[0]))
+                right.remove(hits[0])
+            else:
+                rest.append(e)
+        left = rest
+    pairs += [(e, None) for e in left] + [(None, e) for e in right]
+    return pairs
+
+
+def _view_without_line(ep):
+    if ep.key[0] != "view" or ep.view is None:
+        return None
+    tail = "/".join(ep.view[0].replace("\\", "/").split("/")[-2:])
+    return (ep.method, tail, ep.view[2])
 
 
 def regressions(result: dict, pct: float) -> list:

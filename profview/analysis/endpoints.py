@@ -1,12 +1,12 @@
 """Group a capture's requests into endpoints, the way the app routes them.
 
-Flask requests are keyed by method + view function.  The view is the application function
-that ``dispatch_request`` reaches (through decorator wrappers); the difficulty is that auth
-callbacks (a user loader, a password verifier) and app-level decorator wrappers are also
-application functions below ``dispatch_request``.  A view is specific to its route, a callback
-or a wrapper shows up under many routes: so each candidate is scored by how many distinct
-routes (templated paths) it appears under across the *whole* capture, and the most specific one
-wins.  Requests without Flask frames fall back to URL templating.
+An endpoint's *key* is what the app routes by: the URL rule when the capture sidecar
+recorded it, else method + view function (decided in ``view_choice``), else method +
+templated path.  Its *name* is what a person reads: method + URL pattern, never a function
+name unless two views really share one pattern.  Requests whose view never ran (a decorator
+answered first) join the endpoint whose requests had their exact path, or else whose URL
+pattern matches their path, when exactly one does; the endpoint says so in ``why``.
+Requests whose routing failed (404, 405) and static files are endpoints of their own.
 """
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from dataclasses import replace
 
 from ..model.callgraph import sum_stats
 from ..model.capture import Capture, Endpoint
+from . import view_choice as vc
 from .codeloc import shorten
-from .templating import infer_pattern, template_paths
+from .templating import VAR, infer_pattern, segments, template_paths
 
-VIEW, PATH, RULE = "view", "path", "rule"
+VIEW, PATH, RULE, ROUTING, STATIC = "view", "path", "rule", "routing", "static"
 
 
 def _route_signatures(requests) -> dict:
@@ -32,81 +33,142 @@ def _route_signatures(requests) -> dict:
                     else None) for r in requests}
 
 
-def choose_view(candidates, routes: dict, cumtime: dict):
-    """The view among a bucket's candidates (see the module docstring for the rule)."""
-    def n(func):
-        return len(routes.get(func, ()))
-
-    frontier = [c for c in candidates if c.app_depth == 0]
-    if not frontier:
-        return None
-    best = min(frontier, key=lambda c: (n(c.func), c.lib_hops, -cumtime.get(c.func, 0.0),
-                                        c.func))
-    view = best.func
-    for _ in range(len(candidates)):
-        # An app-level decorator: its wrapper is the frontier, the view one level below it.
-        kids = [c for c in candidates if c.parent == view]
-        if not kids:
-            break
-        kid = min(kids, key=lambda c: (n(c.func), -cumtime.get(c.func, 0.0), c.func))
-        if n(kid.func) >= n(view):
-            break
-        view = kid.func
-    return view
-
-
-def _name(method, view, requests, pattern=None) -> str:
-    paths = [r.url_path for r in requests if r.url_path is not None]
-    if pattern is None and paths:
-        pattern = infer_pattern(paths)
-    if pattern is None:
-        pattern = "%s()" % shorten(view[2], 60) if view else "(unknown request)"
-    return "%s %s" % (method, pattern) if method else pattern
-
-
 def group(capture: Capture) -> list:
     """The capture's endpoints, largest total time first.
 
-    The capture's ``grouping`` decides: ``"view"`` (method + view function, else templated
-    path) or ``"path"`` (raw paths).  Buckets are made at load time to fit the grouping, so
-    switching grouping means loading again (which is fast).
+    The capture's ``grouping`` decides: ``"view"`` (the rule above) or ``"path"`` (raw
+    paths).  Buckets are made at load time to fit the grouping, so switching grouping means
+    loading again (which is fast).
     """
-    grouping = capture.grouping
     signatures = _route_signatures(capture.requests)
-    members: dict = defaultdict(list)      # endpoint key → requests
-    parts: dict = defaultdict(dict)        # endpoint key → {bucket: stats}
-    views: dict = {}                       # bucket → view function
-    if grouping == VIEW:
-        routes: dict = defaultdict(set)
+    decisions = {}
+    if capture.grouping == VIEW:
+        flask: dict = defaultdict(list)
         for r in capture.requests:
-            if r.bucket[0] == VIEW:
-                for c in r.bucket[2]:
-                    routes[c.func].add(signatures[id(r)])
-        for bucket, funcs in capture.buckets.items():
-            if bucket[0] == VIEW:
-                cum = {k: s.cumtime for k, s in funcs.items()}
-                views[bucket] = choose_view(bucket[2], routes, cum)
+            if r.bucket[:1] == (VIEW,):
+                flask[r.bucket].append(r)
+        cumtimes = {b: {k: s.cumtime for k, s in capture.buckets.get(b, {}).items()}
+                    for b in flask}
+        decisions = vc.decide(flask, signatures, cumtimes)
+    members: dict = defaultdict(list)      # endpoint key → requests
+    whys: dict = {}
+    waiting = []                           # requests whose view never ran
     for r in capture.requests:
-        view = views.get(r.bucket)
-        if r.bucket[0] == RULE:
-            key = r.bucket
-        elif view is not None:
-            key = (VIEW, r.method, view)
-        elif grouping == VIEW:
-            key = (PATH, r.method, signatures[id(r)][1])
-        else:
-            key = (PATH, r.method, r.url_path)
+        key, why = _key(r, decisions.get(r.bucket), signatures, capture.grouping)
+        if key is None:
+            waiting.append(r)
+            continue
         members[key].append(r)
-        parts[key][r.bucket] = capture.buckets.get(r.bucket, {})
-    endpoints = []
-    for key, reqs in members.items():
-        view = key[2] if key[0] == VIEW else None
-        pattern = None if key[0] == VIEW else key[2]
-        endpoints.append(Endpoint(
-            key=key, name=_name(key[1], view, reqs, pattern), method=key[1], view=view,
-            requests=tuple(reqs), functions=sum_stats(parts[key].values())))
+        whys.setdefault(key, why)
+    joined = _join_by_path(waiting, members)
+    for key, reqs in joined.items():
+        members[key].extend(reqs)
+        members[key].sort(key=lambda r: (r.time, r.name))
+    placed = {id(r) for reqs in joined.values() for r in reqs}
+    leftover = [r for r in waiting if id(r) not in placed]
+    templates = _route_signatures(leftover)
+    for r in leftover:
+        key = (PATH, r.method, templates[id(r)][1])
+        members[key].append(r)
+        whys.setdefault(key, decisions[r.bucket].why + " No endpoint whose view ran has "
+                        "this path, so it is grouped by its templated path.")
+    endpoints = [_endpoint(key, reqs, capture, whys[key], joined.get(key, ()))
+                 for key, reqs in members.items()]
     endpoints.sort(key=lambda e: (-e.total_ms, e.name))
     return _disambiguate(endpoints)
+
+
+def _key(r, decision, signatures, grouping) -> tuple:
+    """``(endpoint key, why)``, or ``(None, None)`` when the request's view never ran."""
+    if r.bucket[:1] == (RULE,):
+        return r.bucket, "keyed by the URL rule the capture sidecar recorded."
+    if decision is None:
+        if grouping == VIEW:
+            return (PATH, r.method, signatures[id(r)][1]), (
+                "no Flask dispatch in the profile: grouped by templated path.")
+        return (PATH, r.method, r.url_path), "grouped by raw path (--group path)."
+    if decision.kind in (vc.VIEW, vc.LIBRARY):
+        return (VIEW, r.method, decision.view), decision.why
+    if decision.kind == vc.ROUTING:
+        # The status tells 404 from 405 when the capture sidecar recorded it; a file name
+        # alone cannot ('/store/' and '/store' are both named GET.store...).
+        return (ROUTING, r.method, r.status), decision.why
+    if decision.kind == vc.STATIC:
+        first = segments(r.url_path or "")[:1]
+        return (STATIC, r.method, "/%s/<path>" % first[0] if first else "/<path>"), decision.why
+    return None, None
+
+
+def _join_by_path(waiting, members) -> dict:
+    """``{view endpoint key: [request]}`` for requests whose view never ran: the one view
+    endpoint of the same method that had the exact path, else the one whose pattern matches."""
+    exact: dict = defaultdict(set)
+    patterns: dict = defaultdict(list)
+    for key, reqs in members.items():
+        if key[0] != VIEW:
+            continue
+        paths = {r.url_path for r in reqs if r.url_path is not None}
+        for p in paths:
+            exact[(key[1], p)].add(key)
+        for pattern in set(_patterns(paths)):
+            if any(s != VAR for s in pattern):   # '/<...>' would match anything
+                patterns[(key[1], len(pattern))].append((pattern, key))
+    joined: dict = defaultdict(list)
+    for r in waiting:
+        if r.url_path is None:
+            continue
+        owners = exact.get((r.method, r.url_path), set())
+        if not owners:
+            segs = segments(r.url_path)
+            owners = {key for pattern, key in patterns.get((r.method, len(segs)), ())
+                      if all(p == VAR or p == s for p, s in zip(pattern, segs))}
+        if len(owners) == 1:
+            joined[next(iter(owners))].append(r)
+    return joined
+
+
+def _patterns(paths) -> list:
+    """The segment patterns ``infer_pattern`` would name *paths* by, one per length."""
+    by_len: dict = defaultdict(set)
+    for p in paths:
+        by_len[len(segments(p))].add(segments(p))
+    return [tuple(col[0] if len(set(col)) == 1 else VAR for col in zip(*group))
+            for n, group in by_len.items() if n]
+
+
+def _endpoint(key, reqs, capture, why, joined) -> Endpoint:
+    kind, method, what = key
+    buckets = {r.bucket for r in reqs}
+    functions = sum_stats(capture.buckets.get(b, {}) for b in buckets)
+    view = what if kind == VIEW else None
+    if joined:
+        why += (" %d request%s never reached the view (a decorator answered first) and "
+                "%s tied to it by %s path." % (len(joined), "" if len(joined) == 1 else "s",
+                                                "is" if len(joined) == 1 else "are",
+                                                "its" if len(joined) == 1 else "their"))
+    return Endpoint(key=key, name=_name(kind, method, what, reqs), method=method,
+                    view=view, requests=tuple(reqs), functions=functions, why=why,
+                    keyed_by=kind)
+
+
+def _name(kind, method, what, reqs) -> str:
+    prefix = "%s " % method if method else ""
+    if kind in (RULE, STATIC):
+        return prefix + what
+    if kind == ROUTING:
+        return prefix + ("(%d: no URL rule matched)" % what if what is not None
+                         else "(no URL rule matched: 404 or 405)")
+    paths = [r.url_path for r in reqs if r.url_path is not None]
+    if kind == PATH:
+        pattern = what if what is not None else (infer_pattern(paths) if paths else None)
+        if pattern is None:
+            return prefix + "(unknown request)"
+        return prefix + pattern
+    if paths:
+        return prefix + infer_pattern(paths)
+    return prefix + "%s()" % shorten(what[2], 60)
+
+
 
 
 def _disambiguate(endpoints: list) -> list:

@@ -43,6 +43,8 @@ def build(capture: Capture, settings: Settings = Settings()) -> dict:
             "total_ms": float(sum(elapsed)),
             "view": format_func(ep.view) if ep.view else None,
             "rule": ep.key[2] if ep.key[0] == "rule" else None,
+            "keyed_by": ep.keyed_by,
+            "why": ep.why,
             "queries_per_request": queries,
             "sql_ms_per_request": sql_ms,
             "sql_share": sql_share,

@@ -12,12 +12,16 @@ from .callgraph import FuncKey, Stats
 class Endpoint:
     """Requests the app routes to one place: same method and view function (or URL pattern)."""
 
-    key: tuple                       # ("rule"|"view"|"path", method, URL rule|FuncKey|pattern)
-    name: str                        # "GET /user/<...>"
+    # ("rule", method, URL rule) | ("view", method, FuncKey) | ("path", method, pattern)
+    # | ("routing", method, None): 404/405 | ("static", method, "/static/<path>")
+    key: tuple
+    name: str                        # "GET /user/<...>": method and URL pattern
     method: Optional[str]
     view: Optional[FuncKey]          # the view function, when one was found
     requests: tuple                  # tuple[Request, ...], in time order
     functions: Mapping = field(default_factory=dict, compare=False)  # FuncKey → Stats, summed
+    why: str = ""                    # how it was keyed, in a sentence (tooltip, JSON report)
+    keyed_by: str = ""               # key[0], spelled out for the JSON report
 
     @property
     def elapsed_ms(self) -> list:

@@ -30,13 +30,16 @@ class ViewCandidate:
 
     ``lib_hops`` counts library frames between Flask's ``dispatch_request`` and it;
     ``app_depth`` counts application frames above it (0 for the first one reached);
-    ``parent`` is the application function that called it (None at depth 0).
+    ``parent`` is the application function that called it (None at depth 0).  ``kind`` is
+    "app" for those; "library" for a library function ``dispatch_request`` calls itself;
+    "routing" and "static" mark a request whose routing failed, or that served a static file.
     """
 
     func: FuncKey
     lib_hops: int
     app_depth: int
     parent: Optional[FuncKey] = None
+    kind: str = "app"
 
 
 @dataclass(frozen=True)

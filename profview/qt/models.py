@@ -6,6 +6,7 @@ QSortFilterProxyModel sorts numerically.
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, Qt
@@ -197,11 +198,13 @@ class EndpointModel(QAbstractItemModel):
         if role == Qt.ToolTipRole:
             if index.column() != 0:
                 return None
+            why = getattr(item[1], "why", "") if item[0] == "endpoint" else ""
+            tip = value[0] + ("\n" + textwrap.fill(why, 90) if why else "")
             if found:
                 return "%s\nN+1: %s\n%.1f times per request%s" % (
-                    value[0], found[0]["statement"][:200], found[0]["per_request"],
+                    tip, found[0]["statement"][:200], found[0]["per_request"],
                     " from " + found[0]["location"] if found[0]["location"] else "")
-            return value[0]
+            return tip
         if found and index.column() == 0:
             return "⚠ N+1  " + value[0]
         return value[0]

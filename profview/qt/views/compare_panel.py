@@ -149,7 +149,8 @@ class ComparePanel(QWidget):
         if not current.isValid() or self.result is None:
             return
         row = current.data(ITEM_ROLE)
-        self.functions.set_rows(self._function_rows(row["name"]))
+        names = row["before_name"], row["after_name"]
+        self.functions.set_rows(self._function_rows(*names))
         self.sql.clear()
         for c in row["sql_changes"]:
             self.sql.addItem("%.1f → %.1f per request   %s" % (c["before"], c["after"],
@@ -160,13 +161,11 @@ class ComparePanel(QWidget):
         self._generation += 1
         generation = self._generation
         by_before = self.size_by.currentIndex() == 1
-        Task(_diff_tree, self.before, self.after, row["name"], by_before).start(
+        Task(_diff_tree, self.before, self.after, names, by_before).start(
             on_done=lambda res: self._show_flame(generation, res), owner=self)
 
-    def _function_rows(self, name: str) -> list:
-        from ...analysis.endpoints import group
-        eb = next((e for e in group(self.before) if e.name == name), None)
-        ea = next((e for e in group(self.after) if e.name == name), None)
+    def _function_rows(self, before_name, after_name) -> list:
+        eb, ea = _endpoints(self.before, self.after, (before_name, after_name))
         return cmp.function_deltas(eb, ea, top=200)
 
     def _show_flame(self, generation: int, result) -> None:
@@ -177,11 +176,18 @@ class ComparePanel(QWidget):
         self.flame.set_selected(self.session.function)
 
 
-def _diff_tree(before, after, name: str, by_before: bool):
-    """(tree, graph, per-node Δ) for one endpoint: merged before and after, in a worker."""
+def _endpoints(before, after, names) -> tuple:
+    """The endpoints of one comparison row (its side's names: they may differ, see
+    ``compare.match_endpoints``)."""
     from ...analysis.endpoints import group
-    eb = next((e for e in group(before) if e.name == name), None)
-    ea = next((e for e in group(after) if e.name == name), None)
+    eb = next((e for e in group(before) if e.name == names[0]), None) if names[0] else None
+    ea = next((e for e in group(after) if e.name == names[1]), None) if names[1] else None
+    return eb, ea
+
+
+def _diff_tree(before, after, names, by_before: bool):
+    """(tree, graph, per-node Δ) for one endpoint: merged before and after, in a worker."""
+    eb, ea = _endpoints(before, after, names)
     gb = load_graph(eb.requests)[0] if eb else None
     ga = load_graph(ea.requests)[0] if ea else None
     shown = (gb if by_before else ga) or ga or gb
