@@ -76,3 +76,10 @@ def test_halves_of_one_capture_compare_endpoint_by_endpoint(tmp_path):
     for r in matched:
         assert {truth[f] for f in r["before"]["files"] + r["after"]["files"]} == {
             truth[r["before"]["files"][0]]}
+
+
+def test_same_files_same_endpoints_however_loaded(tmp_path):
+    one = group(load_capture([DATA], workers=1))
+    isolated = group(load_capture([DATA], workers=2, isolate=True))   # worker processes
+    assert [(e.key, e.name, [r.name for r in e.requests]) for e in one] == [
+        (e.key, e.name, [r.name for r in e.requests]) for e in isolated]
