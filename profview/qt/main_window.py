@@ -32,6 +32,7 @@ from .views.tables import EndpointPanel, FunctionPanel
 from .views.findings_panel import FindingsPanel
 from .views.timeline import TimelinePanel, prepare as prepare_timeline
 from .workers import Task
+from . import safe_text
 
 MAX_RECENT = 8
 GIL_SWITCH_S = 0.0005        # see MainWindow.__init__
@@ -173,7 +174,7 @@ class MainWindow(QMainWindow):
         # thread, and starting them with that paint slowed it by half (GIL contention).
         self.ready.connect(lambda: QTimer.singleShot(FINDINGS_DELAY_MS, self,
                                                      self.findings.run))
-        self.status = QLabel("Open a directory of request profiles to begin.")
+        self.status = safe_text.label("Open a directory of request profiles to begin.")
         self.progress = QProgressBar()
         self._progress_clock = QElapsedTimer()
         self._closed = False

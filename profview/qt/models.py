@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex,
 
 from ..analysis.codeloc import short_path, shorten
 from ..analysis.stats import format_ms, p50, p95
+from . import safe_text
 
 SORT_ROLE = Qt.UserRole + 1
 ITEM_ROLE = Qt.UserRole + 2     # the Endpoint, Request or FuncKey behind a row
@@ -199,12 +200,12 @@ class EndpointModel(QAbstractItemModel):
             if index.column() != 0:
                 return None
             why = getattr(item[1], "why", "") if item[0] == "endpoint" else ""
-            tip = value[0] + ("\n" + textwrap.fill(why, 90) if why else "")
+            text = value[0] + ("\n" + textwrap.fill(why, 90) if why else "")
             if found:
-                return "%s\nN+1: %s\n%.1f times per request%s" % (
-                    tip, found[0]["statement"][:200], found[0]["per_request"],
-                    " from " + found[0]["location"] if found[0]["location"] else "")
-            return tip
+                return safe_text.tip("%s\nN+1: %s\n%.1f times per request%s" % (
+                    text, found[0]["statement"][:200], found[0]["per_request"],
+                    " from " + found[0]["location"] if found[0]["location"] else ""))
+            return safe_text.tip(text)
         if found and index.column() == 0:
             return "⚠ N+1  " + value[0]
         return value[0]
@@ -345,7 +346,7 @@ class FunctionModel(_FlatModel):
         if role == Qt.TextAlignmentRole:
             return int(Qt.AlignRight | Qt.AlignVCenter) if col < 5 else None
         if role == Qt.ToolTipRole:
-            return "%s:%d(%s)" % key if col >= 5 else None
+            return safe_text.tip("%s:%d(%s)" % key) if col >= 5 else None
         if role == Qt.DisplayRole:
             return _FUNCTION_TEXT[col](key, s)
         if role == SORT_ROLE:
@@ -403,5 +404,5 @@ class EdgeModel(_FlatModel):
         if role == SORT_ROLE:
             return values[index.column()][1]
         if role == Qt.ToolTipRole:
-            return "%s:%d(%s)" % key
+            return safe_text.tip("%s:%d(%s)" % key)
         return None

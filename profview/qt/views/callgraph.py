@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QGraphicsItem, QGraphicsPathItem, QGra
 
 from ...analysis import callgraph_view as cg
 from ..workers import Task
+from .. import safe_text
 
 EMPTY = "The call graph of the selection appears here."
 
@@ -74,7 +75,7 @@ class CallGraphPanel(QWidget):
         self.depth.setValue(2)
         self.depth.setPrefix("depth ")
         fit = QPushButton("Fit")
-        self.status = QLabel(EMPTY)
+        self.status = safe_text.label(EMPTY)
         bar = QHBoxLayout()
         for label, w in (("nodes ≥", self.node_slider), ("edges ≥", self.edge_slider)):
             bar.addWidget(QLabel(label))
@@ -159,7 +160,7 @@ class CallGraphPanel(QWidget):
             item = _Node(QRectF(x - w / 2, y - h / 2, w, h), spec.funcs[n["id"]], self)
             item.setBrush(QBrush(QColor(n["bg"])))
             item.setPen(QPen(QColor(n["bg"]).darker(140), 1))
-            item.setToolTip("%s:%d(%s)" % spec.funcs[n["id"]])
+            item.setToolTip(safe_text.tip("%s:%d(%s)" % spec.funcs[n["id"]]))
             self.scene.addItem(item)
             text = "%s\n%.2f%%\n(%.2f%%)\n%s×" % (n["label"][:40], 100 * n["total"],
                                                  100 * n["self"], n["calls"])

@@ -15,6 +15,7 @@ from ..models import ITEM_ROLE, _FlatModel
 from ..workers import Task
 from .tables import plain_table
 from .flame import FlameView
+from .. import safe_text
 
 VERDICT_COLOURS = {"faster": QColor(30, 110, 200), "slower": QColor(200, 40, 30),
                    "new": QColor(120, 60, 160), "gone": QColor(110, 110, 110)}
@@ -38,7 +39,7 @@ class EndpointDeltaModel(_FlatModel):
         if role == Qt.ForegroundRole and col == 1 and r["verdict"] in VERDICT_COLOURS:
             return VERDICT_COLOURS[r["verdict"]]
         if role == Qt.ToolTipRole and col == 1 and r["note"]:
-            return r["note"]
+            return safe_text.tip(r["note"])
         if role != Qt.DisplayRole:
             return None
         b, a = r["before"], r["after"]
@@ -96,8 +97,8 @@ class ComparePanel(QWidget):
         self.flame.empty_text = "Pick an endpoint above to see its differential flame graph"
         self.size_by = QComboBox()
         self.size_by.addItems(["Frames sized by after", "Frames sized by before"])
-        self.summary = QLabel("Compare two captures: File › Compare…, or profview BEFORE "
-                              "--compare AFTER")
+        self.summary = safe_text.label("Compare two captures: File › Compare…, or profview "
+                                       "BEFORE --compare AFTER")
         self.summary.setWordWrap(True)
         legend = QLabel("<span style='color:#1e6ec8'>■ faster</span> "
                         "<span style='color:#c8281e'>■ slower</span> (per request)")

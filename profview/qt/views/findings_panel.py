@@ -14,6 +14,7 @@ from ...analysis.findings import find, settings_from
 from ...analysis.scan import no_gc
 from ...analysis.stats import format_ms
 from ..workers import Task
+from .. import safe_text
 
 COLOURS = {"high": "#c62828", "medium": "#ef6c00", "low": "#9e9d24", "info": "#1565c0"}
 ITEM_ROLE = Qt.UserRole + 2
@@ -72,7 +73,7 @@ class FindingsPanel(QWidget):
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the finding's statement (EXPLAIN …) or snippet")
         self.copy_button.setEnabled(False)
-        self.info = QLabel("Findings appear once a capture is loaded.")
+        self.info = safe_text.label("Findings appear once a capture is loaded.")
         self.info.setWordWrap(True)
         bar = QHBoxLayout()
         bar.addWidget(self.info, 1)
@@ -132,7 +133,7 @@ class FindingsPanel(QWidget):
                                                "up to " + format_ms(f.cost_ms)
                                                if f.cost_ms else ""])
             item.setForeground(0, QBrush(QColor(COLOURS.get(f.severity, "black"))))
-            item.setToolTip(1, f.summary)
+            item.setToolTip(1, safe_text.tip(f.summary))
             item.setData(0, ITEM_ROLE, i)
         counts = {}
         for f in self.findings:

@@ -15,6 +15,7 @@ from ...analysis.codeloc import short_path
 from ...analysis.flame import (CLASS_APP, CLASS_BUILTIN, CLASS_STDLIB, CLASS_SYNTHETIC,
                                colour_classes, package_hue)
 from ...analysis.stats import format_ms
+from .. import safe_text
 
 ROW = 18
 EMPTY_TEXT = "Drop .prof files or a directory here, or use File › Open Directory (Ctrl+Shift+O)"
@@ -276,7 +277,8 @@ class FlameView(QWidget):
         if i is None:
             QToolTip.hideText()
         else:
-            QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_text(i), self)
+            QToolTip.showText(event.globalPosition().toPoint(),
+                              safe_text.tip(self.tooltip_text(i)), self)
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.LeftButton:

@@ -16,6 +16,7 @@ from ...analysis import calltree, flame
 from ...analysis.flame import CLASS_APP, CLASS_BUILTIN, CLASS_STDLIB
 from ..workers import Task
 from .flame import FlameView, class_colour
+from .. import safe_text
 
 
 def open_in_editor(filename: str, line: int) -> bool:
@@ -49,7 +50,7 @@ class Legend(QWidget):
         for cls, label in entries:
             colour = class_colour(cls, packages).name()
             swatch = QLabel("<span style='background:%s'>&nbsp;&nbsp;&nbsp;&nbsp;</span> %s"
-                            % (colour, label))
+                            % (colour, safe_text.esc(label)))
             self._layout.addWidget(swatch)
         hatch = QLabel("<i>hatched: estimated</i>")
         hatch.setToolTip("pstats keeps call-edge totals, not stacks: below a function with "

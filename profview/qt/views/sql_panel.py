@@ -14,6 +14,7 @@ from ...analysis.stats import format_ms
 from ..models import ITEM_ROLE, _FlatModel
 from ..workers import Task
 from .tables import plain_table
+from .. import safe_text
 
 EMPTY = ("No SQL for this selection. Capture with profview.capture (queries.jsonl), or put a "
          "SQLAlchemy echo log or Flask-SQLAlchemy query dump beside the profiles.")
@@ -55,7 +56,7 @@ class StatementsModel(_FlatModel):
         if role == ITEM_ROLE:
             return (q, r)
         if role == Qt.ToolTipRole and col in (3, 4):
-            return q.statement if col == 3 else q.parameters
+            return safe_text.tip(q.statement if col == 3 else q.parameters)
         if role == Qt.ForegroundRole and col == 2 and badges:
             return QColor("red")
         if role != Qt.DisplayRole:
@@ -87,7 +88,7 @@ class GroupsModel(_FlatModel):
         g = self.rows[index.row()]
         col = index.column()
         if role == Qt.ToolTipRole and col == 6:
-            return g["fingerprint"]
+            return safe_text.tip(g["fingerprint"])
         if role == Qt.ForegroundRole and col == 5 and g["n_plus_one"]:
             return QColor("red")
         if role != Qt.DisplayRole:
@@ -116,7 +117,7 @@ class SqlPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.table, "Statements")
         self.tabs.addTab(self.group_table, "By fingerprint")
-        self.summary = QLabel(EMPTY)
+        self.summary = safe_text.label(EMPTY)
         self.summary.setWordWrap(True)
         self.copy_sql = QPushButton("Copy as SQL")
         self.copy_explain = QPushButton("Copy EXPLAIN")

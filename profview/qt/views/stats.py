@@ -11,6 +11,7 @@ from ...analysis.stats import format_ms
 from ...analysis.timeline import endpoint_rows, log_histogram
 from ..models import ITEM_ROLE, SORT_ROLE, _FlatModel
 from ..workers import Task
+from .. import safe_text
 
 COLUMNS = [("endpoint", "name", str), ("count", "count", str), ("p50", "p50_ms", format_ms),
            ("p95", "p95_ms", format_ms), ("p99", "p99_ms", format_ms),
@@ -133,5 +134,5 @@ class StatsPanel(QWidget):
         logs = np.log10(edges)
         self.histogram.addItem(pg.BarGraphItem(x0=logs[:-1], x1=logs[1:], height=counts,
                                                brush=(90, 130, 210), pen=(40, 60, 120)))
-        self.histogram.setTitle(endpoint.name)
+        self.histogram.setTitle(safe_text.esc(endpoint.name))
         self.bars = counts

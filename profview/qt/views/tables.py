@@ -6,6 +6,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QLineEdit
                                QTableView, QTreeView, QVBoxLayout, QWidget)
 
 from ..models import ITEM_ROLE, SORT_ROLE, EdgeModel, EndpointModel, FunctionModel
+from .. import safe_text
 
 
 def _proxy(model, parent) -> QSortFilterProxyModel:
@@ -126,7 +127,7 @@ class FunctionPanel(QWidget):
         self.callers = _Table(self.callers_model)
         self.callees = _Table(self.callees_model)
         self.filter = _filter_box("Filter functions", self.model.set_filter)
-        self.title = QLabel("")
+        self.title = safe_text.label("")
         side = QSplitter(Qt.Vertical)
         for label, table in (("Callers (who called it)", self.callers),
                              ("Callees (what it called)", self.callees)):

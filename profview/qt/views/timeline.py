@@ -15,6 +15,7 @@ from ...analysis import timeline
 from ...analysis.stats import format_ms
 from ..workers import Task
 from .timeline_series import Series
+from .. import safe_text
 
 ITEM_ROLE = Qt.UserRole + 2
 
@@ -64,7 +65,7 @@ class TimelinePanel(QWidget):
                                   "(besides those beyond the p95 of their endpoint)")
         self.select_range = QPushButton("Select time range")
         self.select_range.setCheckable(True)
-        self.info = QLabel("")
+        self.info = safe_text.label("")
         bar = QHBoxLayout()
         for w in (self.log, QLabel("Outliers over"), self.threshold, self.select_range):
             bar.addWidget(w)

@@ -12,11 +12,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from .. import safe_text
+
 
 class Series:
     """Scatter + p50/p95 lines on the latency plot, query count and SQL ms scatters below."""
 
-    def __init__(self, main, sql, sql_ms, tip, on_click):
+    def __init__(self, main, sql, sql_ms, text, on_click):
+        def tip(x, y, data):   # a request's path and name are capture text
+            return safe_text.tip(text(x, y, data))
+
         self.scatter = pg.ScatterPlotItem(size=7, hoverable=True, hoverSize=11, tip=tip)
         self.p50 = pg.PlotDataItem()
         self.p95 = pg.PlotDataItem()
