@@ -9,6 +9,7 @@ import json
 import sys
 
 from . import __version__
+from .importers.pstats_file import megabytes
 
 
 def _report_parser() -> argparse.ArgumentParser:
@@ -23,7 +24,7 @@ def _report_parser() -> argparse.ArgumentParser:
                         help="group requests by view function (default) or by raw URL path")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes for parsing (default: one per core)")
-    parser.add_argument("--max-size", type=float, default=200, metavar="MB",
+    parser.add_argument("--max-size", type=megabytes, default=200, metavar="MB",
                         help="refuse profiles larger than this (default 200 MB)")
     parser.add_argument("--compare", nargs="+", metavar="AFTER",
                         help="compare PATH (before) with AFTER, endpoint by endpoint")

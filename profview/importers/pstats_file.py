@@ -10,6 +10,7 @@ or executed.
 from __future__ import annotations
 
 import marshal
+import math
 import os
 import threading
 from collections import defaultdict
@@ -26,6 +27,15 @@ from ..model.callgraph import CallGraph
 SUFFIXES = (".prof", ".pstats")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 _MARSHAL_DICT = (b"{", b"\xfb")  # TYPE_DICT, with and without FLAG_REF
+
+
+def megabytes(text: str) -> float:
+    """A size limit given on the command line, in MB: a finite number above zero (argparse
+    reports the ValueError as an invalid value)."""
+    value = float(text)
+    if not (math.isfinite(value) and 0 < value <= 1e9):
+        raise ValueError(text)
+    return value
 
 
 class ProfileError(ValueError):

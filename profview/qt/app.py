@@ -7,6 +7,7 @@ import signal
 from contextlib import ExitStack
 
 from .. import desktop
+from ..importers.pstats_file import megabytes
 
 
 def parser() -> argparse.ArgumentParser:
@@ -22,7 +23,7 @@ def parser() -> argparse.ArgumentParser:
                    help="show this endpoint first (exact name, or a part of it)")
     p.add_argument("--screenshot", metavar="FILE",
                    help="render the window once loading is done, save it as PNG and exit")
-    p.add_argument("--max-size", type=float, default=200, metavar="MB",
+    p.add_argument("--max-size", type=megabytes, default=200, metavar="MB",
                    help="refuse profiles larger than this (default 200 MB)")
     p.add_argument("--size", default="1400x900", metavar="WxH",
                    help="window size (default 1400x900; useful with --screenshot)")

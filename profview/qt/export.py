@@ -176,11 +176,14 @@ def start_snakeviz(graph, on_url) -> subprocess.Popen:
     _snakeviz.append(proc)
 
     def watch() -> None:
+        # Read its output to the end: a server whose pipe nobody drains blocks once the
+        # pipe's buffer is full (it stopped answering after about 65 requests).
+        told = False
         for line in proc.stdout:
-            match = re.search(r"http://127\.0\.0\.1:\d+/\S*", line)
+            match = None if told else re.search(r"http://127\.0\.0\.1:\d+/\S*", line)
             if match:
                 on_url(match.group(0))
-                return
+                told = True
 
     threading.Thread(target=watch, daemon=True).start()
     return proc

@@ -7,7 +7,8 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QElapsedTimer, QFileSystemWatcher, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import (QByteArray, QElapsedTimer, QFileSystemWatcher, QSettings, Qt,
+                            QTimer, Signal)
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
@@ -101,6 +102,20 @@ def settings() -> QSettings:
     return QSettings(path, QSettings.IniFormat) if path else QSettings("profview", "profview")
 
 
+def recent_paths(store: QSettings) -> tuple:
+    """``(entries, problem)``: the Open Recent entries (lists of paths) kept in *store*, and
+    why they were ignored when the stored value is not such a list (a hand-edited file)."""
+    raw = store.value("recent", "[]")
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except (ValueError, RecursionError):
+        value = None
+    if isinstance(value, list) and all(isinstance(e, list) and e and all(
+            isinstance(p, str) for p in e) for e in value):
+        return value[:MAX_RECENT], None
+    return [], "settings: the recent files list is not valid and was ignored"
+
+
 class MainWindow(QMainWindow):
     """Linked views of one capture.  ``ready`` fires when a load has its first picture."""
 
@@ -123,6 +138,7 @@ class MainWindow(QMainWindow):
         self._wanted_endpoint = endpoint
         self._awaiting_picture = False
         self._extra_problems: list = []
+        self._settings_problems: list = []   # bad values in the settings file, kept
         self._summary = ""
         self._findings_note = ""   # "; 4 findings (see Findings)", shown after _summary
         self.max_bytes = DEFAULT_MAX_BYTES   # files over this are refused (--max-size)
@@ -199,6 +215,8 @@ class MainWindow(QMainWindow):
         self.flame.show_callers.connect(lambda _f: self.docks["Functions"].raise_())
         self.resize(1400, 900)
         self._restored = self._restore() if persist else False
+        if self._settings_problems:
+            self._show_problems()
 
     # --- menus -------------------------------------------------------------------------
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
@@ -503,7 +521,7 @@ class MainWindow(QMainWindow):
 
     def _show_problems(self) -> None:
         problems = list(self.session.capture.problems if self.session.capture else [])
-        problems += self._extra_problems
+        problems += self._extra_problems + self._settings_problems
         self.problems.clear()
         for p in problems:
             QTreeWidgetItem(self.problems, [p.path, "" if p.line is None else str(p.line),
@@ -533,23 +551,41 @@ class MainWindow(QMainWindow):
         if not self._persist:
             return
         s = settings()
-        recent = [r for r in json.loads(s.value("recent", "[]")) if r != paths]
+        recent = [r for r in recent_paths(s)[0] if r != paths]
         s.setValue("recent", json.dumps([paths] + recent[:MAX_RECENT - 1]))
         self._refresh_recent()
 
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
-        recent = json.loads(settings().value("recent", "[]"))
+        recent, problem = recent_paths(settings())
+        self._note_settings_problem(problem)
         for paths in recent:
             self._action(self.recent_menu, " + ".join(paths),
                          lambda checked=False, p=paths: self.open_paths(p))
         self.recent_menu.setEnabled(bool(recent))
 
     def _restore(self) -> bool:
+        """Window geometry and dock layout from the settings; a stored value Qt cannot use
+        (a hand-edited file) is ignored and named in the Problems panel."""
         s = settings()
-        if s.value("geometry") is not None:
-            self.restoreGeometry(s.value("geometry"))
-        return s.value("state") is not None and self.restoreState(s.value("state"))
+        restored = False
+        for key, restore in (("geometry", self.restoreGeometry), ("state", self.restoreState)):
+            value = s.value(key)
+            if value is None:
+                continue
+            try:
+                ok = isinstance(value, (QByteArray, bytes)) and restore(value)
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                self._note_settings_problem("settings: the saved window %s is not valid and "
+                                            "was ignored" % key)
+            restored = restored or (ok and key == "state")
+        return restored
+
+    def _note_settings_problem(self, message) -> None:
+        if message and all(p.message != message for p in self._settings_problems):
+            self._settings_problems.append(Problem(settings().fileName(), message))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 
+from ..codeloc import shorten
 from ..endpoints import group
 from . import (blocking_io, cold_start, dev_server, n_plus_one, password_hashing, pool_wait,
                repeated_work, session_serialisation, slow_query, template_heavy)
@@ -64,8 +66,12 @@ def settings_from(pairs) -> Settings:
                              % (name, ", ".join(sorted(fields))))
         kind = type(getattr(defaults, name))
         try:
-            changes[name] = kind(float(value)) if kind is int else kind(value)
-        except (TypeError, ValueError):
-            raise ValueError("findings setting %s: %r is not a %s" % (name, value,
-                                                                      kind.__name__))
+            number = float(value)
+            if not (math.isfinite(number) and 0 <= number <= 1e12):
+                raise ValueError
+            changes[name] = int(number) if kind is int else kind(number)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError("findings setting %s: %r is not a %s from 0 to 1e12"
+                             % (name, shorten(str(value), 40), "whole number" if kind is int
+                                else "number")) from None
     return dataclasses.replace(defaults, **changes)

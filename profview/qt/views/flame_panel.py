@@ -19,15 +19,34 @@ from .flame import FlameView, class_colour
 from .. import safe_text
 
 
+# Editors that take ``--`` as the end of their options (the file after it is only a file).
+_DASHDASH = {"vi", "vim", "nvim", "gvim", "view", "nano", "emacs", "emacsclient", "micro",
+             "kak", "hx", "helix", "joe", "mg"}
+
+
+def editor_command(editor: str, filename: str, line: int) -> list:
+    """The argv that opens *filename* at *line* in *editor* (``$VISUAL``/``$EDITOR``).
+
+    The file name comes from a profile anyone can write: ``+:!touch PWNED`` is a command to
+    vim.  So the path is always absolute (it starts with ``/``, never ``+`` or ``-``), comes
+    after ``--`` where the editor accepts it, and no shell ever sees it.
+    """
+    argv = shlex.split(editor)
+    line = line if isinstance(line, int) and 0 < line < 10_000_000 else 1
+    name = os.path.basename(argv[0]) if argv else ""
+    return argv + ["+%d" % line] + (["--"] if name in _DASHDASH else []) + [
+        os.path.abspath(filename)]
+
+
 def open_in_editor(filename: str, line: int) -> bool:
     """Open a source file at a line: $VISUAL/$EDITOR (``+line`` form), else the desktop."""
     if not os.path.isfile(filename):
         return False
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if editor:
-        subprocess.Popen(shlex.split(editor) + ["+%d" % line, filename])
+    if editor and shlex.split(editor):
+        subprocess.Popen(editor_command(editor, filename, line), stdin=subprocess.DEVNULL)
         return True
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(filename))
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.abspath(filename)))
 
 
 class Legend(QWidget):
