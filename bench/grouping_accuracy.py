@@ -4,8 +4,8 @@
 
 EXPECTED_JSON lists every request as ``{"file", "endpoint", "routing"}`` (``endpoint``:
 ``METHOD + Flask's URL rule``, null when no rule matched; the shape of the real captures'
-``expected.json``).  Requests no rule matched count as one kind ("no rule"): a file name
-cannot tell a 404 from a 405.  Prints each true endpoint with the groups its requests went
+``expected.json``).  Requests no rule matched count as one kind per method ("GET (no rule)"):
+a file name cannot tell a 404 from a 405.  Prints each true endpoint with the groups its requests went
 to, then the number of endpoints grouped exactly and of requests in an inexact group.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from profview.analysis.scan import load_capture
 def main(profiles: str, expected: str) -> int:
     rows = json.loads(open(expected, encoding="utf-8").read())["requests"]
     truth = {r["file"]: r["endpoint"] or ("static" if r.get("routing") == "static"
-                                          else "no rule") for r in rows}
+                                          else "%s (no rule)" % r["method"]) for r in rows}
     start = time.perf_counter()
     endpoints = group(load_capture([profiles]))
     took = time.perf_counter() - start

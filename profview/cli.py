@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
@@ -100,7 +101,7 @@ def report_main(argv: list) -> int:
         return _compare_main(args, capture)
     result = report.build(capture, args.settings)
     if args.json:
-        json.dump(result, sys.stdout, indent=1, allow_nan=False, default=str)
+        json.dump(report.json_ready(result), sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")
     else:
         print(report.render_text(result))
@@ -154,7 +155,7 @@ def _install_desktop() -> int:
 
 
 def _compare_main(args, before) -> int:
-    from .analysis import compare
+    from .analysis import compare, report
     from .analysis.compare_text import render_compare
     from .analysis.scan import load_capture
 
@@ -162,12 +163,11 @@ def _compare_main(args, before) -> int:
                          max_bytes=int(args.max_size * 1024 * 1024))
     result = compare.compare(before, after, args.alpha, args.min_pct, args.min_ms)
     if args.json:
-        json.dump(result, sys.stdout, indent=1, allow_nan=False, default=str)
+        json.dump(report.json_ready(result), sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")
     else:
         print(render_compare(result))
     if args.html:
-        from .analysis import report
         from .analysis.html_report import render_comparison
 
         # The findings of the after capture are what is left to fix; the before ones tell
@@ -189,7 +189,12 @@ def _compare_main(args, before) -> int:
 def main(argv: list | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "report":
-        return report_main(argv[1:])
+        try:
+            return report_main(argv[1:])
+        except BrokenPipeError:
+            # `profview report ... | head`: the reader left; say nothing more, as cat does
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     return gui_main(argv)
 
 

@@ -60,6 +60,7 @@ def group(capture: Capture) -> list:
             continue
         members[key].append(r)
         whys.setdefault(key, why)
+    _split_by_rule_shape(members, whys)
     joined = _join_by_path(waiting, members)
     for key, reqs in joined.items():
         members[key].extend(reqs)
@@ -97,6 +98,36 @@ def _key(r, decision, signatures, grouping) -> tuple:
         first = segments(r.url_path or "")[:1]
         return (STATIC, r.method, "/%s/<path>" % first[0] if first else "/<path>"), decision.why
     return None, None
+
+
+def _split_by_rule_shape(members, whys) -> None:
+    """One view under URL rules of different shapes (``/`` and ``/index``, ``/`` and
+    ``/page/<n>``) is one endpoint per rule, as Flask counts them: its paths are split by
+    number of segments when each length starts with its own constant segment (or is ``/``).
+    ``/files/a`` and ``/files/a/b`` (one ``<path:...>`` rule) stay together."""
+    for key in [k for k in members if k[0] == VIEW and len(k) == 3]:
+        by_len: dict = defaultdict(list)
+        for r in members[key]:
+            by_len[len(segments(r.url_path)) if r.url_path is not None else None].append(r)
+        if len(by_len) < 2 or None in by_len:
+            continue
+        firsts = []
+        for n, reqs in by_len.items():
+            pattern = _patterns({r.url_path for r in reqs})
+            firsts.append("" if n == 0 else (pattern[0][0] if pattern else VAR))
+        if VAR in firsts or len(set(firsts)) != len(firsts):
+            continue
+        why = whys.pop(key)
+        del members[key]
+        for reqs in by_len.values():
+            part = key + (_join_segments(_patterns({r.url_path for r in reqs})),)
+            members[part] = reqs
+            whys[part] = why + " Its paths have different shapes, so each is an endpoint " \
+                               "(one view under several URL rules)."
+
+
+def _join_segments(patterns) -> str:
+    return "/" + "/".join(patterns[0]) if patterns else "/"
 
 
 def _join_by_path(waiting, members) -> dict:
@@ -137,7 +168,7 @@ def _patterns(paths) -> list:
 
 
 def _endpoint(key, reqs, capture, why, joined) -> Endpoint:
-    kind, method, what = key
+    kind, method, what = key[:3]
     buckets = {r.bucket for r in reqs}
     functions = sum_stats(capture.buckets.get(b, {}) for b in buckets)
     view = what if kind == VIEW else None

@@ -31,7 +31,10 @@ def _td(text: str, value=None) -> str:
 
 
 def _when(epoch: float) -> str:
-    return datetime.datetime.fromtimestamp(epoch).astimezone().isoformat(" ", "seconds")
+    try:
+        return datetime.datetime.fromtimestamp(epoch).astimezone().isoformat(" ", "seconds")
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "?"   # a time no clock can show (a crafted start of 1e300)
 
 
 def _func(function: str) -> str:

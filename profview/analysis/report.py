@@ -1,6 +1,7 @@
 """``profview report``: the capture summarised as a table or as JSON (a stable contract)."""
 from __future__ import annotations
 
+import math
 
 from ..model.callgraph import format_func
 from ..model.capture import Capture
@@ -10,6 +11,7 @@ from .endpoints import group
 from .findings import Settings, find
 from .stats import format_ms, p50, p95
 
+MAX_SHOWN_PROBLEMS = 20   # the text report lists the first ones; --json has them all
 TOP_FUNCTIONS = 10
 
 
@@ -61,6 +63,23 @@ def build(capture: Capture, settings: Settings = Settings()) -> dict:
             "queries": {"loaded": len(capture.queries), "unattributed": unattributed},
             "endpoints": endpoints,
             "findings": [f.as_dict() for f in find(capture, grouped, settings)]}
+
+
+def json_ready(obj):
+    """*obj* with every value JSON can carry: NaN and infinities become null, numbers too
+    large for a double become null, and anything else unknown its text (the last line of
+    defence: the importers already refuse such values where they read them)."""
+    if isinstance(obj, dict):
+        return {str(k): json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int):
+        return obj if -2 ** 63 <= obj < 2 ** 63 else None
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    return str(obj)
 
 
 def _func_label(function: str) -> str:
@@ -117,8 +136,9 @@ def render_text(report: dict) -> str:
     lines.extend(_render_findings(report.get("findings", ())))
     n_ep = len(report["endpoints"])
     lines.append("")
-    lines.append("%d requests in %d endpoint%s" % (report["requests"], n_ep,
-                                                  "" if n_ep == 1 else "s"))
+    lines.append("%d request%s in %d endpoint%s" % (
+        report["requests"], "" if report["requests"] == 1 else "s", n_ep,
+        "" if n_ep == 1 else "s"))
     if report["queries"]["loaded"]:
         lines.append("%d SQL statements loaded, %d not tied to a request" % (
             report["queries"]["loaded"], report["queries"]["unattributed"]))
@@ -126,8 +146,11 @@ def render_text(report: dict) -> str:
         lines.append("")
         lines.append("%d problem%s:" % (len(report["problems"]),
                                        "" if len(report["problems"]) == 1 else "s"))
-        for p in report["problems"]:
+        for p in report["problems"][:MAX_SHOWN_PROBLEMS]:
             where = p["path"] if p["line"] is None else "%s:%d" % (p["path"], p["line"])
-            lines.append("  %s: %s" % (where, p["message"]))
+            lines.append("  %s: %s" % (shorten(where, 200), shorten(p["message"], 300)))
+        more = len(report["problems"]) - MAX_SHOWN_PROBLEMS
+        if more > 0:
+            lines.append("  and %d more (every one in --json)" % more)
     return "\n".join(lines)
 

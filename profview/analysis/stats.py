@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import time
 import statistics
 from typing import Sequence
 
@@ -22,6 +23,16 @@ def nearest_rank(values: Sequence[float], pct: float) -> float:
 
 def p95(values: Sequence[float]) -> float:
     return nearest_rank(values, 95.0)
+
+
+def format_clock(epoch, fmt: str = "%H:%M:%S", millis: bool = False) -> str:
+    """Local clock time of an epoch for display; ``?`` for a time no clock can show (a log
+    line's 1e300, NaN), which ``time.localtime`` would raise on."""
+    try:
+        text = time.strftime(fmt, time.localtime(epoch))
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "?"
+    return text + (".%03d" % int(epoch % 1 * 1000) if millis else "")
 
 
 def format_ms(ms: float) -> str:

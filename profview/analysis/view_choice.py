@@ -11,7 +11,11 @@ the same view candidates, see ``views``):
    (a view is specific to its route), then to the larger cumulative time.
 2. **Callbacks are not views.**  A function that, in some request, was reached through
    *more* library frames than that request's view (a user loader, a token check, a
-   serializer hook) is a callback.  A request in which only callbacks ran never reached its
+   serializer hook) is a callback; so is one first reached under several routes, behind
+   the same library wrappers and through more library frames than any route-specific view
+   those wrappers lead to (the error handler an auth decorator calls when it refuses, the
+   locale selector a login redirect reaches), and one reached at the same depth as a
+   callback of its request.  A request in which only callbacks ran never reached its
    view (a decorator answered first, e.g. with 401): its view is "not reached".
 3. **Wrappers are not views.**  A library function ``dispatch_request`` calls, in requests
    whose view is found, is a wrapper (``View.as_view``'s closure, an auth decorator); a
@@ -67,8 +71,11 @@ def decide(buckets: dict, signatures: dict, cumtimes: dict) -> dict:
             routes[c.func].update(signatures[id(r)] for r in reqs)
     tentative = {b: _first_reached(b, routes, cumtimes.get(b, {})) for b in buckets}
     callbacks = _callbacks(tentative)
+    callbacks |= _tied_with_callbacks(tentative, callbacks)
     views = {b: (c.func if c is not None and c.func not in callbacks else None)
              for b, c in tentative.items()}
+    callbacks |= _deeper_than_views(buckets, signatures, tentative, views)
+    views = {b: (v if v not in callbacks else None) for b, v in views.items()}
     wrappers = {c.func for b, v in views.items() if v is not None
                 for c in b[2] if c.kind == "library"}
     views, through = _see_through_decorators(buckets, views, signatures, cumtimes)
@@ -94,6 +101,43 @@ def _callbacks(tentative: dict) -> set:
     for bucket, chosen in tentative.items():
         if chosen is not None:
             found.update(c.func for c in _frontier(bucket) if c.lib_hops > chosen.lib_hops)
+    return found
+
+
+def _tied_with_callbacks(tentative: dict, callbacks: set) -> set:
+    """A function first reached at the same depth as a known callback of the same request
+    is a callback too (an auth library's error handler beside its token check): a view is
+    reached through fewer library frames than the callbacks around it."""
+    return {chosen.func for b, chosen in tentative.items()
+            if chosen is not None and chosen.func not in callbacks
+            and any(c.func in callbacks and c.lib_hops == chosen.lib_hops
+                    for c in _frontier(b))}
+
+
+def _wrappers_of(bucket) -> frozenset:
+    return frozenset(c.func for c in bucket[2] if c.kind == "library")
+
+
+def _deeper_than_views(buckets, signatures, tentative: dict, views: dict) -> set:
+    """Functions first reached under several routes, behind the same library wrappers and
+    through more library frames than any route-specific view those wrappers lead to: what
+    a decorator calls back into when it answers without the view (flask-login's redirect to
+    the login page reaching the app's locale selector, an auth library's error handler)."""
+    spread: dict = defaultdict(set)
+    for b, v in views.items():
+        if v is not None:
+            spread[v].update(signatures[id(r)] for r in buckets[b])
+    deepest: dict = {}
+    for b, v in views.items():
+        if v is not None and len(spread[v]) == 1:
+            sig = _wrappers_of(b)
+            deepest[sig] = max(deepest.get(sig, 0), tentative[b].lib_hops)
+    found = set()
+    for b, v in views.items():
+        sig = _wrappers_of(b)
+        if (v is not None and len(spread[v]) >= 2 and sig in deepest
+                and tentative[b].lib_hops > deepest[sig]):
+            found.add(v)
     return found
 
 

@@ -52,9 +52,10 @@ def find_candidates(stats: dict, children: dict) -> tuple:
     def kind(key):
         k = kinds.get(key[0])
         if k is None:
-            k = kinds[key[0]] = classify(key[0])[0]
+            k = classify(key[0])[0]
             if k == APP and not is_code(key[0]):
                 k = "template"
+            kinds[key[0]] = k
         return k
 
     found = set()

@@ -26,13 +26,33 @@ class Discovery(NamedTuple):
 
 
 def _walk(root: Path) -> Iterable[Path]:
-    # os.walk rather than Path.rglob: it does not follow directory symlinks (no loops) and
-    # reports unreadable directories through onerror instead of raising mid-way.
+    """Every file under *root*, directories in sorted order, depth first.
+
+    Iterative (a directory 1,100 levels deep overflowed the recursion of ``os.walk`` before
+    Python 3.12); directory symlinks are not followed (no loops); an unreadable directory is
+    raised once the readable rest has been listed.
+    """
     errors: list = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append):
-        dirnames.sort()
-        for filename in sorted(filenames):
-            yield Path(dirpath, filename)
+    stack = [str(root)]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(exc)
+            continue
+        subdirs = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(entry.path)
+            else:
+                yield Path(entry.path)
+        stack.extend(reversed(subdirs))
     for error in errors:
         raise error
 

@@ -23,8 +23,13 @@ except ImportError:  # not on Windows: no cap there
     resource = None
 
 from ..model.callgraph import CallGraph
+from .files import read_regular
 
 SUFFIXES = (".prof", ".pstats")
+# What a real profile can hold: a line number, a call count, seconds (a year of CPU).
+MAX_LINE = 10 ** 9
+MAX_CALLS = 10 ** 15
+MAX_SECONDS = 3.2e7
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 _MARSHAL_DICT = (b"{", b"\xfb")  # TYPE_DICT, with and without FLAG_REF
 
@@ -50,12 +55,9 @@ def sniff(name: str, head: bytes = b"") -> bool:
 
 
 def read(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Pstats:
-    """The validated pstats data stored at *path*; raises ProfileError or OSError."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ProfileError("file is %.0f MB, over the %.0f MB limit"
-                           % (size / 1e6, max_bytes / 1e6))
-    return parse(path.read_bytes())
+    """The validated pstats data stored at *path*; raises ProfileError or OSError (a FIFO, a
+    device or a file over *max_bytes* is refused before or while it is read)."""
+    return parse(read_regular(path, max_bytes))
 
 
 def load(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CallGraph:
@@ -80,8 +82,14 @@ def parse(data: bytes) -> Pstats:
         raise ProfileError("the file declares far more data than it holds "
                            "(corrupt or crafted); not loaded") from None
     except Exception as exc:  # marshal raises EOFError/ValueError/TypeError on bad data
-        raise ProfileError("truncated or corrupt pstats data (%s)" % exc) from None
-    return validate(stats)
+        raise ProfileError("truncated or corrupt pstats data (%s)" % _short(exc)) from None
+    try:
+        return validate(stats)
+    except ProfileError:
+        raise
+    except Exception as exc:  # whatever a crafted value trips: the file, not the load, fails
+        raise ProfileError("malformed pstats data (%s: %s)" % (type(exc).__name__,
+                                                               _short(exc))) from None
 
 
 def _vm_bytes() -> int:
@@ -116,7 +124,11 @@ def _bounded_loads(data: bytes):
 
 
 def _short(obj, limit: int = 80) -> str:
-    text = repr(obj)
+    """A bounded repr: a 5,000-digit int has no repr at all (ValueError), say so instead."""
+    try:
+        text = repr(obj)
+    except ValueError:
+        return "<a number too long to show>"
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -151,21 +163,26 @@ def validate(stats) -> Pstats:
         for key, value in stats.items():
             caller = None
             if not (type(key) is tup and len(key) == 3 and type(key[0]) is st
-                    and type(key[1]) is it and type(key[2]) is st):
+                    and type(key[1]) is it and type(key[2]) is st
+                    and 0 <= key[1] < MAX_LINE):
                 raise ProfileError("malformed function key %s" % _short(key))
             cc, nc, tt, ct, callers = value
-            if not (0 <= cc and 0 <= nc and tt > -1.0 and ct > -1.0
-                    and tt - tt == 0.0 and ct - ct == 0.0 and type(callers) is dict):
+            # Bounded magnitudes too: 10**400 passes "x - x == 0" (ints are exact) and then
+            # overflows every float sum; a 5,000-digit count cannot even be printed.
+            if not (0 <= cc < MAX_CALLS and 0 <= nc < MAX_CALLS and -1.0 < tt < MAX_SECONDS
+                    and -1.0 < ct < MAX_SECONDS and tt - tt == 0.0 and ct - ct == 0.0
+                    and type(callers) is dict):
                 raise ValueError
             total_tt += tt
             for caller, edge in callers.items():
                 if type(edge) is tup:
                     enc, ecc, ett, ect = edge
-                    if not (0 <= enc and 0 <= ecc and ett > -1.0 and ect > -1.0
+                    if not (0 <= enc < MAX_CALLS and 0 <= ecc < MAX_CALLS
+                            and -1.0 < ett < MAX_SECONDS and -1.0 < ect < MAX_SECONDS
                             and ett - ett == 0.0 and ect - ect == 0.0):
                         raise ValueError
-                elif type(edge) is not it:  # ``profile`` (pure Python) stores a bare count
-                    raise ValueError
+                elif type(edge) is not it or not 0 <= edge < MAX_CALLS:
+                    raise ValueError  # ``profile`` (pure Python) stores a bare count
                 callees[caller].append(key)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ProfileError):

@@ -5,12 +5,11 @@ import gc
 import json
 import os
 import sys
-import time
 
 from PySide6.QtCore import (QByteArray, QElapsedTimer, QFileSystemWatcher, QSettings, Qt,
                             QTimer, Signal)
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox,
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
 
 from ..analysis.endpoints import group
@@ -23,6 +22,7 @@ from . import export
 from ..analysis.timeline import name_points
 from ..analysis.sql import n_plus_one_by_endpoint
 from ..analysis import compare
+from ..analysis.stats import format_clock
 from ..analysis.timeline import capture_points, endpoint_rows
 from .views.callgraph import CallGraphPanel
 from .views.compare_panel import ComparePanel
@@ -366,8 +366,8 @@ class MainWindow(QMainWindow):
 
     def _on_range(self, requests) -> None:
         first, last = min(r.start for r in requests), max(r.start for r in requests)
-        label = "%d requests, %s – %s" % (len(requests), time.strftime(
-            "%H:%M:%S", time.localtime(first)), time.strftime("%H:%M:%S", time.localtime(last)))
+        label = "%d requests, %s – %s" % (len(requests), format_clock(first),
+                                          format_clock(last))
         self.session.select_scope(("set", label, tuple(requests)))
 
     # --- following a directory that is being written to ------------------------------------

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import math
 import textwrap
-import time
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, Qt
 
 from ..analysis.codeloc import short_path, shorten
-from ..analysis.stats import format_ms, p50, p95
+from ..analysis.stats import format_clock, format_ms, p50, p95
 from . import safe_text
 
 SORT_ROLE = Qt.UserRole + 1
@@ -24,7 +23,7 @@ def _location(key, limit: int) -> str:
 
 
 def _clock(epoch: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(epoch)) + (".%03d" % (epoch % 1 * 1000))
+    return format_clock(epoch, millis=True)
 
 
 class EndpointModel(QAbstractItemModel):

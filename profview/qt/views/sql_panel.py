@@ -2,15 +2,14 @@
 badges, "Copy as SQL" and "Copy EXPLAIN".  Rows are computed in a worker."""
 from __future__ import annotations
 
-import time
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QHBoxLayout, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from ...analysis import sql
-from ...analysis.stats import format_ms
+from ...analysis.stats import format_clock, format_ms
 from ..models import ITEM_ROLE, _FlatModel
 from ..workers import Task
 from .tables import plain_table
@@ -64,8 +63,7 @@ class StatementsModel(_FlatModel):
         if col == 0:
             if q.start is None:
                 return ""
-            return time.strftime("%H:%M:%S", time.localtime(q.start)) + ".%03d" % (
-                q.start % 1 * 1000)
+            return format_clock(q.start, millis=True)
         if col == 1:
             return "" if q.duration_ms is None else "%.2f" % q.duration_ms
         if col == 2:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QLis
                                QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from ...analysis import timeline
-from ...analysis.stats import format_ms
+from ...analysis.stats import format_clock, format_ms
 from ..workers import Task
 from .timeline_series import Series
 from .. import safe_text
@@ -288,8 +288,8 @@ class TimelinePanel(QWidget):
         pts = self.data["points"]
         i = int(data)
         r = pts.requests[i]
-        head = "%s\n%s" % (pts.groups[pts.group[i]], time.strftime(
-            "%Y-%m-%d %H:%M:%S", time.localtime(pts.x[i])))
+        head = "%s\n%s" % (pts.groups[pts.group[i]],
+                            format_clock(pts.x[i], "%Y-%m-%d %H:%M:%S"))
         if isinstance(r, str):
             return "%s\n%s\nelapsed %s" % (head, r, format_ms(pts.y[i]))
         path = (r.url_path or r.name) + ("?" + r.query if r.query else "")
