@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..model.query import Query
 from ..model.request import Problem
+from .files import read_regular
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_LINE = 20_000
@@ -39,18 +40,20 @@ def sniff(name: str, head: bytes = b"") -> bool:
     return re.search(rb"sqlalchemy\.engine(\.base)?\.Engine", head[:65536]) is not None
 
 
-def _epoch(asctime: str) -> float:
-    """Local wall time with milliseconds (as logging writes it) to epoch seconds."""
+def _epoch(asctime: str):
+    """Local wall time with milliseconds (as logging writes it) to epoch seconds; None for
+    a time that cannot be (month 13, 99:99:99, February 30, year 0)."""
     stamp, millis = asctime.split(",")
-    return time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000.0
+    try:
+        return time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000.0
+    except (ValueError, OverflowError):
+        return None
 
 
 def load(path: Path) -> tuple:
     """``(queries, problems, markers)``: statements, bad lines, transaction markers count."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return [], [Problem(str(path), "file is over the size limit")], 0
-        data = path.read_bytes()
+        data = read_regular(path, MAX_BYTES)
     except OSError as exc:
         return [], [Problem(str(path), "cannot read: %s" % (exc.strerror or exc))], 0
     queries: list = []
@@ -94,8 +97,11 @@ def load(path: Path) -> tuple:
             params_for = None
             continue                          # another logger's record: not ours to judge
         msg = match.group("msg")
-        when = _epoch(match.group("asctime")) if "asctime" in match.groupdict() and \
-            match.group("asctime") else None
+        stamp = match.group("asctime") if "asctime" in match.groupdict() else None
+        when = _epoch(stamp) if stamp else None
+        if stamp and when is None:
+            bad.append((number, "impossible time %r: the record is kept, its time unknown"
+                        % stamp[:40]))
         if _MARKERS.match(msg.strip()):
             markers += 1
             params_for = None
