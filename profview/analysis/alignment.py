@@ -23,200 +23,22 @@ import math
 from collections import defaultdict
 from typing import NamedTuple, Optional
 
-RES = 0.001          # echo log times are milliseconds, truncated
-EPS = 1e-9           # float noise: never exclude an arrangement on it
-# owners that are not a slot: several could be; a mismatch; after every request; before
-# the first request's block or after the last one's (statements run outside requests)
-AMBIGUOUS, DIRTY, OUTSIDE, FOREIGN = -1, -2, -3, -4
+from .blocks import AMBIGUOUS, EPS, Slot, label_runs, solve_block
+
+__all__ = ["AMBIGUOUS", "DIRTY", "OUTSIDE", "FOREIGN", "Slot", "Alignment", "align",
+           "label_runs", "solve_block"]
+
+# owners that are not a slot: a count mismatch; after every request; before the first
+# request's block or after the last one's (statements run outside requests)
+DIRTY, OUTSIDE, FOREIGN = -2, -3, -4
 MAX_OFFSET = 200     # log and counts further apart than this: not aligned at all
 MARGIN = 2           # offsets beyond the net difference: mismatches that cancel out
-MAX_ROUNDS = 50      # propagation passes per block (it converges in a handful)
-
-
-class Slot(NamedTuple):
-    """A request as the alignment sees it."""
-
-    group: int            # its second; groups ran in order, their requests in any order
-    count: int            # statements it ran: its profile's DB-API execute() calls
-    min_elapsed: float    # seconds it surely lasted at least
-    max_elapsed: float    # and at most
-    latest: float         # epoch seconds no statement of it can be later than
-    label: object = None  # with labelled statements: the label all of its own carry
 
 
 class Alignment(NamedTuple):
     owners: list          # per stream position: slot index, AMBIGUOUS or DIRTY
     groups: int           # groups aligned
     dirty: int            # fewest dirty groups (or leading/trailing blocks) that explain it
-
-
-def _subset_sums(counts: list, limit: int) -> int:
-    """Bitset of the sums of sub-multisets of *counts* up to *limit*."""
-    bits, mask = 1, (1 << (limit + 1)) - 1
-    for c in counts:
-        bits = (bits | (bits << c)) & mask
-    return bits
-
-
-class _Block:
-    """The arrangements of one group's requests over positions [lo, hi) of the stream."""
-
-    def __init__(self, times, lo, hi, slots, members, labels=None):
-        self.times, self.lo, self.hi, self.slots = times, lo, hi, slots
-        self.active = [j for j in members if slots[j].count > 0]
-        self.labels = labels
-
-    def _labelled(self, k: int, s: Slot) -> bool:
-        """Statements k.. carry *s*'s label, at least as many as it ran (or no labels)."""
-        if self.labels is None:
-            return True
-        labels, same = self.labels
-        return labels[k] == s.label and same[k] >= s.count
-
-    def at(self, i: int) -> float:
-        if i < 0:
-            return -math.inf
-        return self.times[i] if i < len(self.times) else math.inf
-
-    def candidates(self) -> Optional[dict]:
-        """``{slot: [start, ...]}`` of the runs each request could own, by itself."""
-        lo, hi, t, at = self.lo, self.hi, self.times, self.at
-        counts = [self.slots[j].count for j in self.active]
-        without = {}
-        for c in set(counts):
-            rest = list(counts)
-            rest.remove(c)
-            without[c] = _subset_sums(rest, hi - lo)
-        dom = {}
-        for j in self.active:
-            s = self.slots[j]
-            c, sums = s.count, without[s.count]
-            ks = [k for k in range(lo, hi - c + 1)
-                  if (sums >> (k - lo)) & 1                       # the rest fits before it
-                  and self._labelled(k, s)
-                  and t[k + c - 1] <= s.latest + EPS
-                  and t[k + c - 1] - t[k] <= s.max_elapsed + RES + EPS
-                  # the statements either side belong to other requests: outside its time
-                  and at(k + c) - at(k - 1) >= s.min_elapsed - RES - EPS]
-            if not ks:
-                return None
-            dom[j] = ks
-        return dom
-
-    def _chain_ok(self, i, ki, j, kj) -> bool:
-        # i's run then j's run: both requests' time lies between the statements around them
-        si, sj = self.slots[i], self.slots[j]
-        return (self.at(kj + sj.count) - self.at(ki - 1)
-                >= si.min_elapsed + sj.min_elapsed - RES - EPS)
-
-    def _reachable(self, dom: dict) -> dict:
-        """Runs that start a chain of runs from the block's start and end one to its end."""
-        lo, hi, slots = self.lo, self.hi, self.slots
-        by_start = defaultdict(list)
-        for j, ks in dom.items():
-            for k in ks:
-                by_start[k].append(j)
-        fwd = defaultdict(list)          # end position → [(slot, start)] reachable from lo
-        ok_f = set()
-        for k in sorted(by_start):
-            for j in by_start[k]:
-                if k == lo or any(i != j and self._chain_ok(i, ki, j, k) for i, ki in fwd[k]):
-                    ok_f.add((j, k))
-                    fwd[k + slots[j].count].append((j, k))
-        bwd = defaultdict(list)          # start position → [(slot, start)] reaching hi
-        ok = set()
-        for k in sorted(by_start, reverse=True):
-            for j in by_start[k]:
-                end = k + slots[j].count
-                if (j, k) in ok_f and (end == hi or any(
-                        i != j and self._chain_ok(j, k, i, ki) for i, ki in bwd[end])):
-                    ok.add((j, k))
-                    bwd[k].append((j, k))
-        return {j: [k for k in ks if (j, k) in ok] for j, ks in dom.items()}
-
-    def _coverage(self, dom: dict) -> tuple:
-        """Per position: how many requests could own it, and the sum of their indices."""
-        n = self.hi - self.lo
-        count, total = [0] * (n + 1), [0] * (n + 1)
-        for j, ks in dom.items():
-            c, end = self.slots[j].count, -1
-            for k in ks:                 # ascending: merge the runs into their union
-                a, b = max(k, end) - self.lo, k + c - self.lo
-                if b > a:
-                    count[a] += 1
-                    count[b] -= 1
-                    total[a] += j
-                    total[b] -= j
-                end = max(end, k + c)
-        run_c = run_t = 0
-        for p in range(n):
-            run_c += count[p]
-            run_t += total[p]
-            count[p], total[p] = run_c, run_t
-        return count[:n], total[:n]
-
-    def _narrow(self, dom: dict) -> Optional[dict]:
-        """One pass of the rules that only remove impossible runs; None: nothing fits."""
-        dom = self._reachable(dom)
-        if any(not ks for ks in dom.values()):
-            return None
-        count, total = self._coverage(dom)
-        if any(c == 0 for c in count):
-            return None
-        slots, lo = self.slots, self.lo
-        must = defaultdict(list)         # a position only one request can own is its
-        for p, c in enumerate(count):
-            if c == 1:
-                must[total[p]].append(p + lo)
-        for j, ps in must.items():
-            c = slots[j].count
-            dom[j] = [k for k in dom[j] if k <= ps[0] and ps[-1] < k + c]
-        for j, ks in dom.items():        # what every run of j covers, no other can
-            if not ks:
-                return None
-            a, b = ks[-1], ks[0] + slots[j].count
-            if a < b:
-                for i in dom:
-                    if i != j:
-                        dom[i] = [k for k in dom[i] if k + slots[i].count <= a or k >= b]
-        if any(not ks for ks in dom.values()):
-            return None
-        return dom
-
-    def solve(self) -> Optional[list]:
-        """Owner of each position of the block (slot or AMBIGUOUS); None: no arrangement."""
-        n = self.hi - self.lo
-        if n == 0:
-            return []
-        dom = self.candidates()
-        for _round in range(MAX_ROUNDS):
-            if dom is None:
-                return None
-            before = sum(len(ks) for ks in dom.values())
-            dom = self._narrow(dom)
-            if dom is not None and sum(len(ks) for ks in dom.values()) == before:
-                break
-        if dom is None:
-            return None
-        count, total = self._coverage(dom)
-        return [total[p] if count[p] == 1 else AMBIGUOUS for p in range(n)]
-
-
-def solve_block(times, lo: int, hi: int, slots, members, labels=None) -> Optional[list]:
-    """Who surely ran each statement at positions ``lo..hi-1`` of *times*, the block of the
-    requests *members* (indices into *slots*): a slot index or AMBIGUOUS; None when no
-    arrangement of those requests fits.  *labels* (``label_runs``) restricts each request
-    to statements of its own label."""
-    return _Block(times, lo, hi, slots, members, labels).solve()
-
-
-def label_runs(labels) -> tuple:
-    """``(labels, same)``: ``same[k]`` counts the statements from k on with k's label."""
-    same = [0] * len(labels)
-    for k in range(len(labels) - 1, -1, -1):
-        same[k] = same[k + 1] + 1 if k + 1 < len(labels) and labels[k + 1] == labels[k] else 1
-    return list(labels), same
-
 
 
 def _groups(slots) -> list:
