@@ -8,7 +8,10 @@ temporary directory:
 - ``json``: the log as it is (tied by profile file name);
 - ``json-path``: the log without ``profile_file`` (tied by method, path and time);
 - ``echo``: the statements written as SQLAlchemy's echo log (``%(asctime)s %(levelname)s
-  %(name)s %(message)s``, milliseconds, then the parameters record), which names no request.
+  %(name)s %(message)s``, milliseconds, then the parameters record), which names no request;
+- ``echo-agree``: the same, without the profiles whose execute() count the log does not
+  match (statements that failed: the app's listener logged only those that succeeded,
+  where SQLAlchemy's echo would have logged them all), so log and profiles agree.
 
 and prints, for each, the statements, tied, tied right, tied wrong and untied by reason.
 
@@ -28,7 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from profview.analysis.executes import execute_calls  # noqa: E402
 from profview.analysis.scan import load_capture  # noqa: E402
+from profview.importers import pstats_file  # noqa: E402
 
 CAPTURE = Path("/work/shared/real-captures/smorest-api")
 
@@ -84,15 +89,30 @@ def measure(directory: Path, where: dict, rows: list) -> dict:
             "requests": len(capture.requests), "seconds": seconds}
 
 
+def set_aside(profiles: Path, rows: list, aside: Path) -> list:
+    """Move out the profiles whose execute() count differs from their lines in the log;
+    the rows left (their statements go with them: there are none)."""
+    aside.mkdir()
+    logged = Counter(row["profile_file"] for row in rows)
+    for path in sorted(profiles.glob("*.prof")):
+        if execute_calls(pstats_file.read(path).stats) != logged[path.name]:
+            print("  set aside: %s (profile counts %d, the log has %d)" % (
+                path.name, execute_calls(pstats_file.read(path).stats), logged[path.name]))
+            path.rename(aside / path.name)
+    kept = {p.name for p in profiles.glob("*.prof")}
+    return [row for row in rows if row["profile_file"] in kept]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--capture", type=Path, default=CAPTURE)
-    parser.add_argument("--only", choices=("json", "json-path", "echo"))
+    parser.add_argument("--only", choices=("json", "json-path", "echo", "echo-agree"))
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in (args.capture / "queries.jsonl").open()]
     kinds = {"json": ("queries.jsonl", write_json, ()),
              "json-path": ("app-queries.jsonl", write_json, ("profile_file",)),
-             "echo": ("app.log", write_echo, ())}
+             "echo": ("app.log", write_echo, ()),
+             "echo-agree": ("app.log", write_echo, ())}
     with tempfile.TemporaryDirectory() as tmp:
         profiles = Path(tmp, "profiles")
         with tarfile.open(args.capture / "profiles.tar.xz") as tar:
@@ -102,6 +122,8 @@ def main(argv=None) -> int:
         for kind, (name, write, drop) in kinds.items():
             if args.only and kind != args.only:
                 continue
+            if kind == "echo-agree":
+                rows = set_aside(profiles, rows, Path(tmp, "aside"))
             log = profiles / name
             where = write(rows, log, drop) if drop else write(rows, log)
             m = measure(profiles, where, rows)

@@ -114,15 +114,27 @@ class _Path:
         return fwd, bwd
 
 
+def _options(path: _Path, fwd, bwd, limit) -> list:
+    """``[(group, boundary, next boundary, cost)]`` on some explanation within *limit*."""
+    out = []
+    for g in range(len(path.groups)):
+        for b, c in fwd[g].items():
+            out.extend((g, b, nb, step) for nb, step in path.moves(g, b)
+                       if c + step + bwd[g + 1].get(nb, math.inf) <= limit)
+    return out
+
+
 def align(times, slots, slack: int = 0, labels=None) -> Alignment:
     """Tie the statements at *times* (epoch seconds, in log order) to *slots*.
 
     Every explanation with at most *slack* more dirty blocks than the fewest possible is
     kept; a statement gets a slot only when all of them agree on it, else AMBIGUOUS (the
-    arrangements differ) or DIRTY (one of them could not account for it).  Statements
-    later than every request are OUTSIDE, and those before the first block or after the
-    last one FOREIGN.  With *labels* (one per statement), a request owns only statements
-    of its slot's label (a log that names method and path).
+    arrangements differ) or DIRTY (one of them could not account for it).  A dirty block
+    also taints the groups either side of it: where the log and the counts disagree, the
+    boundary next to the disagreement is not sure either.  Statements later than every
+    request are OUTSIDE, and those before the first block or after the last one FOREIGN.
+    With *labels* (one per statement), a request owns only statements of its slot's label
+    (a log that names method and path).
     """
     groups = _groups(slots)
     latest = max((s.latest for s in slots), default=-math.inf)
@@ -135,22 +147,24 @@ def align(times, slots, slack: int = 0, labels=None) -> Alignment:
     best = min((c + bwd[0].get(b, math.inf) for b, c in fwd[0].items()), default=math.inf)
     if best == math.inf:
         return Alignment([DIRTY] * n + owners[n:], len(groups), -1)
-    limit = best + slack
-    G = len(groups)
-    for b, c in fwd[0].items():        # statements before the first request's block
-        if c + bwd[0].get(b, math.inf) <= limit:
-            for p in range(b):
+    G, limit = len(groups), best + slack
+    dirty = set()
+    # statements before the first block, or after the last one: a dirty "group" just
+    # outside the capture, which taints the first or last group
+    for outside, spans in ((-1, [range(b) for b, c in fwd[0].items()
+                                 if c + bwd[0].get(b, math.inf) <= limit]),
+                           (G, [range(b, n) for b, c in fwd[G].items()
+                                if c + bwd[G].get(b, math.inf) <= limit])):
+        for span in spans:
+            for p in span:
                 owners[p] = _merge(owners[p], FOREIGN)
-    for b, c in fwd[G].items():        # and after the last one's
-        if c + bwd[G].get(b, math.inf) <= limit:
-            for p in range(b, n):
-                owners[p] = _merge(owners[p], FOREIGN)
-    for g in range(G):
-        for b, c in fwd[g].items():
-            for nb, step in path.moves(g, b):
-                if c + step + bwd[g + 1].get(nb, math.inf) > limit:
-                    continue
-                found = path.block(g, b) if step == 0 else None
-                for p in range(b, nb):
-                    owners[p] = _merge(owners[p], found[p - b] if found else DIRTY)
+            if span:
+                dirty.add(outside)
+    options = _options(path, fwd, bwd, limit)
+    dirty |= {g for g, _b, _nb, step in options if step}
+    tainted = dirty | {g + 1 for g in dirty} | {g - 1 for g in dirty}
+    for g, b, nb, step in options:
+        found = path.block(g, b) if step == 0 and g not in tainted else None
+        for p in range(b, nb):
+            owners[p] = _merge(owners[p], found[p - b] if found else DIRTY)
     return Alignment([DIRTY if o is None else o for o in owners], G, best)
