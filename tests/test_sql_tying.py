@@ -8,11 +8,15 @@ Werkzeug's names and logs written to fit or not to fit them.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sqlite3
 import time
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from profiles import profile_call
 from profview.analysis import alignment
@@ -232,3 +236,62 @@ def test_alignment_marks_a_mismatch_dirty():
     found = alignment.align([99.1, 99.2, 100.9], [_slot(100, 1, 5), _slot(101, 1, 5)])
     assert alignment.DIRTY in found.owners and found.dirty == 1
     assert all(o in (alignment.DIRTY, alignment.FOREIGN, 1) for o in found.owners)
+
+
+# Property: whatever the schedule, a statement the alignment ties is tied to the request that
+# ran it, also when the log and the counts disagree (a statement dropped or added, a count
+# off by one).  Derandomised: the same examples on every run.
+_request = st.tuples(st.sampled_from([0.0, 0.0005, 0.004, 0.05, 0.3, 0.8]),   # gap before
+                     st.integers(1, 40),                                      # elapsed ms
+                     st.sampled_from([0, 1, 1, 2, 3, 5]),                     # statements
+                     st.lists(st.floats(0, 1), min_size=5, max_size=5))       # where in it
+
+
+def _schedule(requests, t0):
+    """The statements ``[(time, request)]`` and slots of requests served one at a time."""
+    t, stmts, slots = t0, [], []
+    for j, (gap, ms, count, where) in enumerate(requests):
+        start = t + gap
+        end = start + ms / 1e3
+        stmts += [(start + f * ms / 1e3, j) for f in sorted(where[:count])]
+        slots.append(_slot(int(round(end)), count, ms)._replace(latest=round(end) + 0.5))
+        t = end
+    return stmts, slots
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None)
+@given(st.lists(_request, min_size=1, max_size=12), st.floats(0, 1),
+       st.sampled_from(["none", "drop", "add", "count"]), st.integers(0, 100))
+def test_alignment_never_ties_wrong(requests, t0, change, pick):
+    stmts, slots = _schedule(requests, 1795300000.0 + t0)
+    if change == "drop" and stmts:
+        stmts.pop(pick % len(stmts))
+    elif change == "add":
+        stmts.append((stmts[pick % len(stmts)][0] + 0.0003 if stmts else 1795300000.5, -1))
+    elif change == "count":
+        j = pick % len(slots)
+        slots[j] = slots[j]._replace(count=slots[j].count + 1)
+    stmts.sort()
+    times = [math.floor(x * 1000) / 1000 for x, _j in stmts]     # the log's milliseconds
+    found = alignment.align(times, slots)
+    assert len(found.owners) == len(times)
+    assert all(o == j for o, (_x, j) in zip(found.owners, stmts) if o >= 0)
+
+
+def test_a_live_capture_keeps_one_summary_per_log(tmp_path):
+    from profview.analysis.scan import extend_capture
+
+    request(tmp_path, "GET.a.20ms.1795300100.prof", 1)
+    request(tmp_path, "GET.b.20ms.1795300100.prof", 1)
+    write_echo(tmp_path / "sql.log", [(1795300099.70, "SELECT 1", "()"),
+                                      (1795300099.75, "SELECT 2", "()")])
+    capture = load_capture([tmp_path], workers=1)
+    c = request(tmp_path, "GET.c.20ms.1795300105.prof", 1)
+    write_echo(tmp_path / "sql.log", [(1795300099.70, "SELECT 1", "()"),
+                                      (1795300099.75, "SELECT 2", "()"),
+                                      (1795300104.70, "SELECT 3", "()")])
+    capture, retry = extend_capture(capture, [tmp_path])
+    assert retry == [] and len(capture.requests) == 3
+    (problem,) = [p for p in capture.problems if p.kind == "untied"]
+    assert problem.message.startswith("2 of 3 statements not tied")
+    assert owners(capture)["SELECT 3"] == c
