@@ -295,3 +295,12 @@ def test_a_live_capture_keeps_one_summary_per_log(tmp_path):
     (problem,) = [p for p in capture.problems if p.kind == "untied"]
     assert problem.message.startswith("2 of 3 statements not tied")
     assert owners(capture)["SELECT 3"] == c
+
+
+def test_echo_records_without_a_clock_are_untied_no_time(tmp_path):
+    request(tmp_path, "GET.a.20ms.1795300100.prof", 1)
+    (tmp_path / "basic.log").write_text("INFO:sqlalchemy.engine.Engine:SELECT 1\n"
+                                        "INFO:sqlalchemy.engine.Engine:[generated in 0.1s] ()\n")
+    capture = load_capture([tmp_path], workers=1)
+    assert owners(capture) == {"SELECT 1": "no_time"}
+    assert capture.requests[0].n_queries is None

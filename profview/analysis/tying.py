@@ -126,7 +126,7 @@ def _by_path_order(queries, requests) -> list:
     naming = {q.source for q in queries if q.profile or q.request}
     picked = [i for i, q in enumerate(queries) if q.method and q.url_path and
               q.start is not None and q.source not in naming and q.attribution != "exact"]
-    if not picked:
+    if not any(queries[i].profile_file is None for i in picked):
         return queries
     picked.sort(key=lambda i: (queries[i].start, queries[i].source or "", queries[i].line or 0))
     reqs = sorted(requests, key=lambda r: (r.time, r.name))
