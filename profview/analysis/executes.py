@@ -13,12 +13,12 @@ import re
 
 _C_CALL = re.compile(r"^<method '(?:execute|executemany)' of '[\w.]*(?:cursor|connection)"
                      r"[\w.]*' objects>$", re.IGNORECASE)
-_SQLA_FUNNEL = ("do_execute", "do_executemany", "do_execute_no_params")
+_SQLA_FUNNEL = frozenset({"do_execute", "do_executemany", "do_execute_no_params"})
 _SQLA_DEFAULT = "sqlalchemy/engine/default.py"
 
 
-def _sqlalchemy(key, names) -> bool:
-    return key[2] in names and key[0].replace("\\", "/").endswith(_SQLA_DEFAULT)
+def _in_sqlalchemy(filename: str) -> bool:
+    return filename.replace("\\", "/").endswith(_SQLA_DEFAULT)
 
 
 def execute_calls(stats) -> int:
@@ -26,14 +26,17 @@ def execute_calls(stats) -> int:
     calls, less SQLAlchemy's connection pings (``pool_pre_ping`` runs one unlogged
     ``SELECT 1`` per checkout); without a C driver, SQLAlchemy's ``do_execute*`` calls."""
     c_calls = funnel = pings = 0
-    for key, value in stats.items():
-        if key[0] == "~":
-            if _C_CALL.match(key[2]):
-                c_calls += value[1]
-        elif _sqlalchemy(key, _SQLA_FUNNEL):
-            funnel += value[1]
-        elif _sqlalchemy(key, ("do_ping",)):
-            pings += value[1]
+    # this runs for every profile loaded: one cheap pass picks the few names that matter
+    for key in [k for k in stats if "execute" in k[2] or k[2] == "do_ping"]:
+        filename, _line, name = key
+        calls = stats[key][1]
+        if filename == "~":
+            if _C_CALL.match(name):
+                c_calls += calls
+        elif name in _SQLA_FUNNEL and _in_sqlalchemy(filename):
+            funnel += calls
+        elif name == "do_ping" and _in_sqlalchemy(filename):
+            pings += calls
     if c_calls:
         return max(0, c_calls - pings)
     return funnel
