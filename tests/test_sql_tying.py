@@ -304,3 +304,16 @@ def test_echo_records_without_a_clock_are_untied_no_time(tmp_path):
     capture = load_capture([tmp_path], workers=1)
     assert owners(capture) == {"SELECT 1": "no_time"}
     assert capture.requests[0].n_queries is None
+
+
+def test_crafted_call_counts_do_not_break_the_counting():
+    key = ("~", 0, "<method 'execute' of 'sqlite3.Cursor' objects>")
+    for nc, expected in ((2.7, 2), (float("inf"), 0), (10 ** 30, 0), (3, 3)):
+        assert execute_calls({key: (nc, nc, 0.0, 0.0, {})}) == expected
+
+
+def test_a_block_too_big_to_work_out_ties_nothing():
+    slots = [_slot(100, 2, 1) for _ in range(500)]          # a load test's second
+    times = [99.0 + i * 0.0009 for i in range(1000)]
+    found = alignment.align(times, slots)
+    assert set(found.owners) == {alignment.AMBIGUOUS}

@@ -19,6 +19,9 @@ RES = 0.001          # echo log times are milliseconds, truncated
 EPS = 1e-9           # float noise: never exclude an arrangement on it
 AMBIGUOUS = -1       # several requests could have run the statement
 MAX_ROUNDS = 50      # propagation passes per block (it converges in a handful)
+# statements × requests of one block beyond which it is not worked out (about a second of
+# CPU): a second of a load test with hundreds of requests, whose order nothing could settle
+MAX_WORK = 200_000
 
 
 class Slot(NamedTuple):
@@ -197,6 +200,8 @@ class _Block:
         n = self.hi - self.lo
         if n == 0:
             return []
+        if n * len(self.active) > MAX_WORK:
+            return [AMBIGUOUS] * n     # too big to work out: taken as fitting, nothing sure
         dom = self.candidates()
         for _round in range(MAX_ROUNDS):
             if dom is None:

@@ -17,6 +17,19 @@ _SQLA_FUNNEL = frozenset({"do_execute", "do_executemany", "do_execute_no_params"
 _SQLA_DEFAULT = "sqlalchemy/engine/default.py"
 
 
+MAX_CALLS = 10 ** 9     # a crafted profile's absurd call count counts as none
+
+
+def _count(calls) -> int:
+    """A call count as an int: validation lets through floats (even infinite) in crafted
+    files, and the alignment needs whole, bounded counts."""
+    try:
+        calls = int(calls)
+    except (OverflowError, ValueError, TypeError):
+        return 0
+    return calls if 0 <= calls <= MAX_CALLS else 0
+
+
 def _in_sqlalchemy(filename: str) -> bool:
     return filename.replace("\\", "/").endswith(_SQLA_DEFAULT)
 
@@ -29,7 +42,7 @@ def execute_calls(stats) -> int:
     # this runs for every profile loaded: one cheap pass picks the few names that matter
     for key in [k for k in stats if "execute" in k[2] or k[2] == "do_ping"]:
         filename, _line, name = key
-        calls = stats[key][1]
+        calls = _count(stats[key][1])
         if filename == "~":
             if _C_CALL.match(name):
                 c_calls += calls
