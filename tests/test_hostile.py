@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from profiles import profile_call
 from profview.analysis import scan
 from profview.analysis.scan import load_capture
-from profview.importers import echo_log, flask_sqlalchemy_log, pstats_file, sidecar
+from profview.importers import (echo_log, flask_sqlalchemy_log, pstats_file, query_jsonl,
+                                sidecar)
 
 EXAMPLES = int(os.environ.get("PROFVIEW_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=2000, database=None,
@@ -71,7 +72,8 @@ def test_line_importers_any_bytes(tmp_path_factory, data):
     for name, load in (("requests.jsonl", sidecar.load_requests),
                        ("queries.jsonl", sidecar.load_queries),
                        ("echo.log", lambda p: echo_log.load(p)[:2]),
-                       ("dump.log", flask_sqlalchemy_log.load)):
+                       ("dump.log", flask_sqlalchemy_log.load),
+                       ("own.jsonl", query_jsonl.load)):
         path = folder / name
         path.write_bytes(data)
         records, problems = load(path)

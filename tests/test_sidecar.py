@@ -57,8 +57,11 @@ def test_garbage_lines_are_problems_and_good_lines_load(tmp_path, monkeypatch, w
     assert "not JSON" in req[2] and "'elapsed_ms'" in req[3] and "UTF-8" in req[4]
     assert "missing field" in req[7] and "JSON object" in req[8]
     assert all(len(m) < 200 for m in req.values())   # the 20,000 characters are not repeated
-    assert problems("queries.jsonl") == {4: "field 'statement' should be a string, not 42"}
-    assert len(capture.problems) == 8
+    assert problems("queries.jsonl") == {
+        4: "field 'statement' should be a string, not 42",
+        None: "1 of 3 statements not tied to a request: 1 name a request id that is not in "
+              "the capture"}                          # one summary for the log, not per line
+    assert len(capture.problems) == 9
 
     by_name = {r.name: r for r in capture.requests}
     r1, r2 = by_name[a], by_name[b]

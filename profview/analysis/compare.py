@@ -88,18 +88,24 @@ def function_deltas(before_ep, after_ep, top: int = 10) -> list:
 
 
 def sql_changes(before_ep, after_ep, before_q: dict, after_q: dict) -> list:
-    """Fingerprints whose count per request changed: ``{"statement", "before", "after"}``."""
+    """Fingerprints whose count per request changed: ``{"statement", "before", "after"}``,
+    per request whose statements are known (none when one side knows none of them)."""
     def counts(ep, per_request):
         if ep is None:
             return Counter(), 1
+        known = sql.known_requests(ep.requests)
+        if per_request and not known:
+            return None, 0       # a query log, but no request of it whose count is sure
         c = Counter()
-        for r in ep.requests:
+        for r in known or ep.requests:
             for q in per_request.get(sql.request_key(r), ()):
                 c[sql.fingerprint(q.statement)] += 1
-        return c, len(ep.requests)
+        return c, len(known or ep.requests)
 
     cb, nb = counts(before_ep, before_q)
     ca, na = counts(after_ep, after_q)
+    if cb is None or ca is None:
+        return []
     out = []
     for fp in set(cb) | set(ca):
         b, a = cb[fp] / nb, ca[fp] / na

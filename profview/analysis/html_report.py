@@ -78,6 +78,11 @@ def _labels(requests) -> list:
     return ["%s%s" % (r.label, "?" + r.query if r.query else "") for r in requests]
 
 
+def _missing(ep: dict) -> str:
+    """A count that is not there: unknown (statements not tied), or no query log at all."""
+    return "unknown" if ep.get("queries_unknown") else "–"
+
+
 def _endpoint_table(endpoints: list) -> str:
     total = sum(ep["total_ms"] for ep in endpoints) or None
     head = ("endpoint", "requests", "p50", "p95", "max", "total", "share", "queries/request",
@@ -94,8 +99,8 @@ def _endpoint_table(endpoints: list) -> str:
                 _td(format_ms(ep["max_ms"]), ep["max_ms"]),
                 _td(format_ms(ep["total_ms"]), ep["total_ms"]),
                 _td("%.1f%%" % (100 * share) if share is not None else "–", share),
-                _td("%.1f" % q if q is not None else "–", q),
-                _td(format_ms(s) if s is not None else "–", s)])))
+                _td("%.1f" % q if q is not None else _missing(ep), q),
+                _td(format_ms(s) if s is not None else _missing(ep), s)])))
     return _table(head, rows)
 
 
@@ -131,7 +136,7 @@ def _endpoint_section(i: int, ep: dict, requests) -> str:
     if len(requests) > 1:
         rows = ["<tr><td><code>%s</code></td>%s</tr>" % (esc(label), "".join([
             _td(format_ms(r.elapsed_ms)), _td(str(r.status) if r.status else "–"),
-            _td(str(r.n_queries) if r.n_queries is not None else "–")]))
+            _td(str(r.n_queries) if r.n_queries is not None else _missing(ep))]))
             for r, label in zip(slowest, _labels(slowest))]
         out.append("<h4>Slowest requests</h4>" + _table(
             ("request", "elapsed", "status", "queries"), rows, sortable=False))

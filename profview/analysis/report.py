@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 from ..model.callgraph import format_func
 from ..model.capture import Capture
+from ..model.query import UNTIED
 from . import sql
 from .codeloc import short_path, shorten
 from .endpoints import group
@@ -28,12 +30,14 @@ def build(capture: Capture, settings: Settings = Settings()) -> dict:
     grouped = group(capture)
     for ep in grouped:
         elapsed = ep.elapsed_ms
-        queries = sql_ms = sql_share = None
+        queries = sql_ms = sql_share = unknown = None
         n_plus_one = []
         if capture.has_queries:
-            queries = sum(r.n_queries or 0 for r in ep.requests) / len(ep.requests)
-            sql_ms = sum(r.sql_ms or 0.0 for r in ep.requests) / len(ep.requests)
+            unknown = sum(1 for r in ep.requests if r.n_queries is None)
             n_plus_one = sql.endpoint_n_plus_one(ep, per_request)
+        if capture.has_queries and not unknown:
+            queries = sum(r.n_queries for r in ep.requests) / len(ep.requests)
+            sql_ms = sum(r.sql_ms or 0.0 for r in ep.requests) / len(ep.requests)
             sql_share = sql_ms * len(ep.requests) / ep.total_ms if ep.total_ms else None
         endpoints.append({
             "name": ep.name,
@@ -48,6 +52,7 @@ def build(capture: Capture, settings: Settings = Settings()) -> dict:
             "keyed_by": ep.keyed_by,
             "why": ep.why,
             "queries_per_request": queries,
+            "queries_unknown": unknown,
             "sql_ms_per_request": sql_ms,
             "sql_share": sql_share,
             "n_plus_one": n_plus_one,
@@ -57,10 +62,9 @@ def build(capture: Capture, settings: Settings = Settings()) -> dict:
                 for key, s in _top(ep.functions)],
             "files": [r.name for r in ep.requests],
         })
-    unattributed = sum(1 for q in capture.queries if q.profile_file is None)
     return {"requests": len(capture.requests),
             "problems": [p.as_dict() for p in capture.problems],
-            "queries": {"loaded": len(capture.queries), "unattributed": unattributed},
+            "queries": query_counts(capture.queries),
             "endpoints": endpoints,
             "findings": [f.as_dict() for f in find(capture, grouped, settings)]}
 
@@ -80,6 +84,16 @@ def json_ready(obj):
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     return str(obj)
+
+
+def query_counts(queries) -> dict:
+    """How many statements were read, tied (by how) and untied (by why)."""
+    tied = Counter(q.attribution or "exact" for q in queries if q.profile_file is not None)
+    untied = Counter(q.untied or "no_request_field" for q in queries if q.profile_file is None)
+    n_untied = sum(untied.values())
+    return {"loaded": len(queries), "unattributed": n_untied,
+            "tied": sum(tied.values()), "untied": n_untied,
+            "tied_by": dict(sorted(tied.items())), "untied_by": dict(sorted(untied.items()))}
 
 
 def _func_label(function: str) -> str:
@@ -110,6 +124,20 @@ def _render_findings(findings) -> list:
     return lines
 
 
+def _sql_cells(ep: dict) -> list:
+    if ep["queries_per_request"] is not None:
+        return ["%.1f" % ep["queries_per_request"], format_ms(ep["sql_ms_per_request"])]
+    return ["unknown", "unknown"] if ep.get("queries_unknown") else ["", ""]
+
+
+def _query_lines(counts: dict) -> list:
+    lines = ["%d SQL statements loaded, %d not tied to a request" % (
+        counts["loaded"], counts["untied"])]
+    for reason, n in sorted(counts.get("untied_by", {}).items(), key=lambda kv: -kv[1]):
+        lines.append("  %d %s" % (n, UNTIED.get(reason, reason)))
+    return lines
+
+
 def render_text(report: dict) -> str:
     """The report as a plain-text table, endpoints by total time, then N+1 patterns and the
     problems."""
@@ -123,8 +151,7 @@ def render_text(report: dict) -> str:
         row = [shorten(ep["name"], 48), str(ep["requests"]), format_ms(ep["p50_ms"]),
                format_ms(ep["p95_ms"]), format_ms(ep["max_ms"]), format_ms(ep["total_ms"])]
         if with_sql:
-            row += ["%.1f" % ep["queries_per_request"], format_ms(ep["sql_ms_per_request"])] \
-                if ep["queries_per_request"] is not None else ["", ""]
+            row += _sql_cells(ep)
         rows.append(tuple(row + [_func_label(top) if top else ""]))
     n = len(head)
     widths = [max(len(r[i]) for r in rows) for i in range(n)]
@@ -140,8 +167,7 @@ def render_text(report: dict) -> str:
         report["requests"], "" if report["requests"] == 1 else "s", n_ep,
         "" if n_ep == 1 else "s"))
     if report["queries"]["loaded"]:
-        lines.append("%d SQL statements loaded, %d not tied to a request" % (
-            report["queries"]["loaded"], report["queries"]["unattributed"]))
+        lines.extend(_query_lines(report["queries"]))
     if report["problems"]:
         lines.append("")
         lines.append("%d problem%s:" % (len(report["problems"]),

@@ -11,7 +11,6 @@ import functools
 import gc
 import os
 import time
-from dataclasses import replace
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
@@ -23,7 +22,8 @@ from ..model.capture import Capture
 from ..model.request import Problem, Request
 from .merge import add_functions
 from .pool import make_pool
-from .sql import attribute_by_time, by_request, request_key, totals
+from .executes import execute_calls
+from .tying import tie
 from .views import find_candidates
 
 PARALLEL_FROM = 150   # fewer files than this load faster in-process than with workers
@@ -71,7 +71,7 @@ def _request(found: Found, stats, callees, total_tt, grouping, buckets) -> Reque
         method, url_path = record.method, record.path
         info = dict(elapsed_ms=record.elapsed_ms, time=record.start + record.elapsed_ms / 1e3,
                     query=record.query, status=record.status, rule=record.rule,
-                    flask_endpoint=record.endpoint, request_id=record.id)
+                    flask_endpoint=record.endpoint, request_id=record.id, exact_time=True)
     elif wz is not None:
         method, url_path = wz.method, wz.url_path
         info = dict(elapsed_ms=wz.elapsed_ms, time=wz.time, request_id=wz.request_id)
@@ -90,7 +90,7 @@ def _request(found: Found, stats, callees, total_tt, grouping, buckets) -> Reque
     add_functions(buckets.setdefault(bucket, {}), stats)
     return Request(file=path, name=found.name, method=method, url_path=url_path,
                    total_tt=total_tt, named=wz is not None or record is not None,
-                   flask=flask, bucket=bucket, **info)
+                   flask=flask, bucket=bucket, db_executes=execute_calls(stats), **info)
 
 
 def scan_chunk(found: list, grouping: str, max_bytes: int) -> tuple:
@@ -161,13 +161,9 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
         chunks = [found[i:i + size] for i in range(0, total, size)]
         pool = functools.partial(make_pool, mp_context=mp_context, background=background)
         _in_processes(chunks, grouping, max_bytes, workers, pool, take)
-    queries = side.queries + tuple(attribute_by_time(side.echo, requests))
-    if side.has_queries:
-        per_request = by_request(queries)
-        requests = [replace(r, n_queries=n, sql_ms=ms) for r in requests
-                    for n, ms in [totals(per_request.get(request_key(r), ()))]]
-    return Capture.build(requests, problems, buckets, grouping, queries, side.has_queries,
-                         _sources(sidecar_files, logs))
+    tied = tie(side.queries, side.echo, requests, side.has_queries)
+    return Capture.build(tied.requests, problems + tied.problems, buckets, grouping,
+                         tied.queries, side.has_queries, _sources(sidecar_files, logs))
 
 
 def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT_MAX_BYTES,
@@ -192,7 +188,8 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
     reqs, more, part = scan_chunk(new, capture.grouping, max_bytes)
     _merge_buckets(buckets, part)
     now = time.time()
-    retry, kept = [], list(capture.problems)
+    # the untied-statements summaries are made again below, from all the requests
+    retry, kept = [], [p for p in capture.problems if p.kind != "untied"]
     for p in more:
         try:
             fresh = now - os.path.getmtime(p.path) < young
@@ -200,13 +197,9 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
             fresh = False
         (retry if fresh else kept).append(p)
     requests = [r for r in capture.requests] + reqs
-    queries = side.queries + tuple(attribute_by_time(side.echo, requests))
-    if side.has_queries:
-        per_request = by_request(queries)
-        requests = [replace(r, n_queries=n, sql_ms=ms) for r in requests
-                    for n, ms in [totals(per_request.get(request_key(r), ()))]]
-    kept += [p for p in side.problems if p not in kept]
-    return (Capture.build(requests, kept, buckets, capture.grouping, queries,
+    tied = tie(side.queries, side.echo, requests, side.has_queries)
+    kept += [p for p in side.problems if p not in kept] + tied.problems
+    return (Capture.build(tied.requests, kept, buckets, capture.grouping, tied.queries,
                           side.has_queries, sources), [p.path for p in retry])
 
 

@@ -5,15 +5,12 @@ Pure functions over ``Query`` and ``Request`` objects; the window and the report
 from __future__ import annotations
 
 import ast
-import bisect
 import os
 import re
 from collections import Counter, defaultdict
-from dataclasses import replace
 
 N_PLUS_ONE_MIN = 5          # the same fingerprint this many times in one request
 SLOW_MS = 100.0
-TIME_SLACK = 0.001          # echo log times have millisecond resolution
 N_PLUS_ONE_FIX = ("load the related rows with the parent query: eager loading with "
                   "selectinload() or joinedload() in SQLAlchemy (options(...) on the query, "
                   "or lazy='selectin' on the relationship)")
@@ -43,33 +40,14 @@ def request_key(request) -> str:
 
 
 def attribute_by_time(queries, requests) -> list:
-    """Echo-log queries (clock time, no request) joined to the one request running then.
+    """Echo-log queries (clock time, no request) joined to the one request running then:
+    ``tying.tie_echo``, which also uses the profiles' execute() counts and the requests'
+    order when only Werkzeug's file names say when they ran."""
+    from .tying import tie_echo   # tying builds on this module
 
-    A statement inside exactly one request's [start, end] (± the log's millisecond) belongs
-    to it (``attribution="time"``); inside several it is ``"ambiguous"``; inside none it stays
-    unattributed.  Nothing else is guessed.
-    """
-    spans = sorted((r.start, r.start + r.elapsed_ms / 1000.0, request_key(r)) for r in requests)
-    starts = [s[0] for s in spans]
-    longest = max((e - s for s, e, _k in spans), default=0.0)
-    out = []
-    for q in queries:
-        if q.start is None or q.profile_file is not None:
-            out.append(q)
-            continue
-        hi = bisect.bisect_right(starts, q.start + TIME_SLACK)
-        owners = []
-        for i in range(hi - 1, -1, -1):
-            start, end, key = spans[i]
-            if start < q.start - longest - TIME_SLACK:
-                break
-            if end + TIME_SLACK >= q.start:
-                owners.append(key)
-        if len(owners) == 1:
-            out.append(replace(q, profile_file=owners[0], attribution="time"))
-        else:
-            out.append(replace(q, attribution="ambiguous" if owners else None))
-    return out
+    counted = any(r.db_executes for r in requests)
+    return tie_echo([q for q in queries if q.profile_file is None], requests, counted) + [
+        q for q in queries if q.profile_file is not None]
 
 
 def by_request(queries) -> dict:
@@ -126,17 +104,25 @@ def grouped(queries, n_requests: int = 1) -> list:
 
 def endpoint_n_plus_one(endpoint, per_request: dict, minimum: int = N_PLUS_ONE_MIN) -> list:
     """N+1 patterns of an endpoint: ``[{"statement", "per_request", "location"}]``, where
-    per_request is the mean count over all of the endpoint's requests."""
+    per_request is the mean count over the endpoint's requests whose statements are known
+    (``known_requests``)."""
+    requests = known_requests(endpoint.requests)
     hits: dict = defaultdict(list)
-    for r in endpoint.requests:
+    for r in requests:
         for fp, n, loc in n_plus_one(per_request.get(request_key(r), ()), minimum):
             hits[fp].append((n, loc))
     out = []
     for fp, found in hits.items():
         location = Counter(loc for _n, loc in found).most_common(1)[0][0]
         out.append({"statement": fp, "location": location,
-                    "per_request": sum(n for n, _l in found) / len(endpoint.requests)})
+                    "per_request": sum(n for n, _l in found) / len(requests)})
     return sorted(out, key=lambda f: -f["per_request"])
+
+
+def known_requests(requests) -> list:
+    """The requests whose query count is known (none without a query log): the ones whose
+    statements are all there, so that counts per request are not understated."""
+    return [r for r in requests if r.n_queries is not None]
 
 
 def n_plus_one_by_endpoint(endpoints, queries) -> dict:

@@ -180,8 +180,9 @@ def endpoint_stats(endpoint, total_ms: float) -> dict:
             "p95_ms": nearest_rank(elapsed, 95), "p99_ms": nearest_rank(elapsed, 99),
             "max_ms": max(elapsed), "mean_ms": sum(elapsed) / n,
             "share": sum(elapsed) / total_ms if total_ms else math.nan,
-            "queries": sum(queries) / n if queries else None,
-            "sql_ms": sum(sql) / n if sql else None}
+            # unknown (None) when any request's count is: a mean that took them as 0 would lie
+            "queries": sum(queries) / n if queries and len(queries) == n else None,
+            "sql_ms": sum(sql) / n if sql and len(sql) == n else None}
 
 
 def log_histogram(values, bins: int = 20) -> tuple:

@@ -50,6 +50,24 @@ def sniff(name: str, head: bytes = b"") -> bool:
     return name in NAMES
 
 
+# fields only profview's queries.jsonl has among the JSON-lines query logs
+_OWN_QUERY_FIELDS = ("request", "profile", "start", "duration_ms")
+
+
+def is_own_queries(head: bytes) -> bool:
+    """True when a ``queries.jsonl`` is profview's (its lines have profview's fields), not a
+    user's own log that happens to have the name; an unreadable one counts as profview's,
+    so that its lines are reported one by one."""
+    for raw in head.split(b"\n")[:50]:
+        try:
+            obj = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(obj, dict):
+            return any(f in obj for f in _OWN_QUERY_FIELDS)
+    return True
+
+
 def _type_error(value, kind: str) -> bool:
     if kind == _STR:
         return not isinstance(value, str)
@@ -129,7 +147,10 @@ def load_queries(path: Path) -> tuple:
                      location=o.get("location"), request=o.get("request"),
                      profile=o.get("profile"),
                      profile_file=os.path.join(base, o["profile"]) if o.get("profile") else None,
-                     source=str(path), line=number)
+                     source=str(path), line=number,
+                     # the format says: both null means it ran outside any request
+                     untied=None if o.get("request") or o.get("profile")
+                     else "outside_requests")
                for number, o in lines]
     return queries, problems
 
@@ -144,13 +165,40 @@ class Sidecars(NamedTuple):
     problems: list
 
 
+def _head(path: Path, problems: list):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(65536)
+    except OSError as exc:
+        problems.append(Problem(str(path), "cannot read: %s" % (exc.strerror or exc)))
+        return None
+
+
+def _load_log(path: Path, head: bytes):
+    """``(queries, problems, is_echo)`` from the first importer that knows the log, or None
+    for a log of something else.  JSON lines are tried first: a JSON log may well mention
+    SQLAlchemy's logger name in a field."""
+    from . import echo_log, flask_sqlalchemy_log, query_jsonl
+
+    if query_jsonl.sniff(path.name, head):
+        return query_jsonl.load(path) + (False,)
+    if echo_log.sniff(path.name, head):
+        found, more, _markers = echo_log.load(path)
+        return found, more, True
+    if flask_sqlalchemy_log.sniff(path.name, head):
+        return flask_sqlalchemy_log.load(path) + (False,)
+    return None
+
+
 def load_sidecars(paths, logs=()) -> Sidecars:
     """Read the sidecars (and query logs, *logs*) and tie each query to its request's profile.
 
     A query names its request by ``request`` (an id in the ``requests.jsonl`` of the same
-    directory) or by ``profile`` (a file name in that directory); either is enough.
+    directory) or by ``profile`` (a file name in that directory); either is enough.  A
+    ``queries.jsonl`` whose lines do not have profview's fields is read as a user's own
+    JSON-lines log (``query_jsonl``).
     """
-    from . import echo_log, flask_sqlalchemy_log
+    from . import query_jsonl
 
     records: dict = {}
     queries: list = []
@@ -163,26 +211,24 @@ def load_sidecars(paths, logs=()) -> Sidecars:
             found, more = load_requests(path)
             records.update(found)
         else:
-            found, more = load_queries(path)
+            head = _head(path, problems)
+            if head is None:
+                continue
+            if not is_own_queries(head) and query_jsonl.sniff(path.name, head):
+                found, more = query_jsonl.load(path)
+            else:
+                found, more = load_queries(path)
             queries.extend(found)
             has_queries = True
         problems.extend(more)
     for path in logs:
         path = Path(path)
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(65536)
-        except OSError as exc:
-            problems.append(Problem(str(path), "cannot read: %s" % (exc.strerror or exc)))
-            continue
-        if echo_log.sniff(path.name, head):
-            found, more, _markers = echo_log.load(path)
-            echo.extend(found)
-        elif flask_sqlalchemy_log.sniff(path.name, head):
-            found, more = flask_sqlalchemy_log.load(path)
-            queries.extend(found)
-        else:
+        head = _head(path, problems)
+        loaded = None if head is None else _load_log(path, head)
+        if loaded is None:
             continue   # a log of something else beside the profiles: not ours to judge
+        found, more, is_echo = loaded
+        (echo if is_echo else queries).extend(found)
         has_queries = True
         problems.extend(more)
     by_id = {(os.path.dirname(p), rec.id): p for p, rec in records.items()}
@@ -191,5 +237,5 @@ def load_sidecars(paths, logs=()) -> Sidecars:
         if q.profile_file is None and q.request is not None:
             directory = os.path.dirname(os.path.abspath(q.source))
             q = replace(q, profile_file=by_id.get((directory, q.request)))
-        joined.append(replace(q, attribution="exact") if q.profile_file else q)
+        joined.append(q)
     return Sidecars(records, tuple(joined), tuple(echo), has_queries, problems)

@@ -15,6 +15,9 @@ class Problem:
     path: str
     message: str
     line: Optional[int] = None
+    # "untied": the summary of a log's statements that could not be tied (recomputed, not
+    # kept, when a live capture is extended)
+    kind: str = field(default="", compare=False)
 
     def as_dict(self) -> dict:
         return {"path": self.path, "line": self.line, "message": self.message}
@@ -69,8 +72,12 @@ class Request:
     rule: Optional[str] = None          # Flask's URL rule, e.g. "/user/<username>"
     flask_endpoint: Optional[str] = None
     request_id: Optional[str] = None
-    n_queries: Optional[int] = None     # SQL statements run (0 when a query log was read)
+    # SQL statements run and their time: None without a query log, and None ("unknown")
+    # when statements that could not be tied may be this request's
+    n_queries: Optional[int] = None
     sql_ms: Optional[float] = None
+    db_executes: Optional[int] = None   # DB-API execute() calls its profile counted
+    exact_time: bool = False            # start and elapsed from requests.jsonl, not a name
 
     @property
     def start(self) -> float:

@@ -229,11 +229,11 @@ class EndpointModel(QAbstractItemModel):
         if column == 5:
             return r.elapsed_ms if sort else "%.1f%%" % (100 * r.elapsed_ms / self._total)
         if column == 6:
-            return r.n_queries or 0 if sort else (
-                "" if r.n_queries is None else str(r.n_queries))
+            return (-1 if r.n_queries is None else r.n_queries) if sort else (
+                self._unknown() if r.n_queries is None else str(r.n_queries))
         if column == 7:
-            return r.sql_ms or 0.0 if sort else (
-                "" if r.sql_ms is None else "%.2f" % r.sql_ms)
+            return (-1.0 if r.sql_ms is None else r.sql_ms) if sort else (
+                self._unknown() if r.sql_ms is None else "%.2f" % r.sql_ms)
         return 0 if sort else ""
 
     def _group_values(self, item) -> list:
@@ -242,14 +242,24 @@ class EndpointModel(QAbstractItemModel):
         elapsed = [r.elapsed_ms for r in requests] or [math.nan]   # shown as "–"
         total = sum(elapsed) if requests else 0.0
         queries = [r.n_queries for r in requests if r.n_queries is not None]
-        mean_q = sum(queries) / len(requests) if queries else None
-        sql_ms = sum(r.sql_ms or 0.0 for r in requests) / len(requests) if queries else None
+        # a request whose statements could not all be tied has no count: the mean is unknown
+        unknown = len(queries) < len(requests)
+        mean_q = sum(queries) / len(requests) if queries and not unknown else None
+        sql_ms = sum(r.sql_ms or 0.0 for r in requests) / len(requests) \
+            if queries and not unknown else None
         return [(name, "" if item[0] == "all" else name), (str(len(requests)), len(requests)),
                 (format_ms(p50(elapsed)), p50(elapsed)), (format_ms(p95(elapsed)), p95(elapsed)),
                 (format_ms(max(elapsed)), max(elapsed) if requests else 0.0),
                 ("%.1f%%" % (100 * total / self._total) if requests else "–", total),
-                ("" if mean_q is None else "%.1f" % mean_q, mean_q or 0),
-                ("" if sql_ms is None else "%.2f" % sql_ms, sql_ms or 0.0)]
+                (self._unknown() if mean_q is None else "%.1f" % mean_q,
+                 -1 if mean_q is None else mean_q),
+                (self._unknown() if sql_ms is None else "%.2f" % sql_ms,
+                 -1.0 if sql_ms is None else sql_ms)]
+
+    def _unknown(self) -> str:
+        """How a missing count reads: blank without a query log, else "unknown" (its
+        statements could not all be tied), never 0."""
+        return "unknown" if getattr(self.capture, "has_queries", False) else ""
 
 
 class _FlatModel(QAbstractTableModel):

@@ -30,9 +30,10 @@ def _endpoint(ctx, ep: Endpoint, settings):
     not hide an N+1 the profiles show)."""
     if ctx.capture.has_queries:
         per_request = ctx.queries()
-        if any(per_request.get(sql.request_key(r)) for r in ep.requests):
+        # only requests whose statements are all known: a partly tied one would understate
+        if any(per_request.get(sql.request_key(r)) for r in sql.known_requests(ep.requests)):
             return _from_log(ctx, ep, settings)
-    return _from_profile(ep, settings)
+    return _from_profile(ep, settings, ctx.capture.has_queries)
 
 
 def _from_log(ctx, ep: Endpoint, settings):
@@ -42,7 +43,8 @@ def _from_log(ctx, ep: Endpoint, settings):
         return None
     shapes = {p["statement"] for p in patterns}
     hit, repeated_ms, example = [], 0.0, None
-    for r in ep.requests:
+    known = sql.known_requests(ep.requests)
+    for r in known:
         qs = [q for q in per_request.get(sql.request_key(r), ())
               if sql.fingerprint(q.statement) in shapes]
         counts = Counter(sql.fingerprint(q.statement) for q in qs)
@@ -50,10 +52,10 @@ def _from_log(ctx, ep: Endpoint, settings):
             hit.append(r)
             repeated_ms += sum(q.duration_ms or 0.0 for q in qs)
             example = example or qs[0]
-    n = len(ep.requests)
+    n = len(known)
     top = patterns[0]
-    total_q = sum(r.n_queries or 0 for r in ep.requests) / n
-    mean_ms = sum(r.elapsed_ms for r in ep.requests) / n
+    total_q = sum(r.n_queries or 0 for r in known) / n
+    mean_ms = sum(r.elapsed_ms for r in known) / n
     evidence = [Evidence("statement", "%.1f times per request%s: %s" % (
         p["per_request"], " from %s" % p["location"] if p["location"] else "",
         shorten(p["statement"], 200)), statement=p["statement"]) for p in patterns]
@@ -70,10 +72,11 @@ def _from_log(ctx, ep: Endpoint, settings):
         rule=RULE, severity="high" if top["per_request"] >= settings.n_plus_one_high
         else "medium",
         title="N+1 queries in %s" % ep.name,
-        summary="%s runs one statement %.1f times per request%s (%d of %d requests); "
+        summary="%s runs one statement %.1f times per request%s (%d of %d requests%s); "
                 "up to %s of its %s per request is spent on them." % (
-                    ep.name, top["per_request"], where, len(hit), n, format_ms(cost),
-                    format_ms(mean_ms)),
+                    ep.name, top["per_request"], where, len(hit), n,
+                    "" if n == len(ep.requests) else " whose statements are known, of %d"
+                    % len(ep.requests), format_ms(cost), format_ms(mean_ms)),
         endpoints=(ep.name,), requests=slowest(hit, settings.max_listed_requests),
         evidence=tuple(evidence), fix=sql.N_PLUS_ONE_FIX[0].upper() + sql.N_PLUS_ONE_FIX[1:]
         + ".", copy=sql.inline_parameters(example.statement, example.parameters)
@@ -88,7 +91,7 @@ def _is_execute(key) -> bool:
     return in_module(key, "sqlalchemy/engine/default.py") and name == "do_execute"
 
 
-def _from_profile(ep: Endpoint, settings):
+def _from_profile(ep: Endpoint, settings, has_log: bool = False):
     n = len(ep.requests)
     calls = [(s.ncalls / n, k, s) for k, s in ep.functions.items() if _is_execute(k)]
     if not calls:
@@ -102,7 +105,9 @@ def _from_profile(ep: Endpoint, settings):
     return Finding(
         rule=RULE, severity="medium",
         title="Many SQL statements per request in %s (possible N+1)" % ep.name,
-        summary="%s calls %s %.1f times per request; without a query log the profile cannot "
-                "tell whether one statement repeats." % (ep.name, label(key), per_request),
+        summary="%s calls %s %.1f times per request; %s the profile cannot tell whether "
+                "one statement repeats." % (ep.name, label(key), per_request, (
+                    "the query log's statements could not be tied to these requests, and"
+                    if has_log else "without a query log")),
         endpoints=(ep.name,), requests=slowest(ep.requests, settings.max_listed_requests),
         evidence=(ev,), fix=PROFILE_FIX, cost_ms=per_request_ms(ep, stats.cumtime))
