@@ -1,6 +1,6 @@
 """SQL statements tied to the right request, or honestly not at all (echo logs, spans, counts).
 
-Real data: ``tests/data/smorest`` holds seven profiles and their 49 statements from a real
+Real data: ``tests/data/smorest-sql`` holds seven profiles and their 49 statements from a real
 capture (its README); the echo log is written from them here, so the truth is known.  The
 other cases are profiles these tests make (real cProfile runs of real sqlite3 statements) with
 Werkzeug's names and logs written to fit or not to fit them.
@@ -24,7 +24,7 @@ from profview.analysis.executes import execute_calls
 from profview.analysis.report import build, render_text
 from profview.analysis.scan import load_capture
 
-DATA = Path(__file__).resolve().parent / "data" / "smorest"
+DATA = Path(__file__).resolve().parent / "data" / "smorest-sql"
 TRUTH = {"GET.store.42ms.1796176572.prof": 37, "PUT.item.3.8ms.1796176573.prof": 5,
          "GET.item.51.7ms.1796176572.prof": 3, "GET.store.6.7ms.1796176572.prof": 3,
          "GET.user.10.3ms.1796176573.prof": 1, "POST.logout.1ms.1796176572.prof": 0,

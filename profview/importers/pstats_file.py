@@ -23,7 +23,7 @@ except ImportError:  # not on Windows: no cap there
     resource = None
 
 from ..model.callgraph import CallGraph
-from .files import read_regular
+from .files import FileRefused, read_regular
 
 SUFFIXES = (".prof", ".pstats")
 # What a real profile can hold: a line number, a call count, seconds (a year of CPU).
@@ -57,7 +57,11 @@ def sniff(name: str, head: bytes = b"") -> bool:
 def read(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Pstats:
     """The validated pstats data stored at *path*; raises ProfileError or OSError (a FIFO, a
     device or a file over *max_bytes* is refused before or while it is read)."""
-    return parse(read_regular(path, max_bytes))
+    try:
+        data = read_regular(path, max_bytes)
+    except FileRefused as exc:   # a FIFO, a device, over the limit: not a usable profile
+        raise ProfileError(str(exc)) from None
+    return parse(data)
 
 
 def load(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CallGraph:
