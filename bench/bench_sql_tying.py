@@ -1,8 +1,8 @@
 """How many SQL statements profview ties to the right request, on a capture with known truth.
 
-The capture (``/work/shared/real-captures/smorest-api``, or ``--capture DIR``) holds 480
-Werkzeug profiles (``profiles.tar.xz``) and the app's own JSON-lines query log
-(``queries.jsonl``) whose ``profile_file`` is the truth.  From it this script makes, in a
+The capture (``--capture DIR``: e.g. the real captures shared with this project) holds
+Werkzeug profiles (``profiles.tar.xz``, or a ``profiles/`` folder) and the app's own
+JSON-lines query log (``queries.jsonl``) whose ``profile_file`` is the truth.  From it this script makes, in a
 temporary directory:
 
 - ``json``: the log as it is (tied by profile file name);
@@ -15,13 +15,14 @@ temporary directory:
 
 and prints, for each, the statements, tied, tied right, tied wrong and untied by reason.
 
-    python bench/bench_sql_tying.py [--capture DIR] [--only echo]
+    python bench/bench_sql_tying.py --capture DIR [--only echo]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import sys
 import tarfile
 import tempfile
@@ -35,7 +36,6 @@ from profview.analysis.executes import execute_calls  # noqa: E402
 from profview.analysis.scan import load_capture  # noqa: E402
 from profview.importers import pstats_file  # noqa: E402
 
-CAPTURE = Path("/work/shared/real-captures/smorest-api")
 
 
 def _stamp(epoch: float) -> str:
@@ -105,7 +105,7 @@ def set_aside(profiles: Path, rows: list, aside: Path) -> list:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--capture", type=Path, default=CAPTURE)
+    parser.add_argument("--capture", type=Path, required=True)
     parser.add_argument("--only", choices=("json", "json-path", "echo", "echo-agree"))
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in (args.capture / "queries.jsonl").open()]
@@ -115,8 +115,11 @@ def main(argv=None) -> int:
              "echo-agree": ("app.log", write_echo, ())}
     with tempfile.TemporaryDirectory() as tmp:
         profiles = Path(tmp, "profiles")
-        with tarfile.open(args.capture / "profiles.tar.xz") as tar:
-            tar.extractall(tmp, filter="data")
+        if (args.capture / "profiles.tar.xz").exists():
+            with tarfile.open(args.capture / "profiles.tar.xz") as tar:
+                tar.extractall(tmp, filter="data")
+        else:
+            shutil.copytree(args.capture / "profiles", profiles)
         print("%d profiles, %d statements (truth: profile_file)"
               % (len(list(profiles.glob("*.prof"))), len(rows)))
         for kind, (name, write, drop) in kinds.items():

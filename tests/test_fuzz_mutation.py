@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from profview.analysis import report
+from profview.analysis import preflight, report
 from profview.analysis.html_report import render_report
 from profview.analysis.scan import load_capture
 from profview.importers import echo_log, flask_sqlalchemy_log, pstats_file, sidecar
+from profview.importers.discover import Found
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("PROFVIEW_FUZZ_SECONDS", "0"))
@@ -87,10 +88,14 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 def _import(kind: str, path: Path) -> None:
     """Run the importer for *kind*; only its documented failures are allowed."""
     if kind == "pstats":
-        try:
-            pstats_file.read(path)
-        except (pstats_file.ProfileError, OSError):
-            pass
+        # marshal itself can die on crafted bytes (see analysis/preflight): profview reads a
+        # profile in its own process only after a child interpreter survived it.
+        safe, _crashed = preflight.screen([Found(path, path.name)], pstats_file.DEFAULT_MAX_BYTES)
+        if safe:
+            try:
+                pstats_file.read(path)
+            except (pstats_file.ProfileError, OSError):
+                pass
     elif kind == "requests":
         sidecar.load_requests(path)
     elif kind == "queries":

@@ -6,6 +6,7 @@ import json
 import marshal
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -18,6 +19,7 @@ from profview.analysis.stats import format_clock
 from profview.cli import main
 from profview.importers import pstats_file
 
+HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 ROOT = ("~", 0, "<built-in method builtins.exec>")
 VIEW = ("/srv/app/views.py", 3, "view")
 GOOD = {ROOT: (1, 1, 0.001, 0.002, {}), VIEW: (1, 1, 0.001, 0.001, {ROOT: (1, 1, 0.001, 0.001)})}
@@ -98,3 +100,22 @@ def test_writers_never_see_a_value_they_cannot_write():
         '{"a": null, "b": [null, 1e+306, null], "c": [1, "x"]}')
     assert format_clock(1e300) == "?" and format_clock(float("nan")) == "?"
     assert format_clock(0.25, "%S", millis=True).endswith(".250")
+
+
+def test_a_profile_that_crashes_marshal_is_a_problem_not_a_crash(tmp_path):
+    # A real profile of tests/data/smorest with three small edits (found by
+    # tests/test_fuzz_mutation.py): marshal.loads of it is a segmentation fault in CPython
+    # 3.11, 3.12 and 3.13.
+    crash = tmp_path / "crash" / "GET.bad.1ms.1796176556.prof"
+    crash.parent.mkdir()
+    crash.write_bytes((HOSTILE / "marshal-segfault.prof").read_bytes())
+    probe = subprocess.run([sys.executable, "-c", "import marshal, sys; "
+                            "marshal.loads(open(sys.argv[1], 'rb').read())", str(crash)],
+                           capture_output=True, timeout=60)
+    if probe.returncode >= 0:
+        pytest.skip("this Python's marshal survives the crafted file (rc %d)" % probe.returncode)
+    _write(crash.parent, "GET.ok.2ms.1795300000.prof", GOOD)
+    capture = load_capture([crash.parent], workers=1)       # in this process: screened
+    assert [r.url_path for r in capture.requests] == ["/ok"]
+    assert [os.path.basename(p.path) for p in capture.problems] == [crash.name]
+    assert "crashed a Python interpreter" in capture.problems[0].message

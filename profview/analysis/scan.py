@@ -21,6 +21,7 @@ from ..importers.werkzeug_name import parse_name
 from ..model.capture import Capture
 from ..model.request import Problem, Request
 from .merge import add_functions
+from . import preflight
 from .pool import make_pool
 from .executes import execute_calls
 from .tying import tie
@@ -153,6 +154,9 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
             progress(state["done"], total)
 
     if not isolate and (workers <= 1 or total < PARALLEL_FROM):
+        found, crashed = preflight.screen(found, max_bytes)   # see preflight: marshal
+        problems.extend(crashed)
+        total = len(found)
         for start in range(0, total, CHUNK):
             chunk = found[start:start + CHUNK]
             take(chunk, scan_chunk(chunk, grouping, max_bytes))
@@ -185,7 +189,9 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
     if side.requests:
         new = [_join(f, side) for f in new]
     buckets = {b: {k: list(v) for k, v in funcs.items()} for b, funcs in capture.buckets.items()}
+    new, crashed = preflight.screen(new, max_bytes)
     reqs, more, part = scan_chunk(new, capture.grouping, max_bytes)
+    more = list(more) + crashed
     _merge_buckets(buckets, part)
     now = time.time()
     # the untied-statements summaries are made again below, from all the requests

@@ -21,6 +21,9 @@ from pathlib import Path
 from ..model.query import Query
 from ..model.request import Problem
 from .echo_log import MAX_BYTES, MAX_LINE, MAX_PROBLEMS
+from .files import read_regular
+
+MAX_SECONDS = 86400.0   # a statement longer than a day is a crafted or broken value
 
 _TAIL = re.compile(r"^(?P<head>.*?)\s*(?P<params>\{.*\}|\(.*\)|\[.*\])\s+"
                    r"(?P<duration>\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s+"
@@ -45,9 +48,7 @@ def _view(location):
 def load(path: Path) -> tuple:
     """``(queries, problems)``."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return [], [Problem(str(path), "file is over the size limit")]
-        text = path.read_bytes().decode("utf-8", "replace")
+        text = read_regular(path, MAX_BYTES).decode("utf-8", "replace")
     except OSError as exc:
         return [], [Problem(str(path), "cannot read: %s" % (exc.strerror or exc))]
     base = os.path.abspath(path.parent)
@@ -73,7 +74,11 @@ def load(path: Path) -> tuple:
         first = pending[0][0] if pending else number
         statement = "\n".join([text for _n, text in pending] + [match.group("head")]).strip()
         pending = []
-        queries.append(Query(statement, None, float(match.group("duration")) * 1000.0,
+        seconds = float(match.group("duration"))   # 5,000 digits read as inf
+        if not seconds < MAX_SECONDS:
+            bad.append((first, "duration %s s is not a real one" % match.group("duration")[:20]))
+            continue
+        queries.append(Query(statement, None, seconds * 1000.0,
                              parameters=match.group("params"),
                              location=match.group("location"), source=str(path), line=first,
                              view=match.group("func")))
@@ -90,12 +95,15 @@ def _from_json(line: str, path: Path, number: int, base: str):
         obj = json.loads(line)
     except ValueError:
         return "not JSON"
+    except RecursionError:
+        return "JSON nested too deeply"
     if not isinstance(obj, dict) or not isinstance(obj.get("statement"), str):
         return "no 'statement' string"
     duration = obj.get("duration")
     if duration is not None and (isinstance(duration, bool)
-                                 or not isinstance(duration, (int, float))):
-        return "field 'duration' should be a number of seconds"
+                                 or not isinstance(duration, (int, float))
+                                 or not 0 <= duration < MAX_SECONDS or duration != duration):
+        return "field 'duration' should be a number of seconds, from 0 to a day"
     profile = obj.get("profile") if isinstance(obj.get("profile"), str) else None
     params = obj.get("parameters")
     return Query(obj["statement"], None, None if duration is None else duration * 1000.0,
