@@ -51,6 +51,8 @@ def test_absurd_numbers_are_a_problem_not_a_crash(stats, why):
 def test_fifo_and_device_are_refused_without_blocking(tmp_path, capsys):
     _write(tmp_path, "GET.ok.2ms.1795300000.prof", GOOD)
     os.mkfifo(tmp_path / "GET.fifo.1ms.1795300001.prof")
+    os.mkfifo(tmp_path / "queries.jsonl")
+    os.mkfifo(tmp_path / "app.log")
     os.symlink("/dev/zero", tmp_path / "GET.zero.1ms.1795300002.prof")
     done = []
     worker = threading.Thread(target=lambda: done.append(load_capture([tmp_path], workers=1)),
@@ -63,6 +65,7 @@ def test_fifo_and_device_are_refused_without_blocking(tmp_path, capsys):
     messages = {os.path.basename(p.path): p.message for p in capture.problems}
     assert "FIFO" in messages["GET.fifo.1ms.1795300001.prof"]
     assert "character device" in messages["GET.zero.1ms.1795300002.prof"]
+    assert "FIFO" in messages["queries.jsonl"] and "FIFO" in messages["app.log"]
 
 
 def test_a_directory_1100_levels_deep():
@@ -119,3 +122,25 @@ def test_a_profile_that_crashes_marshal_is_a_problem_not_a_crash(tmp_path):
     assert [r.url_path for r in capture.requests] == ["/ok"]
     assert [os.path.basename(p.path) for p in capture.problems] == [crash.name]
     assert "crashed a Python interpreter" in capture.problems[0].message
+
+
+def test_absurd_sidecar_numbers_are_bad_lines_and_the_report_writes(tmp_path, capsys):
+    names = ["GET.a.1ms.%d.prof" % (1795300000 + i) for i in range(4)]
+    for name in names:
+        _write(tmp_path, name, GOOD)
+    lines = [{"id": "r%d" % i, "profile": n, "method": "GET", "path": "/a", "status": 200,
+              "start": 1795300000.0 + i, "elapsed_ms": 1.0} for i, n in enumerate(names)]
+    lines[0]["start"] = 1e300
+    lines[1]["elapsed_ms"] = float("nan")
+    (tmp_path / "requests.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    (tmp_path / "queries.jsonl").write_text(
+        json.dumps({"request": "r2", "statement": "SELECT 1", "duration_ms": 1e306}) + "\n"
+        + '{"request": "r3", "statement": "SELECT 2", "duration_ms": ' + "9" * 4000 + "}\n"
+        + json.dumps({"request": "r3", "statement": "SELECT 3", "duration_ms": 2.5}) + "\n")
+    assert main(["report", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["requests"] == 4
+    messages = " | ".join(p["message"] for p in result["problems"])
+    assert "'start' is 1e+300" in messages and "'elapsed_ms' should be a number" in messages
+    assert "'duration_ms' is 1e+306" in messages and "a value too long" not in messages
+    assert main(["report", str(tmp_path), "--html", str(tmp_path.parent / "page.html")]) == 0

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..model.query import Query
 from ..model.request import Problem
+from .files import read_regular
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_LINE = 200_000
@@ -189,9 +190,7 @@ def load(path: Path) -> tuple:
     """``(queries, problems)``: one Query per good line; bad lines and bad fields summed up
     in one problem."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return [], [Problem(str(path), "file is over the size limit")]
-        data = path.read_bytes()
+        data = read_regular(path, MAX_BYTES)
     except OSError as exc:
         return [], [Problem(str(path), "cannot read: %s" % (exc.strerror or exc))]
     base = os.path.abspath(path.parent)

@@ -13,6 +13,7 @@ from typing import NamedTuple, Optional
 
 from ..model.query import Query
 from ..model.request import Problem
+from .files import read_head, read_regular
 
 REQUESTS_FILE, QUERIES_FILE = "requests.jsonl", "queries.jsonl"
 NAMES = (REQUESTS_FILE, QUERIES_FILE)
@@ -79,6 +80,20 @@ def _type_error(value, kind: str) -> bool:
         float("inf"), float("-inf"))
 
 
+# What a real value can be: epoch seconds from 1970 to the year 5138, at most a day of
+# request or statement time, an HTTP status.  A 4,000-digit number or 1e300 passes the
+# type test and breaks every sum, chart and clock later.
+_RANGES = {"start": (0.0, 1e11), "elapsed_ms": (0.0, 8.64e7), "duration_ms": (0.0, 8.64e7),
+           "status": (100, 999)}
+
+
+def _short_json(value) -> str:
+    try:
+        return json.dumps(value)[:40]
+    except (ValueError, TypeError):   # an int too long to print
+        return "<a value too long to show>"
+
+
 def _check(obj, fields: dict) -> Optional[str]:
     if not isinstance(obj, dict):
         return "expected a JSON object, got %s" % type(obj).__name__
@@ -88,7 +103,10 @@ def _check(obj, fields: dict) -> Optional[str]:
             if required:
                 return "missing field %r" % field
         elif _type_error(value, kind):
-            return "field %r should be a %s, not %s" % (field, kind, json.dumps(value)[:40])
+            return "field %r should be a %s, not %s" % (field, kind, _short_json(value))
+        elif field in _RANGES and not _RANGES[field][0] <= value <= _RANGES[field][1]:
+            return "field %r is %s, outside %g to %g" % (field, _short_json(value),
+                                                       *_RANGES[field])
     return None
 
 
@@ -96,9 +114,7 @@ def read_lines(path: Path, fields: dict) -> tuple:
     """``([(line number, object)], problems)`` for the valid lines of a JSON-lines file."""
     problems: list = []
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return [], [Problem(str(path), "file is over the %d MB limit" % (MAX_BYTES // 2**20))]
-        data = path.read_bytes()
+        data = read_regular(path, MAX_BYTES)
     except OSError as exc:
         return [], [Problem(str(path), "cannot read: %s" % (exc.strerror or exc))]
     good, bad = [], 0
@@ -167,8 +183,7 @@ class Sidecars(NamedTuple):
 
 def _head(path: Path, problems: list):
     try:
-        with open(path, "rb") as fh:
-            return fh.read(65536)
+        return read_head(path)   # a FIFO named app.log must not block the load
     except OSError as exc:
         problems.append(Problem(str(path), "cannot read: %s" % (exc.strerror or exc)))
         return None
