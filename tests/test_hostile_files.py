@@ -144,3 +144,19 @@ def test_absurd_sidecar_numbers_are_bad_lines_and_the_report_writes(tmp_path, ca
     assert "'start' is 1e+300" in messages and "'elapsed_ms' should be a number" in messages
     assert "'duration_ms' is 1e+306" in messages and "a value too long" not in messages
     assert main(["report", str(tmp_path), "--html", str(tmp_path.parent / "page.html")]) == 0
+
+
+def test_an_importer_that_raises_loses_only_its_file(tmp_path, monkeypatch):
+    from profview.importers import echo_log
+
+    _write(tmp_path, "GET.ok.2ms.1795300000.prof", GOOD)
+    (tmp_path / "app.log").write_text("2026-12-01 10:00:00,123 INFO sqlalchemy.engine.Engine "
+                                      "SELECT 1\n")
+
+    def broken(path):
+        raise KeyError("an importer bug")
+
+    monkeypatch.setattr(echo_log, "load", broken)
+    capture = load_capture([tmp_path], workers=1)
+    assert len(capture.requests) == 1
+    assert any("could not be read: KeyError" in p.message for p in capture.problems)

@@ -181,6 +181,17 @@ class Sidecars(NamedTuple):
     problems: list
 
 
+def _guarded(path: Path, problems: list, load, empty):
+    """``load(path)``, or *empty* and a problem naming the file when it raises anything:
+    one log an importer cannot cope with must not lose the rest of the capture."""
+    try:
+        return load(path)
+    except Exception as exc:   # the last line of defence; the importers report bad lines
+        problems.append(Problem(str(path), "could not be read: %s: %s" % (
+            type(exc).__name__, str(exc)[:200])))
+        return empty
+
+
 def _head(path: Path, problems: list):
     try:
         return read_head(path)   # a FIFO named app.log must not block the load
@@ -223,23 +234,24 @@ def load_sidecars(paths, logs=()) -> Sidecars:
     for path in paths:
         path = Path(path)
         if path.name == REQUESTS_FILE:
-            found, more = load_requests(path)
+            found, more = _guarded(path, problems, load_requests, ({}, []))
             records.update(found)
         else:
             head = _head(path, problems)
             if head is None:
                 continue
             if not is_own_queries(head) and query_jsonl.sniff(path.name, head):
-                found, more = query_jsonl.load(path)
+                found, more = _guarded(path, problems, query_jsonl.load, ([], []))
             else:
-                found, more = load_queries(path)
+                found, more = _guarded(path, problems, load_queries, ([], []))
             queries.extend(found)
             has_queries = True
         problems.extend(more)
     for path in logs:
         path = Path(path)
         head = _head(path, problems)
-        loaded = None if head is None else _load_log(path, head)
+        loaded = None if head is None else _guarded(
+            path, problems, lambda p: _load_log(p, head), None)
         if loaded is None:
             continue   # a log of something else beside the profiles: not ours to judge
         found, more, is_echo = loaded
