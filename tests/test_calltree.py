@@ -91,3 +91,19 @@ def test_endpoint_graph_sums_and_averages(before):
     view = next(k for k in total.functions if k[2] == "_class_statistics")
     assert mean.functions[view].ncalls == 1 and mean.functions[view].cumtime > 0.01
     assert all((view, callee) in total.edges for callee in total.callees(view))
+
+
+def test_recursion_that_does_not_fit_is_shrunk_and_marked_never_exact():
+    # A calls B, which calls A again, which calls C: pstats' edges A→B and A→C are 5 s each
+    # inside A's 5 s (the inner A's time is counted at both depths).  The flame graph cannot
+    # draw both at 5 s inside A: they are shrunk to fit, and marked with pstats' value.
+    from profview.analysis.calltree import SCALED
+    for mode in ("estimated", EXACT):
+        t = tree("A;B;A;C 5", mode)
+        shrunk = {t.funcs[i][2]: (t.total[i], t.unscaled[i]) for i in range(len(t))
+                  if t.flags[i] & SCALED}
+        assert shrunk == {"B": (2.5, 5.0), "C": (2.5, 5.0)}, mode
+        a = next(i for i in range(len(t)) if t.funcs[i] and t.funcs[i][2] == "A")
+        assert not t.flags[a] & SCALED and t.unscaled[a] == t.total[a] == 5.0
+    # a tree whose edges fit is never marked
+    assert not any(tree("A;B 2\nA;C 3", EXACT).flags & SCALED)

@@ -11,7 +11,9 @@ split exactly among the paths that reach it.  Two modes:
 
 Either way children stay within their parent, recursion is cut where a function reappears on
 its own path, and nodes under ``threshold`` × root time are dropped so trees stay small at any
-depth.  The tree is a set of numpy arrays in pre-order, ready for a flame layout.
+depth.  Where pstats' edge times do not fit inside their parent (under recursion a time is
+counted at several depths), the children are shrunk to fit and marked ``SCALED``, with the
+value pstats gave them kept in ``unscaled``: exact mode never draws a changed value as exact.  The tree is a set of numpy arrays in pre-order, ready for a flame layout.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ EXACT, ESTIMATED_MODE = "exact", "estimated"
 ESTIMATED = 1      # the node's value is an estimate (its parent holds part of a function)
 SHARED = 2         # the function has other callers: this node is part of its time
 SEVERAL = 4        # synthetic block: "called from several places" (exact mode)
+SCALED = 8         # shrunk to fit inside its parent: ``unscaled`` holds pstats' value
 SEVERAL_LABEL = "(called from several places)"
 ROOT_LABEL = "all"
 
@@ -39,8 +42,13 @@ class CallTree:
     total: np.ndarray       # float64 seconds, inclusive
     self_time: np.ndarray   # float64 seconds
     start: np.ndarray       # float64 seconds from the left edge (children left-aligned)
-    flags: np.ndarray       # uint8: ESTIMATED | SHARED | SEVERAL
+    flags: np.ndarray       # uint8: ESTIMATED | SHARED | SEVERAL | SCALED
     mode: str
+    unscaled: np.ndarray = None   # float64 seconds: pstats' value of SCALED nodes (else total)
+
+    def __post_init__(self):
+        if self.unscaled is None:   # trees made without any shrinking
+            object.__setattr__(self, "unscaled", self.total)
 
     def __len__(self) -> int:
         return len(self.funcs)
@@ -79,7 +87,8 @@ def build(graph: CallGraph, mode: str = ESTIMATED_MODE, threshold: float = 0.001
     cut = threshold * root_total
     funcs, parents, depths, totals, selfs, starts, flags = [None], [-1], [0], [root_total], \
         [0.0], [0.0], [0]
-    # Stack items: (func, parent, depth, value, self, start, flags, full)
+    unscaled = [root_total]
+    # Stack items: (func, parent, depth, value, self, start, flags, full[, unscaled])
     stack = []
     offset = 0.0
     items = []
@@ -90,10 +99,11 @@ def build(graph: CallGraph, mode: str = ESTIMATED_MODE, threshold: float = 0.001
             offset += s.cumtime
     stack.extend(reversed(items))
     while stack and len(funcs) < max_nodes:
-        func, parent, depth, value, self_t, start, flag, full = stack.pop()
+        func, parent, depth, value, self_t, start, flag, full, *was = stack.pop()
         idx = len(funcs)
         for lst, v in ((funcs, func), (parents, parent), (depths, depth), (totals, value),
-                       (selfs, self_t), (starts, start), (flags, flag)):
+                       (selfs, self_t), (starts, start), (flags, flag),
+                       (unscaled, was[0] if was else value)):
             lst.append(v)
         if func is None:
             continue
@@ -107,7 +117,8 @@ def build(graph: CallGraph, mode: str = ESTIMATED_MODE, threshold: float = 0.001
                                         start, depth, flag, full, cut)))
     return CallTree(tuple(funcs), np.asarray(parents, np.int32), np.asarray(depths, np.int32),
                     np.asarray(totals, np.float64), np.asarray(selfs, np.float64),
-                    np.asarray(starts, np.float64), np.asarray(flags, np.uint8), mode)
+                    np.asarray(starts, np.float64), np.asarray(flags, np.uint8), mode,
+                    np.asarray(unscaled, np.float64))
 
 
 def _children(graph, funcs, parents, idx, func, value, self_t, start, depth, flag, full,
@@ -127,16 +138,20 @@ def _children(graph, funcs, parents, idx, func, value, self_t, start, depth, fla
         kids.append([callee, v, min(edge.tottime * ratio, v), kflag, callee_full])
     room = max(value - self_t, 0.0)
     total = sum(k[1] for k in kids)
-    if total > room * (1 + 1e-9) and total > 0:
-        # Inconsistent input (rounding, recursion bookkeeping): keep children inside.
+    for k in kids:
+        k.append(k[1])   # pstats' value, before any shrinking
+    if total > room * (1 + 1e-6) and total > 0:
+        # The edges do not fit inside their parent (under recursion pstats counts a time at
+        # several depths; rounding): shrink them to fit, and say so on every one.
         scale = room / total
         for k in kids:
             k[1] *= scale
             k[2] *= scale
+            k[3] |= SCALED
     kids.sort(key=lambda k: (-k[1], k[0]))
     out = []
     offset = start
-    for callee, v, s, kflag, callee_full in kids:
-        out.append((callee, idx, depth + 1, v, s, offset, kflag, callee_full))
+    for callee, v, s, kflag, callee_full, was in kids:
+        out.append((callee, idx, depth + 1, v, s, offset, kflag, callee_full, was))
         offset += v
     return out

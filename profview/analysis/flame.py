@@ -83,6 +83,7 @@ def app_only_tree(tree) -> "calltree.CallTree":
             (f is None and i != 0) for i, f in enumerate(tree.funcs)]
     new_index = {0: 0}
     funcs, parents, totals, selfs, flags = [None], [-1], [tree.total[0]], [0.0], [0]
+    unscaled = [tree.total[0]]
     children: dict = {0: {}}
     shown_parent = [0] * len(tree)
     for i in range(1, len(tree)):
@@ -95,6 +96,7 @@ def app_only_tree(tree) -> "calltree.CallTree":
         existing = children[anchor].get(key)
         if existing is not None:
             totals[existing] += tree.total[i]
+            unscaled[existing] += tree.unscaled[i]
             selfs[existing] += tree.self_time[i]
             flags[existing] |= int(tree.flags[i])
             new_index[i] = existing
@@ -105,13 +107,15 @@ def app_only_tree(tree) -> "calltree.CallTree":
             funcs.append(tree.funcs[i])
             parents.append(anchor)
             totals.append(tree.total[i])
+            unscaled.append(tree.unscaled[i])
             selfs.append(tree.self_time[i])
             flags.append(int(tree.flags[i]))
             new_index[i] = idx
-    return _relayout(funcs, parents, totals, selfs, flags, tree.mode)
+    return _relayout(funcs, parents, totals, selfs, flags, tree.mode, unscaled)
 
 
-def _relayout(funcs, parents, totals, selfs, flags, mode) -> "calltree.CallTree":
+def _relayout(funcs, parents, totals, selfs, flags, mode,
+              unscaled=None) -> "calltree.CallTree":
     """Pre-order and x positions for a tree given as parent links (children by size)."""
     kids: dict = {}
     for i in range(1, len(funcs)):
@@ -135,7 +139,8 @@ def _relayout(funcs, parents, totals, selfs, flags, mode) -> "calltree.CallTree"
         np.asarray([totals[i] for i in order], np.float64),
         np.asarray([selfs[i] for i in order], np.float64),
         np.asarray([start[i] for i in order], np.float64),
-        np.asarray([flags[i] for i in order], np.uint8), mode)
+        np.asarray([flags[i] for i in order], np.uint8), mode,
+        None if unscaled is None else np.asarray([unscaled[i] for i in order], np.float64))
 
 
 def focus_tree(graph: CallGraph, func, mode: str = calltree.ESTIMATED_MODE,

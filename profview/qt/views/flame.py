@@ -209,7 +209,8 @@ class FlameView(QWidget):
             p.setBrush(colour)
             p.drawRects([QRectF(x, y, w, ROW - 1) for x, y, w in
                          zip(left[sel].tolist(), tops[sel].tolist(), width[sel].tolist())])
-        est = (t.flags[idx] & calltree.ESTIMATED).astype(bool) & (width >= 3)
+        est = (t.flags[idx] & (calltree.ESTIMATED | calltree.SCALED)).astype(bool) & (
+            width >= 3)
         if est.any():  # estimated values: hatched, so nobody mistakes them for measurements
             p.setPen(Qt.NoPen)
             p.setBrush(QBrush(QColor(0, 0, 0, 60), Qt.BDiagPattern))
@@ -260,6 +261,11 @@ class FlameView(QWidget):
                     n, format_ms(s.cumtime * 1e3 / n), s.ncalls / n))
         if self.delta is not None:
             lines.append("change per request: %+.3f ms (after − before)" % (1e3 * self.delta[i]))
+        if t.flags[i] & calltree.SCALED:
+            lines.append("drawn at %s, not pstats' %s (%+.0f%%): shrunk to fit inside its "
+                         "caller, whose time pstats also counts at other depths (recursion)"
+                         % (format_ms(t.total[i] * 1e3), format_ms(t.unscaled[i] * 1e3),
+                            100.0 * (t.total[i] - t.unscaled[i]) / (t.unscaled[i] or 1.0)))
         if t.flags[i] & calltree.ESTIMATED:
             lines.append("estimated: this function has several callers; its time here is "
                          "shared out in proportion to call-edge time")

@@ -73,7 +73,9 @@ class Legend(QWidget):
             self._layout.addWidget(swatch)
         hatch = QLabel("<i>hatched: estimated</i>")
         hatch.setToolTip("pstats keeps call-edge totals, not stacks: below a function with "
-                         "several callers, time is shared out in proportion to edge time")
+                         "several callers, time is shared out in proportion to edge time; "
+                         "and where edge times do not fit inside their caller (recursion), "
+                         "they are shrunk to fit. Hover a frame for its exact figures.")
         self._layout.addWidget(hatch)
         self._layout.addStretch(1)
 
