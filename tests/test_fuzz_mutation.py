@@ -29,7 +29,7 @@ from profview.importers.discover import Found
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("PROFVIEW_FUZZ_SECONDS", "0"))
-MUTANTS = int(os.environ.get("PROFVIEW_FUZZ_MUTANTS", "25"))   # per seed, when not timed
+MUTANTS = int(os.environ.get("PROFVIEW_FUZZ_MUTANTS", "12"))   # per seed, when not timed
 TOKENS = [b"9" * 5000, b"NaN", b"1e400", b"-1e306", b"-1", b"[" * 3000, b"{" * 3000,
           b"\x00", b"\xff\xfe", b"2026-13-45 99:99:99,999", b"0000-02-30 00:00:00,000",
           b'"', b"\n", b"\r\n", b"null", b"true", b'{"a":', b"\\u0000", b"1e300",
