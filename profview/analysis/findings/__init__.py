@@ -17,7 +17,8 @@ from . import (blocking_io, cold_start, dev_server, n_plus_one, password_hashing
                repeated_work, session_serialisation, slow_query, template_heavy)
 from .base import SEVERITIES, Context, Evidence, Finding, Settings, default_read
 
-__all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "settings_from"]
+__all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "one_cause", "rank",
+           "settings_from"]
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,9 @@ SECRET_BUILTINS = ("_hashlib", "_blake2", "_sha", "_md5", "hmac", "scrypt", "pbk
                    "_bcrypt", "bcrypt", "argon2", "crypt.crypt", "_random", "urandom",
                    "getrandom", "time.time", "time.monotonic", "time.perf_counter",
                    "time.localtime", "time.gmtime", "datetime", "uuid")
+# datetime's C methods are named without their module: "<built-in method now>"
+SECRET_EXACT = frozenset({"<built-in method now>", "<built-in method utcnow>",
+                          "<built-in method today>"})
 SECRET_FILES = ("/hashlib.py", "/hmac.py", "/secrets.py", "/random.py", "/uuid.py",
                 "/datetime.py", "bcrypt/", "argon2/", "passlib/", "nacl/",
                 "werkzeug/security.py", "cryptography/", "itsdangerous/", "jwt/")
@@ -31,7 +34,7 @@ SECRET_FILES = ("/hashlib.py", "/hmac.py", "/secrets.py", "/random.py", "/uuid.p
 def is_secret_leaf(key) -> bool:
     """A function whose result depends on a secret, the time or randomness."""
     if key[0] == "~":
-        return any(f in key[2] for f in SECRET_BUILTINS)
+        return key[2] in SECRET_EXACT or any(f in key[2] for f in SECRET_BUILTINS)
     return in_module(key, *SECRET_FILES)
 
 
