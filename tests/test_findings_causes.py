@@ -18,7 +18,6 @@ from flask import Flask
 from findings_data import SQL_MS, by_endpoint, findings, run_app, run_sql_app, spin
 from profiles import CLOCK
 from profview.analysis import sql
-from profview.analysis.findings import rank
 from profview.analysis.findings.base import Finding
 from profview.importers import pstats_file
 
@@ -234,6 +233,7 @@ def _f(rule, severity, endpoint, ms, stake_requests=0):
 
 
 def test_ranked_by_time_at_stake_over_the_capture_then_severity():
+    from profview.analysis.findings import rank
     eps = [_Ep("GET /a", 45), _Ep("GET /b", 2), _Ep("GET /c", 10)]
     ranked = rank([_f("slow_query", "high", "GET /b", 150.0),        # 300 ms
                    _f("n_plus_one", "medium", "GET /a", 8.0),        # 360 ms
@@ -256,3 +256,22 @@ def test_one_cause_one_finding():
     assert one_cause([generic, specific]) == [specific]
     other = Finding("password_hashing", "info", "t", "s", ("POST /other",), (), ev, "none")
     assert one_cause([generic, other]) == [generic, other]
+
+
+def test_one_cold_wait_does_not_make_blocking_io(tmp_path):
+    import time
+    state = {"warm": False}
+    app = Flask(__name__)
+
+    @app.get("/feed")
+    def feed():
+        if not state["warm"]:        # the first request fetches a remote config: 40 ms
+            time.sleep(0)
+            state["warm"] = True
+        return str(spin(1.0))
+
+    capture = run_app(tmp_path, app, ["/feed"] * 5, charges={"time.sleep": 40.0})
+    waits = [1000 * sum(s.tottime for k, s in pstats_file.load(r.file).functions.items()
+                        if "time.sleep" in k[2]) for r in capture.requests]
+    assert waits[0] == pytest.approx(40.0) and waits[1:] == [0.0] * 4
+    assert findings(capture, "blocking_io") == []
