@@ -273,5 +273,5 @@ def test_one_cold_wait_does_not_make_blocking_io(tmp_path):
     capture = run_app(tmp_path, app, ["/feed"] * 5, charges={"time.sleep": 40.0})
     waits = [1000 * sum(s.tottime for k, s in pstats_file.load(r.file).functions.items()
                         if "time.sleep" in k[2]) for r in capture.requests]
-    assert waits[0] == pytest.approx(40.0) and waits[1:] == [0.0] * 4
+    assert waits[0] == pytest.approx(40.0, abs=0.01) and waits[1:] == [0.0] * 4
     assert findings(capture, "blocking_io") == []

@@ -35,5 +35,5 @@ def check(ctx, settings) -> list:
         m = measure(ctx, ep, _is_kdf, _self)
         if m and m.ms > 0 and m.share >= settings.hashing_share:
             out.append(finding(RULE, "info", "Password hashing in %s",
-                               "hashing passwords (expected cost)", ep, m, FIX, settings))
+                               "hashing passwords, an expected cost", ep, m, FIX, settings))
     return out
