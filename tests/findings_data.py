@@ -83,7 +83,10 @@ def run_sql_app(out_dir: Path, app, engine, requests, sql_ms: float = SQL_MS):
                 per_request.append(list(current))
 
     app.wsgi_app = Cut(app.wsgi_app)
-    statuses = capture_flask(out_dir, app, reqs, {"execute' of 'sqlite3.Cursor": sql_ms})
+    # charge() shares a built-in's added time out to its callers by call counts, not by
+    # path: sql_ms=0 keeps the profile's times exactly as the virtual clock measured them.
+    statuses = capture_flask(out_dir, app, reqs,
+                             {"execute' of 'sqlite3.Cursor": sql_ms} if sql_ms else None)
     assert all(s < 500 for s in statuses), statuses
     event.remove(engine, "before_cursor_execute", _log)
     files = sorted(out_dir.glob("*.prof"), key=lambda p: int(p.name.split(".")[-2]))

@@ -8,16 +8,16 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import json
 import re
 import statistics
 
 import pytest
 from flask import Flask
 
-from findings_data import SQL_MS, by_endpoint, findings, run_app, run_sql_app, spin
+from findings_data import SQL_MS, findings, run_app, run_sql_app, spin
 from profiles import CLOCK
 from profview.analysis import sql
+from profview.analysis.stats import format_ms
 from profview.analysis.findings.base import Finding
 from profview.importers import pstats_file
 
@@ -67,6 +67,15 @@ def test_a_password_check_is_never_a_caching_candidate(tmp_path):
     assert [f.rule for f in found] == ["password_hashing"]
     assert not any("lru_cache" in f.fix or "caching candidate" in f.summary for f in found)
     assert "never cache" in found[0].fix
+    # Its figures, recomputed from the profiles: medians over the requests after the first.
+    m = re.match(r"POST /auth/login spends ([\d.]+ m?s) of ([\d.]+ m?s) per request",
+                 found[0].summary)
+    warm = [pstats_file.load(r.file).functions for r in capture.requests[1:]]
+    kdf = statistics.median(1000 * sum(s.tottime for k, s in f.items() if "pbkdf2" in k[2])
+                            for f in warm)
+    whole = statistics.median(1000 * r.total_tt for r in capture.requests[1:])
+    assert kdf == pytest.approx(150.0, abs=0.01)
+    assert (m.group(1), m.group(2)) == (format_ms(kdf), format_ms(whole))
 
 
 @pytest.mark.parametrize("path,func", [("/token", "sign"), ("/now", "stamp")])
@@ -142,10 +151,19 @@ def test_the_n_plus_one_in_a_template_comes_first_and_is_not_template_cost(tmp_p
 
 def test_the_template_cost_left_once_the_sql_below_it_is_taken_out(tmp_path):
     app, engine = _blog(extra_ms=12.0)
-    capture = run_sql_app(tmp_path, app, engine, ["/posts"] * 6)
+    capture = run_sql_app(tmp_path, app, engine, ["/posts"] * 6, sql_ms=0.0)
     (f,) = findings(capture, "template_heavy")
     # decorate's 12 ms are the template's own; the lazy loads below the render are not.
-    assert 12.0 <= f.cost_ms < 12.0 + 0.5 * (_render_ms(capture) - 12.0)
+    render = _render_ms(capture)
+    assert 12.0 <= f.cost_ms < 12.0 + 0.5 * (render - 12.0)
+    # The render's figure in the evidence is the median render (SQL included), recomputed.
+    m = re.search(r"up to ([\d.]+ m?s) of", f.evidence[0].text)
+    assert m.group(1) == format_ms(render)
+    # What was taken out is at least the lazy loads' time (the loader, exact in pstats).
+    loader = statistics.median(
+        max(1000 * s.cumtime for k, s in pstats_file.load(r.file).functions.items()
+            if k[2] == "_load_for_state") for r in capture.requests[1:])
+    assert render - f.cost_ms >= loader - 0.01
     assert any("not counted here" in e.text for e in f.evidence)
 
 
@@ -161,11 +179,6 @@ def _render_ms(capture) -> float:
 
 # -- numbers that hold --------------------------------------------------------------------
 
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+) (ms|s)", text).groups()
-    return float(value) * (1000.0 if unit == "s" else 1.0)
-
-
 def test_every_number_in_the_n_plus_one_finding_can_be_recomputed(tmp_path):
     app, engine = _blog()
     capture = run_sql_app(tmp_path, app, engine, ["/posts"] * 6)
@@ -180,20 +193,20 @@ def test_every_number_in_the_n_plus_one_finding_can_be_recomputed(tmp_path):
     m = re.search(r": ([\d.]+ m?s) of SQL measured per request, and about ([\d.]+ m?s) of ORM "
                   r"overhead", f.summary)
     assert m, f.summary
-    sql_ms, orm_ms = _ms(m.group(1)), _ms(m.group(2))
-    assert sql_ms == pytest.approx(statistics.median(sqls), rel=0.01)
+    sql_ms = statistics.median(sqls)
+    assert m.group(1) == format_ms(sql_ms)
     # From the profiles: the lazy loader's time minus that SQL, a bound on the ORM overhead.
     loader = statistics.median(
         max(1000 * s.cumtime for k, s in pstats_file.load(r.file).functions.items()
             if k[2] == "_load_for_state") for r in capture.requests[1:])
-    assert orm_ms == pytest.approx(loader - sql_ms, rel=0.02)
-    assert f.cost_ms == pytest.approx(statistics.median(sqls) + loader - sql_ms, rel=0.02)
+    assert m.group(2) == format_ms(loader - sql_ms)
+    assert f.cost_ms == pytest.approx(loader, rel=1e-6)   # SQL measured + ORM overhead
     # "up to <request time × share of statements>" is gone, the figure at stake is stated.
     assert "up to" not in f.summary
     stake = re.search(r"At stake: ([\d.]+ m?s) per request × (\d+) requests = ([\d.]+ m?s)\.",
                       f.summary)
     assert stake and int(stake.group(2)) == 6
-    assert _ms(stake.group(3)) == pytest.approx(f.cost_ms * 6, rel=0.02)
+    assert stake.group(1) == format_ms(loader) and stake.group(3) == format_ms(loader * 6)
     # Bounded: never more than the request itself.
     assert f.cost_ms < statistics.median(r.elapsed_ms for r in capture.requests[1:])
 

@@ -65,7 +65,10 @@ class Finding:
         return {"rule": self.rule, "severity": self.severity, "title": self.title,
                 "endpoints": list(self.endpoints), "requests": list(self.requests),
                 "summary": self.summary, "evidence": [e.as_dict() for e in self.evidence],
-                "fix": self.fix, "copy": self.copy}
+                "fix": self.fix, "copy": self.copy,
+                "ms_per_request": round(self.cost_ms, 3),
+                "requests_at_stake": self.stake_requests,
+                "ms_at_stake": round(self.stake_ms, 3)}
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,8 @@ def _endpoint(ctx, ep, settings):
                                       len(c), format_ms(min(c)), format_ms(max(c))))
                 for k, c in candidates[:3]]
     evidence.append(Evidence("metric", "%d call%s per request in every request; by its call "
-                             "edges it reaches no SQL, network, file, hashing/secret, clock or random calls" % (
+                             "edges it reaches no SQL, network, file, hashing/secret, clock "
+                             "or random calls" % (
                                  calls, "" if calls == 1 else "s")))
     return Finding(
         rule=RULE, severity=severity(ms, ms / whole if whole else 0.0, settings),
