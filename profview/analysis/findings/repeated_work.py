@@ -38,7 +38,11 @@ def _profiles(ctx, ep) -> list:
     have none, and reading 50 profiles each of them made ``profview report`` 2.8x slower.
     """
     out = []
-    for r in ctx.warm_sample(ep):   # the first request's one-time work is cold_start's
+    # The first request's one-time work is cold_start's; it is read only when too few
+    # requests are left without it (their costs must agree anyway, so a cold one fails).
+    warm = ctx.warm_sample(ep)
+    sample = warm if len(warm) >= ctx.settings.repeat_min_requests else ctx.sample(ep)
+    for r in sample:
         data = ctx.request_data(r)
         if data is not None and hasattr(data, "callees"):
             out.append((r, data))
