@@ -12,7 +12,7 @@ from profview.analysis.scan import load_capture
 from profview.cli import main
 
 KEYS = {"rule", "severity", "title", "endpoints", "requests", "summary", "evidence", "fix",
-        "copy"}
+        "copy", "ms_per_request", "requests_at_stake", "ms_at_stake"}
 
 
 def test_json_report_lists_the_findings(before, capsys):
@@ -20,6 +20,10 @@ def test_json_report_lists_the_findings(before, capsys):
     result = json.loads(capsys.readouterr().out)
     found = result["findings"]
     assert found and all(set(f) == KEYS for f in found)
+    stakes = [f["ms_at_stake"] for f in found if f["severity"] != "info"]
+    assert stakes == sorted(stakes, reverse=True)   # ranked by time at stake
+    assert all(abs(f["ms_at_stake"] - f["ms_per_request"] * f["requests_at_stake"]) < 0.01
+               for f in found)
     names = {ep["name"] for ep in result["endpoints"]}
     files = {f for ep in result["endpoints"] for f in ep["files"]}
     for f in found:

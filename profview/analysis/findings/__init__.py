@@ -12,11 +12,13 @@ import math
 
 from ..codeloc import shorten
 from ..endpoints import group
+from ..stats import format_ms
 from . import (blocking_io, cold_start, dev_server, n_plus_one, password_hashing, pool_wait,
                repeated_work, session_serialisation, slow_query, template_heavy)
 from .base import SEVERITIES, Context, Evidence, Finding, Settings, default_read
 
-__all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "settings_from"]
+__all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "one_cause", "rank",
+           "settings_from"]
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,50 @@ def find(capture, endpoints=None, settings: Settings = Settings(), read=None) ->
         except Exception:  # one broken rule must not take the other findings with it
             log.exception("findings rule %s failed; skipped",
                           getattr(rule, "RULE", getattr(rule, "__name__", rule)))
-    return sorted(found, key=lambda f: (SEVERITIES.index(f.severity), -f.cost_ms, f.title))
+    return rank(one_cause(found), endpoints)
+
+
+# Rules that know the cause of the time they report, and the generic ones whose findings
+# they replace when both point at the same functions of an endpoint.
+SPECIFIC = ("password_hashing", "blocking_io", "n_plus_one", "slow_query", "pool_wait",
+            "session_serialisation", "dev_server")
+GENERIC = ("repeated_work", "template_heavy")
+
+
+def one_cause(found) -> list:
+    """One cause gets one finding: a generic finding whose functions a cause-knowing rule
+    also names for the same endpoint (or that reach them) is dropped."""
+    named: dict = {}
+    for f in found:
+        if f.rule in SPECIFIC:
+            for name in f.endpoints:
+                named.setdefault(name, set()).update(
+                    e.func for e in f.evidence if e.func is not None)
+    out = []
+    for f in found:
+        if f.rule in GENERIC:
+            funcs = {e.func for e in f.evidence if e.func is not None}
+            if any(funcs & named.get(name, set()) for name in f.endpoints):
+                continue
+        out.append(f)
+    return out
+
+
+def rank(found, endpoints) -> list:
+    """Most time at stake over the capture first (ms per request × requests), then
+    severity; "info" findings (expected costs) last.  Each summary states its figure."""
+    sizes = {ep.name: len(ep.requests) for ep in endpoints}
+    out = []
+    for f in found:
+        n = f.stake_requests or sum(sizes.get(name, 0) for name in f.endpoints) or 1
+        f = dataclasses.replace(f, stake_requests=n)
+        if f.severity != "info":
+            f = dataclasses.replace(f, summary="%s At stake: %s per request × %d request%s = "
+                                    "%s." % (f.summary, format_ms(f.cost_ms), n,
+                                             "" if n == 1 else "s", format_ms(f.stake_ms)))
+        out.append(f)
+    return sorted(out, key=lambda f: (f.severity == "info", -round(f.stake_ms, 6),
+                                      SEVERITIES.index(f.severity), f.title))
 
 
 

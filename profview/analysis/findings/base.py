@@ -53,13 +53,22 @@ class Finding:
     evidence: tuple
     fix: str
     copy: Optional[str] = None
-    cost_ms: float = 0.0
+    cost_ms: float = 0.0                 # ms at stake per request
+    stake_requests: int = 0              # requests it applies to (0: its endpoints' requests)
+
+    @property
+    def stake_ms(self) -> float:
+        """Time at stake over the capture: ms per request × the requests it concerns."""
+        return self.cost_ms * self.stake_requests
 
     def as_dict(self) -> dict:
         return {"rule": self.rule, "severity": self.severity, "title": self.title,
                 "endpoints": list(self.endpoints), "requests": list(self.requests),
                 "summary": self.summary, "evidence": [e.as_dict() for e in self.evidence],
-                "fix": self.fix, "copy": self.copy}
+                "fix": self.fix, "copy": self.copy,
+                "ms_per_request": round(self.cost_ms, 3),
+                "requests_at_stake": self.stake_requests,
+                "ms_at_stake": round(self.stake_ms, 3)}
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,19 @@ class Context:
         head = reqs[:3]
         step = (len(reqs) - 3) / (cap - 3)
         return head + [reqs[3 + int(i * step)] for i in range(cap - 3)]
+
+    def warm_sample(self, endpoint) -> list:
+        """``sample`` without the endpoint's first request (imports, template compiles: the
+        cold-start rule's evidence), unless it is the only one."""
+        reqs = list(endpoint.requests)
+        if len(reqs) < 2:
+            return reqs
+        rest = reqs[1:]
+        cap = max(2, self.settings.max_profiles)
+        if len(rest) <= cap:
+            return rest
+        step = len(rest) / cap
+        return [rest[int(i * step)] for i in range(cap)]
 
     def queries(self) -> dict:
         """``{request key: [Query]}`` (empty without a query log)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..stats import format_ms
 from .base import (Evidence, Finding, function_evidence, in_module, per_request_ms,
                    profile_ms, severity, slowest)
+from .share_rule import measure
 
 RULE = "blocking_io"
 FIX = ("Move the slow call out of the request: hand it to a background worker (Celery, RQ) and "
@@ -50,30 +51,32 @@ def category(key) -> str | None:
 
 
 def check(ctx, settings) -> list:
-    return [f for ep in ctx.endpoints for f in [_endpoint(ep, settings)] if f]
+    return [f for ep in ctx.endpoints for f in [_endpoint(ctx, ep, settings)] if f]
 
 
-def _endpoint(ep, settings):
-    whole = profile_ms(ep)
-    waits = [(k, s, category(k)) for k, s in ep.functions.items() if category(k)]
-    if not waits or not whole:
+def _self(stats) -> float:
+    return stats.tottime
+
+
+def _endpoint(ctx, ep, settings):
+    m = measure(ctx, ep, lambda k: category(k) is not None, _self, settings.blocking_min_ms)
+    if m is None or not m.whole:
         return None
-    ms = per_request_ms(ep, sum(s.tottime for _k, s, _c in waits))
+    ms, whole = m.ms, m.whole
     if ms < settings.blocking_min_ms or ms / whole < settings.blocking_share:
         return None
     by_cat: dict = {}
-    for _k, s, cat in waits:
-        by_cat[cat] = by_cat.get(cat, 0.0) + per_request_ms(ep, s.tottime)
+    for k, v, _calls in m.picked:
+        by_cat[category(k)] = by_cat.get(category(k), 0.0) + v
     kinds = ", ".join("%s %s" % (c, format_ms(v)) for c, v in
                       sorted(by_cat.items(), key=lambda kv: -kv[1]) if v >= 0.01)
-    evidence = [function_evidence(k, per_request_ms(ep, s.tottime), whole,
-                                  extra=" waiting, %.1f calls per request" % (
-                                      s.ncalls / len(ep.requests)))
-                for k, s, _c in sorted(waits, key=lambda w: -w[1].tottime)[:4]]
+    evidence = [function_evidence(k, v, whole, extra=" waiting, %.1f calls per request" % calls)
+                for k, v, calls in m.picked[:4] if v > 0]
     clients = sorted(((k, s) for k, s in ep.functions.items()
                       if in_module(k, *_CLIENTS) and k[2] in _CLIENT_NAMES),
                      key=lambda kv: -kv[1].cumtime)[:3]
-    evidence += [function_evidence(k, per_request_ms(ep, s.cumtime), whole, up_to=True)
+    evidence += [function_evidence(k, per_request_ms(ep, s.cumtime), profile_ms(ep),
+                                   up_to=True, extra=" (mean over all requests)")
                  for k, s in clients]
     drivers = sorted({k[0].replace("\\", "/").split("site-packages/")[-1].split("/")[0]
                       for k in ep.functions if in_module(k, *_DB_DRIVERS)})
@@ -84,7 +87,9 @@ def _endpoint(ep, settings):
     return Finding(
         rule=RULE, severity=severity(ms, ms / whole, settings),
         title="Blocking I/O in %s" % ep.name,
-        summary="%s waits %s of %s per request (%.0f%%): %s." % (
-            ep.name, format_ms(ms), format_ms(whole), 100 * ms / whole, kinds),
+        summary="%s waits %s of %s per request (%.0f%%): %s (medians of %d request%s%s)." % (
+            ep.name, format_ms(ms), format_ms(whole), 100 * ms / whole, kinds, m.requests,
+            "" if m.requests == 1 else "s", " after the first" if len(ep.requests) > 1
+            else ""),
         endpoints=(ep.name,), requests=slowest(ep.requests, settings.max_listed_requests),
-        evidence=tuple(evidence), fix=FIX, cost_ms=ms)
+        evidence=tuple(evidence), fix=FIX, cost_ms=ms, stake_requests=len(ep.requests))

@@ -110,4 +110,4 @@ def _endpoint(ctx, ep, settings):
                     which, ep.name, format_ms(worst.elapsed_ms), worst.elapsed_ms / typical,
                     len(rest), format_ms(typical), format_ms(explained), format_ms(extra), what),
         endpoints=(ep.name,), requests=(str(worst.file),), evidence=tuple(evidence), fix=FIX,
-        cost_ms=extra)
+        cost_ms=extra, stake_requests=1)

@@ -12,8 +12,9 @@ from ...model.capture import Endpoint
 from ..codeloc import shorten
 from ..stats import format_ms
 from .. import sql
-from .base import (Evidence, Finding, function_evidence, in_module, label, per_request_ms,
-                   profile_ms, request_evidence, slowest)
+from .base import (Evidence, Finding, function_evidence, in_module, label, median,
+                   per_request_ms, profile_ms, request_evidence, slowest)
+from .graphs import db_entry_seconds, db_seconds_under, descendants, driver_seconds, loader_seconds
 
 RULE = "n_plus_one"
 PROFILE_FIX = ("Load a query log (profview.capture or SQLALCHEMY_ECHO) to see the statements; "
@@ -36,51 +37,120 @@ def _endpoint(ctx, ep: Endpoint, settings):
     return _from_profile(ep, settings, ctx.capture.has_queries)
 
 
+def measure(ctx, ep, shapes, settings) -> list:
+    """Per request of *ep* running the repeated *shapes*, ``(request, repeated statements,
+    all statements, SQL ms of the repeated ones (log durations), [queries])``."""
+    per_request = ctx.queries()
+    rows = []
+    for r in sql.known_requests(ep.requests):
+        every = per_request.get(sql.request_key(r), ())
+        qs = [q for q in every if sql.fingerprint(q.statement) in shapes]
+        counts = Counter(sql.fingerprint(q.statement) for q in qs)
+        if counts and max(counts.values()) >= settings.n_plus_one_min:
+            rows.append((r, len(qs), len(every), sum(q.duration_ms or 0.0 for q in qs), qs))
+    return rows
+
+
+def orm_estimate(graph, repeated: int, every: int, sql_ms: float) -> tuple:
+    """``(ORM ms, how, render ms)`` of one request's profile, a bounded estimate of the ORM
+    work around the repeated statements (*sql_ms* of SQL measured by the log):
+
+    - ``"loader"``: SQLAlchemy's lazy loader ran (the usual N+1): its time (exact, one pstats
+      entry) minus the SQL measured; at most the loader's time;
+    - ``"share"``: otherwise the database layer's time outside the driver's C calls, times
+      the repeated statements' share of the request's statements; at most that time.
+
+    *render ms* is the database time below a template render (lazy loads in the template)."""
+    loader = 1000.0 * loader_seconds(graph)
+    if loader > sql_ms:
+        orm, how = loader - sql_ms, ("loader", loader)
+    else:
+        outside = max(0.0, 1000.0 * (db_entry_seconds(graph) - driver_seconds(graph)))
+        orm, how = outside * repeated / max(every, 1), ("share", outside)
+    render = 0.0
+    loaders = {k for k in graph.functions if k[2] == "_load_for_state"}
+    for key in graph.functions:
+        if key[2] == "render" and in_module(key, "jinja2/environment.py") and (
+                loaders & descendants(graph, key)):
+            render = max(render, 1000.0 * db_seconds_under(graph, key))
+    return orm, how, render
+
+
 def _from_log(ctx, ep: Endpoint, settings):
     per_request = ctx.queries()
     patterns = sql.endpoint_n_plus_one(ep, per_request, settings.n_plus_one_min)
     if not patterns:
         return None
     shapes = {p["statement"] for p in patterns}
-    hit, repeated_ms, example = [], 0.0, None
+    rows = measure(ctx, ep, shapes, settings)
+    if not rows:
+        return None
     known = sql.known_requests(ep.requests)
-    for r in known:
-        qs = [q for q in per_request.get(sql.request_key(r), ())
-              if sql.fingerprint(q.statement) in shapes]
-        counts = Counter(sql.fingerprint(q.statement) for q in qs)
-        if counts and max(counts.values()) >= settings.n_plus_one_min:
-            hit.append(r)
-            repeated_ms += sum(q.duration_ms or 0.0 for q in qs)
-            example = example or qs[0]
+    hit = [r for r, *_x in rows]
+    example = rows[0][4][0]
+    # Medians over the requests after the endpoint's first (the cold start's evidence).
+    first = ep.requests[0]
+    warm = [row for row in rows if row[0] is not first] or rows
+    sql_ms = median([row[3] for row in warm])
+    reads = []
+    for row in warm[:max(2, settings.max_profiles)]:
+        graph = ctx.request_data(row[0])
+        if graph is not None and hasattr(graph, "edges"):
+            reads.append(orm_estimate(graph, row[1], row[2], row[3]))
+    orm_ms = median([e[0] for e in reads]) if reads else 0.0
+    render_db = median([e[2] for e in reads]) if reads else 0.0
+    cost = sql_ms + orm_ms
     n = len(known)
     top = patterns[0]
     total_q = sum(r.n_queries or 0 for r in known) / n
-    mean_ms = sum(r.elapsed_ms for r in known) / n
     evidence = [Evidence("statement", "%.1f times per request%s: %s" % (
         p["per_request"], " from %s" % p["location"] if p["location"] else "",
         shorten(p["statement"], 200)), statement=p["statement"]) for p in patterns]
-    evidence.append(Evidence("metric", "%.1f statements per request in all; the repeated ones "
-                             "took %s of SQL per request, the request %s on average" % (
-                                 total_q, format_ms(repeated_ms / n), format_ms(mean_ms))))
+    evidence.append(Evidence("metric", "SQL measured: %s per request, the query log's "
+                             "durations of the repeated statements (median of %d requests)"
+                             % (format_ms(sql_ms), len(warm))))
+    loaders = [e[1][1] for e in reads if e[1][0] == "loader"]
+    shares = [e[1][1] for e in reads if e[1][0] == "share"]
+    if reads:
+        how = []
+        if loaders:
+            how.append("in %d: SQLAlchemy's lazy loader (LazyLoader._load_for_state, %s "
+                       "median) minus the SQL measured" % (len(loaders),
+                                                           format_ms(median(loaders))))
+        if shares:
+            how.append("in %d: SQLAlchemy's time outside the database driver (%s median) "
+                       "× the repeated statements' share of the request's (%.1f of %.1f)" % (
+                           len(shares), format_ms(median(shares)),
+                           median([row[1] for row in warm]), median([row[2] for row in warm])))
+        evidence.append(Evidence("metric", "ORM overhead around them, estimated from the "
+                                 "profiles: %s per request (median of %d requests; %s)" % (
+                                     format_ms(orm_ms), len(reads), "; ".join(how))))
+    if render_db >= 0.05:
+        evidence.append(Evidence("metric", "the lazy loads run inside the template render: "
+                                 "%s per request of the render's time is database work "
+                                 "(SQLAlchemy, driver, SQL; median), counted here and not as "
+                                 "template cost" %
+                                 format_ms(render_db)))
+    evidence.append(Evidence("metric", "%.1f statements per request in all" % total_q))
     worst = max(hit, key=lambda r: r.elapsed_ms)
     evidence.append(request_evidence(worst, ", %d statements" % (worst.n_queries or 0)))
-    # The ORM work around each statement costs more than the SQL itself, and pstats cannot
-    # separate it: the time at stake is the request's share of repeated statements, "up to".
-    cost = mean_ms * min(1.0, sum(p["per_request"] for p in patterns) / max(total_q, 1.0))
     where = " from %s" % top["location"] if top["location"] else ""
     return Finding(
         rule=RULE, severity="high" if top["per_request"] >= settings.n_plus_one_high
         else "medium",
         title="N+1 queries in %s" % ep.name,
-        summary="%s runs one statement %.1f times per request%s (%d of %d requests%s); "
-                "up to %s of its %s per request is spent on them." % (
+        summary="%s runs one statement %.1f times per request%s (%d of %d requests%s)%s: "
+                "%s of SQL measured per request, and about %s of ORM overhead around it "
+                "(estimated)." % (
                     ep.name, top["per_request"], where, len(hit), n,
                     "" if n == len(ep.requests) else " whose statements are known, of %d"
-                    % len(ep.requests), format_ms(cost), format_ms(mean_ms)),
+                    % len(ep.requests),
+                    ", inside the template render" if render_db >= 0.05 else "",
+                    format_ms(sql_ms), format_ms(orm_ms)),
         endpoints=(ep.name,), requests=slowest(hit, settings.max_listed_requests),
         evidence=tuple(evidence), fix=sql.N_PLUS_ONE_FIX[0].upper() + sql.N_PLUS_ONE_FIX[1:]
         + ".", copy=sql.inline_parameters(example.statement, example.parameters)
-        if example else None, cost_ms=cost)
+        if example else None, cost_ms=cost, stake_requests=len(hit))
 
 
 def _is_execute(key) -> bool:

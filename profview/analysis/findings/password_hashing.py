@@ -32,9 +32,8 @@ def _self(stats) -> float:
 def check(ctx, settings) -> list:
     out = []
     for ep in ctx.endpoints:
-        ms, share, picked = measure(ep, _is_kdf, _self)
-        if picked and share >= settings.hashing_share:
+        m = measure(ctx, ep, _is_kdf, _self)
+        if m and m.ms > 0 and m.share >= settings.hashing_share:
             out.append(finding(RULE, "info", "Password hashing in %s",
-                               "hashing passwords (expected cost)", ep, ms, picked, _self,
-                               FIX, settings))
+                               "hashing passwords, an expected cost", ep, m, FIX, settings))
     return out

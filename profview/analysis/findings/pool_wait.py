@@ -32,20 +32,21 @@ def _is_connect(key) -> bool:
 def check(ctx, settings) -> list:
     out = []
     for ep in ctx.endpoints:
-        ms, share, picked = measure(ep, _is_wait, cumtime)
-        if picked and ms >= settings.pool_min_ms and share >= settings.pool_share:
-            out.append(finding(RULE, severity(ms, share, settings),
+        m = measure(ctx, ep, _is_wait, cumtime, settings.pool_min_ms)
+        if m and m.ms >= settings.pool_min_ms and m.share >= settings.pool_share:
+            out.append(finding(RULE, severity(m.ms, m.share, settings),
                                "Connection pool waits in %s",
-                               "waiting for a database connection from the pool", ep, ms,
-                               picked, cumtime, WAIT_FIX, settings))
-        ms, share, picked = measure(ep, _is_connect, cumtime)
-        calls = sum(s.ncalls for _k, s in picked)
-        if (picked and len(ep.requests) >= 2 and calls >= len(ep.requests)
-                and ms >= settings.pool_min_ms and share >= settings.pool_share):
+                               "waiting for a database connection from the pool", ep, m,
+                               WAIT_FIX, settings))
+        connects = [(k, s) for k, s in ep.functions.items() if _is_connect(k)]
+        calls = sum(s.ncalls for _k, s in connects)
+        m = measure(ctx, ep, _is_connect, cumtime, settings.pool_min_ms)
+        if (m and len(ep.requests) >= 2 and calls >= len(ep.requests)
+                and m.ms >= settings.pool_min_ms and m.share >= settings.pool_share):
             note = Evidence("metric", "%d new connections in %d requests" % (
                 calls, len(ep.requests)))
-            out.append(finding(RULE, severity(ms, share, settings),
+            out.append(finding(RULE, severity(m.ms, m.share, settings),
                                "New database connection per request in %s",
-                               "opening database connections", ep, ms, picked, cumtime,
-                               CONNECT_FIX, settings, extra=(note,)))
+                               "opening database connections", ep, m, CONNECT_FIX, settings,
+                               extra=(note,)))
     return out

@@ -1,8 +1,11 @@
 """Repeated identical work: the same expensive, pure-looking function, with the same calls
 and the same cost, in every request of an endpoint: a caching candidate.
 
-"Pure-looking": an application function that (by its request's call edges) never reaches
-SQL, sockets, files, sleep or randomness.  pstats does not record arguments, so the finding
+"Pure-looking": an application function that (by its requests' call edges) never reaches
+SQL, sockets, files or sleep, nor anything whose result depends on a secret (hashlib, hmac,
+scrypt/bcrypt/argon2, passlib, werkzeug.security, secrets), the clock or randomness: caching
+a password check is a security bug, and caching the time or a random value changes what the
+code means.  pstats does not record arguments, so the finding
 says the work *looks* identical; caching is right only if the inputs repeat too.
 """
 from __future__ import annotations
@@ -35,7 +38,11 @@ def _profiles(ctx, ep) -> list:
     have none, and reading 50 profiles each of them made ``profview report`` 2.8x slower.
     """
     out = []
-    for r in ctx.sample(ep):
+    # The first request's one-time work is cold_start's; it is read only when too few
+    # requests are left without it (their costs must agree anyway, so a cold one fails).
+    warm = ctx.warm_sample(ep)
+    sample = warm if len(warm) >= ctx.settings.repeat_min_requests else ctx.sample(ep)
+    for r in sample:
         data = ctx.request_data(r)
         if data is not None and hasattr(data, "callees"):
             out.append((r, data))
@@ -47,7 +54,7 @@ def _profiles(ctx, ep) -> list:
 def _candidates(profiles, ep, settings) -> list:
     """``[(key, [cumtime ms per request])]`` that pass every test in every request."""
     first = profiles[0][1]
-    impure = impure_ancestors(first)
+    impure = set().union(*(impure_ancestors(g) for _r, g in profiles))
     found = []
     for key, stats in first.functions.items():
         if not is_app(key[0]) or key in impure or key == ep.view or key[2].startswith("<"):
@@ -94,7 +101,8 @@ def _endpoint(ctx, ep, settings):
                                       len(c), format_ms(min(c)), format_ms(max(c))))
                 for k, c in candidates[:3]]
     evidence.append(Evidence("metric", "%d call%s per request in every request; by its call "
-                             "edges it reaches no SQL, network, file or random calls" % (
+                             "edges it reaches no SQL, network, file, hashing/secret, clock "
+                             "or random calls" % (
                                  calls, "" if calls == 1 else "s")))
     return Finding(
         rule=RULE, severity=severity(ms, ms / whole if whole else 0.0, settings),

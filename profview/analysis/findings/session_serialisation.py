@@ -24,10 +24,9 @@ def _is_session(key) -> bool:
 def check(ctx, settings) -> list:
     out = []
     for ep in ctx.endpoints:
-        ms, share, picked = measure(ep, _is_session, cumtime)
-        if picked and ms >= settings.session_min_ms and share >= settings.session_share:
-            out.append(finding(RULE, severity(ms, share, settings),
+        m = measure(ctx, ep, _is_session, cumtime, settings.session_min_ms)
+        if m and m.ms >= settings.session_min_ms and m.share >= settings.session_share:
+            out.append(finding(RULE, severity(m.ms, m.share, settings),
                                "Session serialisation in %s",
-                               "loading and saving the session", ep, ms, picked, cumtime, FIX,
-                               settings))
+                               "loading and saving the session", ep, m, FIX, settings))
     return out

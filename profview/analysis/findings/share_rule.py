@@ -1,8 +1,15 @@
-"""The shape several rules share: some functions take a share of an endpoint's time."""
+"""The shape several rules share: some functions take a share of an endpoint's time.
+
+Measured per request, over the endpoint's requests but its first (a cold start's one-time
+work is the cold-start rule's evidence), and summarised by the median: one slow request
+must not make a finding, nor hide one.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..stats import format_ms
-from .base import Finding, function_evidence, per_request_ms, profile_ms, slowest
+from .base import Finding, function_evidence, median, profile_ms, slowest
 
 
 def cumtime(stats) -> float:
@@ -10,27 +17,62 @@ def cumtime(stats) -> float:
     return stats.cumtime
 
 
-def measure(ep, matches, seconds) -> tuple:
-    """``(ms per request, share, [(key, Stats)])`` of the functions *matches(key)* picks,
-    timed by *seconds(stats)* (tottime or cumtime); the caller keeps them disjoint."""
-    picked = sorted(((k, s) for k, s in ep.functions.items() if matches(k)),
-                    key=lambda kv: -seconds(kv[1]))
-    whole = profile_ms(ep)
-    ms = per_request_ms(ep, sum(seconds(s) for _k, s in picked))
-    return ms, (ms / whole if whole else 0.0), picked
+@dataclass
+class Measure:
+    """Medians over the requests read: the picked functions' ms, the request's ms, and each
+    picked function's ms and calls; the picked functions most time first."""
+
+    ms: float
+    whole: float
+    picked: list          # [(key, ms per request, calls per request)]
+    requests: int
+
+    @property
+    def share(self) -> float:
+        return self.ms / self.whole if self.whole else 0.0
 
 
-def finding(rule, severity, title, what, ep, ms, picked, seconds, fix, settings,
+def measure(ctx, ep, matches, seconds, gate_ms: float = 0.0):
+    """A ``Measure`` of the functions *matches(key)* picks, timed by *seconds(stats)*
+    (tottime or cumtime; the caller keeps them disjoint), or None when none ran.  The
+    profiles are read only when the endpoint's summed stats reach half of *gate_ms*."""
+    keys = [k for k in ep.functions if matches(k)]
+    if not keys:
+        return None
+    mean = 1000.0 * sum(seconds(ep.functions[k]) for k in keys) / len(ep.requests)
+    if mean < 0.5 * gate_ms:
+        return None
+    rows = []
+    for r in ctx.warm_sample(ep):
+        functions = ctx.request_functions(r)
+        if functions is not None:
+            rows.append((1000.0 * r.total_tt,
+                         {k: (1000.0 * seconds(functions[k]), functions[k].ncalls)
+                          for k in keys if k in functions}))
+    if not rows:
+        return None
+    per_key = [(k, median([row[1].get(k, (0.0, 0))[0] for row in rows]),
+                median([row[1].get(k, (0.0, 0))[1] for row in rows])) for k in keys]
+    per_key.sort(key=lambda p: -p[1])
+    return Measure(median([sum(v[0] for v in row[1].values()) for row in rows]),
+                   median([row[0] for row in rows]), per_key, len(rows))
+
+
+def finding(rule, severity, title, what, ep, m: Measure, fix, settings,
             up_to=False, extra=()) -> Finding:
     """A finding whose summary is '<endpoint> spends N ms of M ms per request (P%) <what>'."""
-    whole = profile_ms(ep)
-    evidence = [function_evidence(k, per_request_ms(ep, seconds(s)), whole, up_to=up_to,
-                                  extra=", %.1f calls per request" % (s.ncalls / len(ep.requests)))
-                for k, s in picked[:4]]
+    evidence = [function_evidence(k, ms, m.whole, up_to=up_to,
+                                  extra=", %.1f calls per request" % calls)
+                for k, ms, calls in m.picked[:4] if ms > 0 or calls]
     return Finding(
         rule=rule, severity=severity, title=title % ep.name,
-        summary="%s spends %s%s of %s per request (%.0f%%) %s." % (
-            ep.name, "up to " if up_to else "", format_ms(ms), format_ms(whole),
-            100 * ms / whole if whole else 0, what),
+        summary="%s spends %s%s of %s per request (%.0f%%) %s (medians of %d request%s%s)." % (
+            ep.name, "up to " if up_to else "", format_ms(m.ms), format_ms(m.whole),
+            100 * m.share, what, m.requests, "" if m.requests == 1 else "s",
+            " after the first" if len(ep.requests) > 1 else ""),
         endpoints=(ep.name,), requests=slowest(ep.requests, settings.max_listed_requests),
-        evidence=tuple(evidence) + tuple(extra), fix=fix, cost_ms=ms)
+        evidence=tuple(evidence) + tuple(extra), fix=fix, cost_ms=m.ms,
+        stake_requests=len(ep.requests))
+
+
+__all__ = ["Measure", "cumtime", "finding", "measure", "profile_ms"]
