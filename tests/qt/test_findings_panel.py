@@ -10,6 +10,7 @@ from profview.analysis.scan import load_capture
 from profview.analysis.sql import fingerprint
 from profview.analysis.session import ALL, Session
 from profview.qt.views.findings_panel import FindingsPanel, render
+from profview.analysis.stats import format_ms
 
 LOAD = 60_000
 
@@ -27,7 +28,10 @@ def test_findings_of_the_before_capture_link_to_the_other_views(qtbot, window, b
     assert any(f.rule == "slow_query" for f in panel.findings)
     assert panel.list.topLevelItemCount() == len(panel.findings)
     assert window.docks["Findings"].windowTitle() == "Findings (%d)" % len(panel.findings)
-    assert panel.findings[0].severity == "high"            # most severe first
+    roster = next(i for i, f in enumerate(panel.findings) if f.title == "N+1 queries in GET /roster")
+    f = panel.findings[roster]
+    assert panel.list.topLevelItem(roster).text(2) == "%s × %d = %s" % (
+        format_ms(f.cost_ms), f.stake_requests, format_ms(f.stake_ms))   # time at stake
     assert "%d findings (see Findings)" % len(panel.findings) in window.status.text()
     # clicking a finding opens its endpoint everywhere
     with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):

@@ -129,9 +129,11 @@ class FindingsPanel(QWidget):
         self.findings = list(found)
         self.list.clear()
         for i, f in enumerate(self.findings):
-            item = QTreeWidgetItem(self.list, [f.severity, f.title,
-                                               "up to " + format_ms(f.cost_ms)
-                                               if f.cost_ms else ""])
+            stake = ("%s × %d = %s" % (format_ms(f.cost_ms), f.stake_requests,
+                                         format_ms(f.stake_ms))
+                     if f.cost_ms and f.stake_requests else
+                     format_ms(f.cost_ms) + " per request" if f.cost_ms else "")
+            item = QTreeWidgetItem(self.list, [f.severity, f.title, stake])
             item.setForeground(0, QBrush(QColor(COLOURS.get(f.severity, "black"))))
             item.setToolTip(1, safe_text.tip(f.summary))
             item.setData(0, ITEM_ROLE, i)
