@@ -25,9 +25,25 @@ _CHILD = r"""
 import marshal, os, stat, sys
 try:
     import resource
-    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    HARD = resource.getrlimit(resource.RLIMIT_AS)[1]
+    PAGE = os.sysconf("SC_PAGE_SIZE")
 except Exception:
-    pass
+    resource = None
+
+
+def cap(size):
+    # As the loader does (pstats_file._bounded_loads): memory in use + 64x the file + 256 MB,
+    # so a crafted container length fails at once instead of allocating gigabytes.
+    if resource is None:
+        return
+    try:
+        with open("/proc/self/statm") as fh:
+            used = int(fh.read().split()[0]) * PAGE
+        budget = used + 64 * size + (256 << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (budget if HARD == resource.RLIM_INFINITY
+                                                else min(budget, HARD), HARD))
+    except Exception:
+        pass
 limit = int(sys.argv[1])
 flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 out = sys.stdout
@@ -43,6 +59,7 @@ for path in sys.stdin.buffer.read().split(b"\0")[:-1]:   # NUL-separated: names 
         finally:
             os.close(fd)
         if data[:1] in (b"{", b"\xfb"):
+            cap(len(data))
             marshal.loads(data)
     except BaseException:
         pass
