@@ -349,3 +349,10 @@ def node_deltas(tree, before_graph, after_graph) -> "list":
         a = after_graph.functions.get(func)
         out.append((a.cumtime / na if a else 0.0) - (b.cumtime / nb if b else 0.0))
     return out
+
+
+def node_significance(tree, significant_keys) -> list:
+    """Per frame of *tree*: whether its function's change is significant (a key in
+    *significant_keys*, e.g. the ``total_significant`` rows of ``function_deltas``)."""
+    keys = set(significant_keys)
+    return [func is not None and func in keys for func in tree.funcs]
