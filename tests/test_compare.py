@@ -11,19 +11,52 @@ from profview.analysis.scan import load_capture
 from profview.cli import main
 
 
-def test_mann_whitney_against_hand_computed_values():
-    # U = 0 for fully separated samples of 5 and 5: z = (12.5 - 0.5) / sqrt(25 * 11 / 12)
-    z = 12.0 / math.sqrt(25 * 11 / 12)
-    assert compare.mann_whitney_p([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(
-        math.erfc(z / math.sqrt(2)))
+def test_mann_whitney_exact_for_small_samples():
+    # 4 against 4, fully separated: the exact two-sided p is 2 / C(8, 4) = 2/70
+    assert compare.mann_whitney_p([1, 2, 3, 4], [5, 6, 7, 8]) == pytest.approx(2 / 70)
+    # with ties scipy's exact method does not apply: the exact conditional distribution
+    assert compare.mann_whitney_p([1, 2, 3, 3], [5, 6, 7, 8]) == pytest.approx(2 / 70)
+    assert compare.mann_whitney([1, 2, 3], [4, 5, 6]) == (pytest.approx(0.1),
+                                                         pytest.approx(0.1))
     assert compare.mann_whitney_p([3, 3, 3], [3, 3, 3]) == 1.0
     assert compare.mann_whitney_p([1, 5, 2, 6], [2, 5, 1, 6]) == pytest.approx(1.0)
     assert math.isnan(compare.mann_whitney_p([], [1.0]))
 
 
+def test_exact_rows_agree_with_scipy_and_large_samples_use_the_normal_approximation():
+    from scipy.stats import mannwhitneyu
+    a = [[0.1 * ((i * 7 + j * 3) % 11) for j in range(7)] for i in range(20)]
+    b = [[0.1 * ((i * 5 + j * 2) % 13) + 0.3 for j in range(6)] for i in range(20)]
+    p, low = compare.mann_whitney_rows(a, b)
+    no_ties = [i for i in range(20) if len(set(a[i] + b[i])) == 13]
+    assert no_ties
+    for i in no_ties:
+        assert p[i] == pytest.approx(mannwhitneyu(a[i], b[i], method="exact").pvalue)
+        assert low[i] == pytest.approx(2 / math.comb(13, 6))
+    big_a, big_b = list(range(30)), [v + 0.5 for v in range(10, 40)]
+    assert compare.mann_whitney_p(big_a, big_b) == pytest.approx(
+        mannwhitneyu(big_a, big_b, method="asymptotic").pvalue)
+
+
+def test_benjamini_hochberg():
+    from profview.analysis.stats import bh_adjust
+    q = bh_adjust([0.01, 0.04, 0.03, 0.2, None, 0.001])
+    assert q[:4] == pytest.approx([0.025, 0.05, 0.05, 0.2]) and q[4] is None
+    assert q[5] == pytest.approx(0.005)
+    assert bh_adjust([]) == []
+
+
 def test_verdicts_need_significance_and_a_minimum_effect():
     base = [10.0 + 0.1 * i for i in range(17)]
     assert compare.verdict(base, [v + 0.5 for v in base])[0] == "unchanged"   # 1 ms wobble
+    # whole-ms latencies (Werkzeug's names): a 1 ms change of the median is the resolution
+    whole = [10.0 + i % 3 for i in range(30)]
+    assert compare.resolution_ms(whole) == 1.0 and compare.resolution_ms(base) == 0.0
+    kind, p = compare.verdict(whole, [v + 1 for v in whole], min_pct=1, min_ms=0.5)
+    assert kind == "unchanged" and p < 0.001
+    assert compare.verdict(whole, [v + 2 for v in whole], min_pct=1)[0] == "slower"
+    # given the q-value across endpoints, it decides
+    assert compare.verdict(base, [v * 2 for v in base], q_value=0.2)[0] == "unchanged"
     assert compare.verdict(base, [v * 2 for v in base])[0] == "slower"
     assert compare.verdict(base, [v / 2 for v in base])[0] == "faster"
     # a 3% shift of tight samples is significant, but under the 5% / 1 ms minimum
@@ -40,6 +73,11 @@ def test_sample_before_and_after(before, after):
     rows = {r["name"]: r for r in result["endpoints"]}
     roster = rows["GET /roster"]
     assert roster["verdict"] == "faster" and roster["p_value"] < 0.05
+    assert roster["q_value"] < 0.05 and roster["significant"] and roster["testable"]
+    assert roster["q_value"] >= roster["p_value"]
+    # 2 requests against 2 can never reach p < 0.05: not part of the family
+    assert rows["GET /stats"]["q_value"] is None and not rows["GET /stats"]["testable"]
+    assert "too few requests" in rows["GET /stats"]["note"]
     assert roster["delta_p50_ms"] == pytest.approx(
         roster["after"]["p50_ms"] - roster["before"]["p50_ms"])
     assert roster["delta_p50_pct"] < -50
@@ -51,6 +89,15 @@ def test_sample_before_and_after(before, after):
     top = roster["function_deltas"][0]
     assert set(top) >= {"function", "before_s_per_request", "after_s_per_request"}
     assert top["after_s_per_request"] < top["before_s_per_request"]
+    assert top["significant"] and top["q_value"] < 0.05 and top["p_value"] <= top["q_value"]
+    sig = [d for d in roster["function_deltas"] if d["significant"]]
+    assert len(sig) > 10 and roster["function_deltas"][:len(sig)] == sig   # significant first
+    rest = roster["function_deltas"][len(sig):]
+    assert len(rest) <= 10 and all("q_value" in d for d in rest)
+    lazy = [d for d in sig if "_emit_lazyload" in d["function"]]
+    assert lazy and lazy[0]["total_significant"]
+    health = rows["GET /health"]["function_deltas"]
+    assert health and not any(d["significant"] for d in health)
     assert rows["GET /health"]["verdict"] == "unchanged"
     assert result["endpoints"][0]["verdict"] in ("faster", "slower")
 
@@ -66,3 +113,24 @@ def test_report_compare_cli_and_regression_gate(before, after, capsys):
     assert "GET /roster" in text and "slower" in text
     assert main(["report", str(after), "--compare", str(before),
                  "--fail-on-regression", "10000"]) == 0
+
+
+def test_half_splits_of_real_captures_give_no_verdict(tmp_path):
+    """Two halves of one capture: nothing changed, so any faster/slower verdict is false."""
+    from pathlib import Path
+    import shutil
+    data = Path(__file__).parent / "data"
+    for name in ("smorest", "microblog"):
+        files = sorted(p for p in (data / name).iterdir() if p.name.endswith(".prof"))
+        for k, offset in enumerate((0, 1)):
+            halves = [tmp_path / ("%s-%d-%s" % (name, k, side)) for side in "ab"]
+            for i, f in enumerate(files):
+                d = halves[(i + offset) % 2]
+                d.mkdir(exist_ok=True)
+                shutil.copy2(f, d / f.name)
+            result = compare.compare(load_capture([halves[0]], workers=1),
+                                     load_capture([halves[1]], workers=1))
+            assert not [r["name"] for r in result["endpoints"]
+                        if r["verdict"] in ("faster", "slower")]
+            assert all(r["q_value"] is None or r["q_value"] >= r["p_value"]
+                       for r in result["endpoints"])

@@ -1,67 +1,140 @@
 """Before/after comparison of two captures: per endpoint (with a significance test), per
-function (normalised per request), and per SQL fingerprint.  Pure Python, no Qt.
+function (normalised per request, with a test too), and per SQL fingerprint.  No Qt.
 
 The verdict on an endpoint needs both a significant difference between the two latency samples
-(Mann–Whitney U, two-sided) and a minimum effect on the median: on a shared machine a 3% shift
-can be significant and still mean nothing, and a 1 ms wobble on a dozen requests is noise.
+and a minimum effect on the median: on a shared machine a 3% shift can be significant and
+still mean nothing, and a 1 ms wobble on a dozen requests is noise.
+
+- The test is Mann–Whitney U, two-sided (``scipy.stats.mannwhitneyu``): exact for small
+  samples without ties (scipy's ``method="auto"``); with ties (whole-ms latencies from
+  Werkzeug's file names tie often) the exact *conditional* permutation distribution of U,
+  enumerated, while it has at most ``EXACT_LIMIT`` arrangements; otherwise the normal
+  approximation with tie and continuity corrections.
+- Many endpoints are tested at once, so the significance is a Benjamini–Hochberg q-value
+  across the endpoints: the false discovery rate is controlled at ``alpha``.  An endpoint
+  whose samples are too small to ever reach p ≤ alpha (3 requests against 3: the smallest
+  two-sided p is 0.1) is left out of the family (Tarone's trick, as Gilbert 2005 uses it with
+  BH for discrete tests): it could never be a discovery, and counting it only costs power.
+- The minimum effect on the median is ``min_pct`` of the before median and ``min_ms``, and
+  it must exceed the timing resolution: latencies from Werkzeug's names are whole ms, so a
+  1 ms change of a median is within rounding.
+- Per-function changes (self and total time per request, one value per request profile) are
+  tested the same way, with BH across the functions of the endpoint.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
+
+import numpy as np
+from scipy import stats as _sps
 
 from . import sql
 from .endpoints import group
 from .report import build as build_report
-from .stats import p50
+from .stats import bh_adjust, p50
 
 ALPHA, MIN_PCT, MIN_MS = 0.05, 5.0, 1.0
+EXACT_LIMIT = 13_000        # arrangements enumerated for an exact test with ties (8 + 8)
 FASTER, SLOWER, UNCHANGED, NEW, GONE = "faster", "slower", "unchanged", "new", "gone"
 
 
-def mann_whitney_p(a, b) -> float:
-    """Two-sided p-value of the Mann–Whitney U test (normal approximation with tie and
-    continuity corrections; written out because scipy is not a dependency)."""
+def _exact_rows(a: np.ndarray, b: np.ndarray) -> tuple:
+    """Exact two-sided Mann–Whitney p per row, conditional on the pooled values (ties
+    included), by enumerating every split; and the smallest p each row could reach."""
+    pooled = np.concatenate([a, b], axis=1)
+    n1, n = a.shape[1], pooled.shape[1]
+    combos = np.array(list(itertools.combinations(range(n), n1)))     # the observed one first
+    member = np.zeros((n, len(combos)))
+    member[combos, np.arange(len(combos))[:, None]] = 1.0
+    p_out, min_out = np.empty(len(pooled)), np.empty(len(pooled))
+    centre = n1 * (n + 1) / 2.0
+    for lo in range(0, len(pooled), 256):
+        ranks = _sps.rankdata(pooled[lo:lo + 256], axis=1)
+        dev = np.abs(ranks @ member - centre)
+        eps = 1e-7
+        p_out[lo:lo + 256] = (dev >= dev[:, :1] - eps).mean(axis=1)
+        min_out[lo:lo + 256] = (dev >= dev.max(axis=1, keepdims=True) - eps).mean(axis=1)
+    return p_out, min_out
+
+
+def mann_whitney_rows(a, b) -> tuple:
+    """``(p, smallest reachable p)`` arrays: a two-sided Mann–Whitney test per row of the
+    2-D arrays *a* (before) and *b* (after), one column per request."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    rows = a.shape[0]
+    if rows == 0 or a.shape[1] == 0 or b.shape[1] == 0:
+        return np.full(rows, np.nan), np.full(rows, np.nan)
+    n1, n2 = a.shape[1], b.shape[1]
+    if math.comb(n1 + n2, n1) <= EXACT_LIMIT:
+        return _exact_rows(a, b)
+    pooled = np.concatenate([a, b], axis=1)
+    constant = (pooled == pooled[:, :1]).all(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = _sps.mannwhitneyu(a, b, axis=1, method="asymptotic").pvalue
+    p = np.where(constant | np.isnan(p), 1.0, p)
+    return p, np.where(constant, 1.0, 0.0)
+
+
+def mann_whitney(a, b) -> tuple:
+    """``(p, smallest reachable p)`` of the two-sided Mann–Whitney U test of two samples.
+
+    Without ties this is ``scipy.stats.mannwhitneyu(method="auto")``: exact when a sample has
+    at most 8 values.  With ties scipy's exact method does not apply; the exact distribution
+    conditional on the ties is enumerated while that is cheap (``EXACT_LIMIT``), else the
+    tie-corrected normal approximation is used.
+    """
     n1, n2 = len(a), len(b)
     if n1 == 0 or n2 == 0:
-        return math.nan
-    values = sorted([(v, 0) for v in a] + [(v, 1) for v in b])
-    ranks = [0.0] * len(values)
-    ties = 0.0
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and values[j + 1][0] == values[i][0]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[k] = (i + j) / 2.0 + 1.0
-        t = j - i + 1
-        ties += t ** 3 - t
-        i = j + 1
-    r1 = sum(r for r, (_v, side) in zip(ranks, values) if side == 0)
-    u1 = r1 - n1 * (n1 + 1) / 2.0
-    mean = n1 * n2 / 2.0
-    n = n1 + n2
-    var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1))) if n > 1 else 0.0
-    if var <= 0:
-        return 1.0
-    z = (abs(u1 - mean) - 0.5) / math.sqrt(var)
-    return min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2.0)))
+        return math.nan, math.nan
+    pooled = list(a) + list(b)
+    if len(set(pooled)) == 1:
+        return 1.0, 1.0
+    if len(set(pooled)) == n1 + n2:
+        p = float(_sps.mannwhitneyu(a, b, method="auto").pvalue)
+        small = min(n1, n2) <= 8
+        return min(1.0, p), (min(1.0, 2.0 / math.comb(n1 + n2, n1)) if small else 0.0)
+    p, low = mann_whitney_rows([list(a)], [list(b)])
+    return float(p[0]), float(low[0])
+
+
+def mann_whitney_p(a, b) -> float:
+    """Two-sided p-value of the Mann–Whitney U test (see ``mann_whitney``)."""
+    return mann_whitney(a, b)[0]
+
+
+def resolution_ms(*samples) -> float:
+    """The timing resolution of latency samples: 1 ms when every value is whole ms (the
+    latency in a Werkzeug file name), else 0 (times measured to the µs)."""
+    values = [v for s in samples for v in s]
+    return 1.0 if values and all(float(v).is_integer() for v in values) else 0.0
+
+
+def big_enough(before_ms, after_ms, min_pct: float = MIN_PCT, min_ms: float = MIN_MS) -> bool:
+    """Whether the change of the median reaches the minimum effect and exceeds the
+    resolution."""
+    b, a = p50(before_ms), p50(after_ms)
+    delta = abs(a - b)
+    return delta >= max(min_ms, min_pct / 100.0 * b) and delta > resolution_ms(
+        before_ms, after_ms)
 
 
 def verdict(before_ms, after_ms, alpha: float = ALPHA, min_pct: float = MIN_PCT,
-            min_ms: float = MIN_MS) -> tuple:
-    """``(verdict, p_value)`` for two latency samples (ms)."""
+            min_ms: float = MIN_MS, q_value=None) -> tuple:
+    """``(verdict, p_value)`` for two latency samples (ms).
+
+    Significance is ``q_value < alpha`` when the q-value (across endpoints) is given, else
+    ``p < alpha`` (one test on its own).
+    """
     if not before_ms:
         return NEW, math.nan
     if not after_ms:
         return GONE, math.nan
     p = mann_whitney_p(before_ms, after_ms)
-    b, a = p50(before_ms), p50(after_ms)
-    delta = a - b
-    big = abs(delta) >= max(min_ms, min_pct / 100.0 * b)
-    if p < alpha and big:
-        return (SLOWER if delta > 0 else FASTER), p
+    sig = (q_value if q_value is not None else p) < alpha
+    if sig and big_enough(before_ms, after_ms, min_pct, min_ms):
+        return (SLOWER if p50(after_ms) > p50(before_ms) else FASTER), p
     return UNCHANGED, p
 
 
@@ -69,22 +142,73 @@ def _per_request(functions: dict, n: int) -> dict:
     return {k: (s.tottime / n, s.cumtime / n, s.ncalls / n) for k, s in functions.items()}
 
 
-def function_deltas(before_ep, after_ep, top: int = 10) -> list:
-    """Functions of an endpoint before and after, per request, largest |Δ self| first."""
+def _request_stats(ep) -> list:
+    """One ``{FuncKey: (self s, total s)}`` per request of *ep* whose profile still reads."""
+    from ..importers import pstats_file
+    out = []
+    for r in ep.requests if ep else ():
+        try:
+            stats = pstats_file.read(r.file).stats
+        except (OSError, ValueError):
+            continue
+        out.append({k: (v[2], v[3]) for k, v in stats.items()})
+    return out
+
+
+def function_tests(before_ep, after_ep, keys) -> dict:
+    """``{key: (p self, q self, p total, q total)}``: Mann–Whitney of each function's self and
+    total time per request, one value per request profile (0 where the function did not
+    run), with Benjamini–Hochberg q-values across the functions of the endpoint.  Functions
+    that could not reach p ≤ ALPHA whatever the split are left out of the family (q None)."""
+    keys = list(keys)
+    sb, sa = _request_stats(before_ep), _request_stats(after_ep)
+    if not keys or not sb or not sa:
+        return {}
+    out = {k: [None, None, None, None] for k in keys}
+    for col in (0, 1):
+        mb = np.array([[r.get(k, (0.0, 0.0))[col] for r in sb] for k in keys])
+        ma = np.array([[r.get(k, (0.0, 0.0))[col] for r in sa] for k in keys])
+        p, low = mann_whitney_rows(mb, ma)
+        family = [float(pi) if lo <= ALPHA else None for pi, lo in zip(p, low)]
+        for k, pi, qi in zip(keys, p, bh_adjust(family)):
+            out[k][2 * col], out[k][2 * col + 1] = float(pi), qi
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def function_deltas(before_ep, after_ep, top: int = 10, alpha: float = ALPHA,
+                    tests: bool = True) -> list:
+    """Functions of an endpoint before and after, per request: the significant changes of
+    self time first, then the rest, each by largest |Δ self|.
+
+    With *tests*, each row has ``p_value``/``q_value``/``significant`` (self time) and
+    ``total_q_value``/``total_significant`` (total time); *top* keeps every significant row
+    and the *top* largest of the others (0: all rows).
+    """
     b = _per_request(before_ep.functions, len(before_ep.requests)) if before_ep else {}
     a = _per_request(after_ep.functions, len(after_ep.requests)) if after_ep else {}
+    keys = sorted(set(b) | set(a), key=lambda k: tuple(map(str, k)))
+    tested = function_tests(before_ep, after_ep, keys) if tests and b and a else {}
     rows = []
-    for key in set(b) | set(a):
+    for key in keys:
         bt, bc, bn = b.get(key, (0.0, 0.0, 0.0))
         at, ac, an = a.get(key, (0.0, 0.0, 0.0))
+        p, q, _pt, qt = tested.get(key, (None, None, None, None))
         rows.append({"function": "%s:%d(%s)" % key, "key": key,
                      "before_s_per_request": bt, "after_s_per_request": at,
                      "before_total_s": bc, "after_total_s": ac,
                      "calls_delta": an - bn,
-                     "status": "new" if key not in b else "gone" if key not in a else ""})
-    rows.sort(key=lambda r: (-abs(r["after_s_per_request"] - r["before_s_per_request"]),
+                     "status": "new" if key not in b else "gone" if key not in a else "",
+                     "p_value": p, "q_value": q,
+                     "significant": q is not None and q < alpha and at != bt,
+                     "total_q_value": qt,
+                     "total_significant": qt is not None and qt < alpha and ac != bc})
+    rows.sort(key=lambda r: (not r["significant"],
+                             -abs(r["after_s_per_request"] - r["before_s_per_request"]),
                              r["function"]))
-    return rows[:top] if top else rows
+    if not top:
+        return rows
+    sig = [r for r in rows if r["significant"]]
+    return sig + [r for r in rows if not r["significant"]][:top]
 
 
 def sql_changes(before_ep, after_ep, before_q: dict, after_q: dict) -> list:
@@ -115,25 +239,37 @@ def sql_changes(before_ep, after_ep, before_q: dict, after_q: dict) -> list:
 
 
 def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
-            min_ms: float = MIN_MS) -> dict:
-    """The comparison of two Captures, JSON-ready (see the README for the contract)."""
+            min_ms: float = MIN_MS, functions: bool = True) -> dict:
+    """The comparison of two Captures, JSON-ready (see the README for the contract).
+
+    Without *functions*, the per-function rows are not tested (no profile is re-read).
+    """
     rb = {e["name"]: e for e in build_report(before)["endpoints"]}
     ra = {e["name"]: e for e in build_report(after)["endpoints"]}
     qb = sql.by_request(before.queries) if before.has_queries else {}
     qa = sql.by_request(after.queries) if after.has_queries else {}
+    pairs = match_endpoints(group(before), group(after))
+    tests = [mann_whitney(b_ep.elapsed_ms, a_ep.elapsed_ms) if b_ep and a_ep
+             else (math.nan, math.nan) for b_ep, a_ep in pairs]
+    qvalues = bh_adjust([p if low <= alpha else None for p, low in tests])
     rows = []
-    for b_ep, a_ep in match_endpoints(group(before), group(after)):
+    for (b_ep, a_ep), (p, low), q in zip(pairs, tests, qvalues):
         name = (a_ep or b_ep).name
-        kind, p = verdict(b_ep.elapsed_ms if b_ep else [], a_ep.elapsed_ms if a_ep else [],
-                          alpha, min_pct, min_ms)
+        kind, _p = verdict(b_ep.elapsed_ms if b_ep else [], a_ep.elapsed_ms if a_ep else [],
+                           alpha, min_pct, min_ms, q_value=1.0 if q is None else q)
         row = {"name": name, "before_name": b_ep.name if b_ep else None,
                "after_name": a_ep.name if a_ep else None,
                "before": rb.get(b_ep.name) if b_ep else None,
                "after": ra.get(a_ep.name) if a_ep else None,
                "verdict": kind, "p_value": None if math.isnan(p) else p,
+               "q_value": q, "significant": q is not None and q < alpha,
+               "testable": bool(b_ep and a_ep) and low <= alpha,
+               "resolution_ms": resolution_ms(b_ep.elapsed_ms, a_ep.elapsed_ms)
+               if b_ep and a_ep else None,
                "delta_p50_ms": None, "delta_p50_pct": None, "note": None,
                "function_deltas": [{k: v for k, v in d.items() if k != "key"}
-                                   for d in function_deltas(b_ep, a_ep)],
+                                   for d in function_deltas(b_ep, a_ep, alpha=alpha,
+                                                            tests=functions)],
                "sql_changes": sql_changes(b_ep, a_ep, qb, qa)}
         if b_ep and a_ep:
             b50, a50 = p50(b_ep.elapsed_ms), p50(a_ep.elapsed_ms)
@@ -143,6 +279,9 @@ def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
             if kind == UNCHANGED and bq is not None and aq is not None and aq < bq:
                 row["note"] = "fewer queries (%.1f → %.1f per request), no significant " \
                               "change in time" % (bq, aq)
+            elif not row["testable"]:
+                row["note"] = "too few requests to test (%d before, %d after)" % (
+                    len(b_ep.requests), len(a_ep.requests))
         rows.append(row)
     order = {SLOWER: 0, FASTER: 1, NEW: 2, GONE: 3, UNCHANGED: 4}
     rows.sort(key=lambda r: (order[r["verdict"]], -abs(r["delta_p50_ms"] or 0.0), r["name"]))
@@ -150,7 +289,8 @@ def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
                        "problems": [p.as_dict() for p in before.problems]},
             "after": {"requests": len(after.requests),
                       "problems": [p.as_dict() for p in after.problems]},
-            "settings": {"alpha": alpha, "min_pct": min_pct, "min_ms": min_ms},
+            "settings": {"alpha": alpha, "min_pct": min_pct, "min_ms": min_ms,
+                         "correction": "benjamini-hochberg", "test": "mann-whitney-u"},
             "endpoints": rows}
 
 
@@ -209,3 +349,10 @@ def node_deltas(tree, before_graph, after_graph) -> "list":
         a = after_graph.functions.get(func)
         out.append((a.cumtime / na if a else 0.0) - (b.cumtime / nb if b else 0.0))
     return out
+
+
+def node_significance(tree, significant_keys) -> list:
+    """Per frame of *tree*: whether its function's change is significant (a key in
+    *significant_keys*, e.g. the ``total_significant`` rows of ``function_deltas``)."""
+    keys = set(significant_keys)
+    return [func is not None and func in keys for func in tree.funcs]

@@ -17,7 +17,7 @@ def _q(side):
 def render_compare(result: dict) -> str:
     """Endpoints with p50 before/after, Δ, verdict; then what changed inside the changed ones."""
     head = ("endpoint", "before", "after", "p50 before", "p50 after", "Δ", "Δ %", "queries",
-            "verdict", "p")
+            "verdict", "p", "q")
     rows = [head]
     for r in result["endpoints"]:
         b, a = r["before"], r["after"]
@@ -26,7 +26,8 @@ def render_compare(result: dict) -> str:
                      "%+.1f ms" % r["delta_p50_ms"] if r["delta_p50_ms"] is not None else "",
                      "%+.0f%%" % r["delta_p50_pct"] if r["delta_p50_pct"] is not None else "",
                      "%s → %s" % (_q(b), _q(a)), r["verdict"],
-                     "%.3g" % r["p_value"] if r["p_value"] is not None else ""))
+                     "%.3g" % r["p_value"] if r["p_value"] is not None else "",
+                     "%.3g" % r["q_value"] if r.get("q_value") is not None else ""))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                        for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
@@ -37,8 +38,11 @@ def render_compare(result: dict) -> str:
         if r["verdict"] in ("unchanged", "new", "gone"):
             continue
         lines.append("")
-        lines.append("%s is %s: largest changes per request" % (r["name"], r["verdict"]))
-        for d in r["function_deltas"][:5]:
+        sig = [d for d in r["function_deltas"] if d.get("significant", True)]
+        lines.append("%s is %s: largest significant changes per request" % (
+            r["name"], r["verdict"]) if sig else "%s is %s: no function changed "
+                     "significantly on its own" % (r["name"], r["verdict"]))
+        for d in sig[:5]:
             lines.append("  %+9.3f ms  %s" % (
                 1000 * (d["after_s_per_request"] - d["before_s_per_request"]),
                 shorten(d["function"], 100)))
@@ -47,8 +51,9 @@ def render_compare(result: dict) -> str:
                 c["before"], c["after"], shorten(c["statement"], 90)))
     s = result["settings"]
     lines.append("")
-    lines.append("%d requests before, %d after; a verdict needs p < %g and a median change of "
-                 "at least %g%% and %g ms" % (result["before"]["requests"],
-                                               result["after"]["requests"], s["alpha"],
-                                               s["min_pct"], s["min_ms"]))
+    lines.append("%d requests before, %d after; a verdict needs q < %g (Mann–Whitney U, "
+                 "Benjamini–Hochberg across endpoints) and a median change of at least %g%% "
+                 "and %g ms, beyond the timing resolution" % (
+                     result["before"]["requests"], result["after"]["requests"], s["alpha"],
+                     s["min_pct"], s["min_ms"]))
     return "\n".join(lines)

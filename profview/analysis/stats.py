@@ -57,3 +57,20 @@ def format_share(part: float, whole: float) -> str:
     if not whole:
         return "–"
     return "%.1f%%" % (100.0 * part / whole)
+
+
+def bh_adjust(pvalues: Sequence) -> list:
+    """Benjamini–Hochberg adjusted p-values (q-values) of a family of tests, in order.
+
+    ``None`` or NaN entries are not part of the family and stay ``None``.  A test is a
+    discovery at false discovery rate *q* when its adjusted value is below *q*; the procedure
+    controls the FDR for independent or positively dependent tests.
+    """
+    idx = [i for i, p in enumerate(pvalues) if p is not None and not math.isnan(p)]
+    out: list = [None] * len(pvalues)
+    m = len(idx)
+    running = 1.0
+    for rank, i in reversed(list(enumerate(sorted(idx, key=lambda i: pvalues[i]), 1))):
+        running = min(running, pvalues[i] * m / rank)
+        out[i] = min(1.0, running)
+    return out

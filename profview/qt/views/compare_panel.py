@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidget,
                                QSplitter, QVBoxLayout, QWidget)
 
 from ...analysis import compare as cmp
@@ -19,6 +19,7 @@ from .. import safe_text
 
 VERDICT_COLOURS = {"faster": QColor(30, 110, 200), "slower": QColor(200, 40, 30),
                    "new": QColor(120, 60, 160), "gone": QColor(110, 110, 110)}
+NOT_SIGNIFICANT = QColor(140, 140, 140)
 
 
 def _fmt_ms(side, key):
@@ -26,7 +27,7 @@ def _fmt_ms(side, key):
 
 
 class EndpointDeltaModel(_FlatModel):
-    HEADERS = ["endpoint", "verdict", "p50 before", "p50 after", "Δ ms", "Δ %", "p",
+    HEADERS = ["endpoint", "verdict", "p50 before", "p50 after", "Δ ms", "Δ %", "p", "q",
                "p95", "requests", "queries/req", "SQL ms/req"]
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
@@ -54,13 +55,14 @@ class EndpointDeltaModel(_FlatModel):
                 "" if r["delta_p50_ms"] is None else "%+.2f" % r["delta_p50_ms"],
                 "" if r["delta_p50_pct"] is None else "%+.0f%%" % r["delta_p50_pct"],
                 "" if r["p_value"] is None else "%.3g" % r["p_value"],
+                "" if r.get("q_value") is None else "%.3g" % r["q_value"],
                 pair("p95_ms", format_ms), pair("requests", str), pair("queries_per_request", lambda v: "%.1f" % v),
                 pair("sql_ms_per_request", lambda v: "%.2f" % v)][col]
 
 
 class FunctionDeltaModel(_FlatModel):
     HEADERS = ["Δ self ms/req", "self before", "self after", "total before", "total after",
-               "calls Δ/req", "", "function"]
+               "calls Δ/req", "", "q", "function"]
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
         if not index.isValid() or role not in (Qt.DisplayRole, ITEM_ROLE, Qt.ForegroundRole):
@@ -70,12 +72,16 @@ class FunctionDeltaModel(_FlatModel):
             return d["key"]
         delta = d["after_s_per_request"] - d["before_s_per_request"]
         if role == Qt.ForegroundRole:
+            if not d.get("significant", True):
+                return NOT_SIGNIFICANT
             return VERDICT_COLOURS["slower" if delta > 0 else "faster"] \
                 if index.column() == 0 and delta else None
         ms = [1e3 * v for v in (delta, d["before_s_per_request"], d["after_s_per_request"],
                                 d["before_total_s"], d["after_total_s"])]
+        q = d.get("q_value")
         return (["%+.3f" % ms[0]] + ["%.3f" % v for v in ms[1:]] +
-                ["%+.1f" % d["calls_delta"], d["status"], d["function"]])[index.column()]
+                ["%+.1f" % d["calls_delta"], d["status"], "" if q is None else "%.3g" % q,
+                 d["function"]])[index.column()]
 
 
 class ComparePanel(QWidget):
@@ -97,11 +103,17 @@ class ComparePanel(QWidget):
         self.flame.empty_text = "Pick an endpoint above to see its differential flame graph"
         self.size_by = QComboBox()
         self.size_by.addItems(["Frames sized by after", "Frames sized by before"])
+        self.all_functions = QCheckBox("All functions")
+        self.all_functions.setToolTip("Also list functions whose change is not significant "
+                                      "(Mann–Whitney per request, Benjamini–Hochberg q ≥ "
+                                      "alpha), in grey")
+        self._rows_all: list = []
         self.summary = safe_text.label("Compare two captures: File › Compare…, or profview "
                                        "BEFORE --compare AFTER")
         self.summary.setWordWrap(True)
         legend = QLabel("<span style='color:#1e6ec8'>■ faster</span> "
-                        "<span style='color:#c8281e'>■ slower</span> (per request)")
+                        "<span style='color:#c8281e'>■ slower</span> (per request; grey: "
+                        "not significant)")
         lower = QSplitter(Qt.Horizontal)
         lower.addWidget(self.function_table)
         lower.addWidget(self.sql)
@@ -112,6 +124,7 @@ class ComparePanel(QWidget):
         bar.addWidget(self.size_by)
         bar.addWidget(legend)
         bar.addStretch(1)
+        bar.addWidget(self.all_functions)
         fl.addLayout(bar)
         fl.addWidget(self.flame)
         split = QSplitter(Qt.Vertical)
@@ -124,6 +137,7 @@ class ComparePanel(QWidget):
         self.table.selectionModel().currentChanged.connect(self._on_endpoint)
         self.size_by.currentIndexChanged.connect(lambda _i: self._on_endpoint(
             self.table.currentIndex(), None))
+        self.all_functions.toggled.connect(lambda _on: self._show_function_rows())
         self.function_table.clicked.connect(
             lambda index: session.select_function(index.data(ITEM_ROLE)))
         self.flame.clicked.connect(session.select_function)
@@ -137,9 +151,10 @@ class ComparePanel(QWidget):
             counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
         s = result["settings"]
         self.summary.setText(
-            "Before: %d requests, after: %d.  %s.  A verdict needs p < %g (Mann–Whitney U) "
-            "and a median change of at least %g%% and %g ms; * marks fewer queries without a "
-            "significant change in time." % (
+            "Before: %d requests, after: %d.  %s.  A verdict needs q < %g (Mann–Whitney U, "
+            "Benjamini–Hochberg false discovery rate across endpoints) and a median change of "
+            "at least %g%% and %g ms, beyond the timing resolution; * marks a note (fewer "
+            "queries without a significant change in time, too few requests to test)." % (
                 result["before"]["requests"], result["after"]["requests"],
                 ", ".join("%d %s" % (n, v) for v, n in sorted(counts.items())), s["alpha"],
                 s["min_pct"], s["min_ms"]))
@@ -151,7 +166,8 @@ class ComparePanel(QWidget):
             return
         row = current.data(ITEM_ROLE)
         names = row["before_name"], row["after_name"]
-        self.functions.set_rows(self._function_rows(*names))
+        self._rows_all = []
+        self.functions.set_rows([])
         self.sql.clear()
         for c in row["sql_changes"]:
             self.sql.addItem("%.1f → %.1f per request   %s" % (c["before"], c["after"],
@@ -165,15 +181,20 @@ class ComparePanel(QWidget):
         Task(_diff_tree, self.before, self.after, names, by_before).start(
             on_done=lambda res: self._show_flame(generation, res), owner=self)
 
-    def _function_rows(self, before_name, after_name) -> list:
-        eb, ea = _endpoints(self.before, self.after, (before_name, after_name))
-        return cmp.function_deltas(eb, ea, top=200)
+    def _show_function_rows(self) -> None:
+        rows = self._rows_all
+        tested = any(r["q_value"] is not None for r in rows)    # not for new or gone
+        if tested and not self.all_functions.isChecked():
+            rows = [r for r in rows if r["significant"]]
+        self.functions.set_rows(rows[:500])
 
     def _show_flame(self, generation: int, result) -> None:
         if generation != self._generation or result is None:
             return
-        tree, graph, delta = result
-        self.flame.set_tree(tree, graph, delta)
+        tree, graph, delta, significant, rows = result
+        self._rows_all = rows
+        self._show_function_rows()
+        self.flame.set_tree(tree, graph, delta, significant)
         self.flame.set_selected(self.session.function)
 
 
@@ -187,8 +208,10 @@ def _endpoints(before, after, names) -> tuple:
 
 
 def _diff_tree(before, after, names, by_before: bool):
-    """(tree, graph, per-node Δ) for one endpoint: merged before and after, in a worker."""
+    """(tree, graph, per-node Δ, per-node significance, function rows) for one endpoint:
+    merged before and after, and each function tested, in a worker."""
     eb, ea = _endpoints(before, after, names)
+    rows = cmp.function_deltas(eb, ea, top=0)
     gb = load_graph(eb.requests)[0] if eb else None
     ga = load_graph(ea.requests)[0] if ea else None
     shown = (gb if by_before else ga) or ga or gb
@@ -198,4 +221,6 @@ def _diff_tree(before, after, names, by_before: bool):
     per_request = type(shown)(scaled.functions, scaled.edges, 1)   # already per request
     tree = build_tree(per_request)
     empty = type(shown)({}, {}, 1)
-    return tree, per_request, cmp.node_deltas(tree, gb or empty, ga or empty)
+    significant = cmp.node_significance(tree, [r["key"] for r in rows
+                                               if r["total_significant"]]) if eb and ea else None
+    return tree, per_request, cmp.node_deltas(tree, gb or empty, ga or empty), significant, rows

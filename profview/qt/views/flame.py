@@ -63,6 +63,8 @@ class FlameView(QWidget):
         self.mask = None             # search matches (bool per node) or None
         self.delta = None            # differential mode: Δ seconds per node (red slower, blue
                                      # faster), or None
+        self.significant = None      # differential mode: False greys a frame whose change
+                                     # is not significant (bool per node), or None
         self.empty_text = EMPTY_TEXT
         self._x0, self._x1, self._yoff = 0.0, 1.0, 0.0
         self._zoom_path: list = []
@@ -71,9 +73,11 @@ class FlameView(QWidget):
         self._font.setPointSizeF(max(7.0, self._font.pointSizeF() * 0.9))
 
     # --- data --------------------------------------------------------------------------
-    def set_tree(self, tree, graph=None, delta=None) -> None:
+    def set_tree(self, tree, graph=None, delta=None, significant=None) -> None:
         self.tree, self.graph, self.mask = tree, graph, None
         self.delta = None if delta is None else np.asarray(delta, np.float64)
+        self.significant = None if significant is None or delta is None else np.asarray(
+            significant, bool)
         if tree is not None and len(tree):
             self._classes, self._packages = colour_classes(tree)
             self._palette = {}
@@ -195,6 +199,8 @@ class FlameView(QWidget):
         if self.delta is not None:   # differential: 9 buckets from blue (faster) to red
             scale_d = max(float(np.abs(self.delta).max()), 1e-12)
             classes = np.clip(np.round(self.delta[idx] / scale_d * 4), -4, 4).astype(int) + 4
+            if self.significant is not None:     # no significant change: neutral grey
+                classes[~self.significant[idx]] = 4
             palette = DIFF_COLOURS
         # one drawRects per (colour class, dimmed): batched, as the docstring promises.  No
         # pen: outlined rectangles took 8x longer; a frame is drawn a pixel narrower instead,
@@ -260,7 +266,9 @@ class FlameView(QWidget):
                 lines.append("per request (of %d): %s total, %.1f calls" % (
                     n, format_ms(s.cumtime * 1e3 / n), s.ncalls / n))
         if self.delta is not None:
-            lines.append("change per request: %+.3f ms (after − before)" % (1e3 * self.delta[i]))
+            lines.append("change per request: %+.3f ms (after − before)%s" % (
+                1e3 * self.delta[i], "" if self.significant is None or self.significant[i]
+                else ", not significant"))
         if t.flags[i] & calltree.SCALED:
             lines.append("drawn at %s, not pstats' %s (%+.0f%%): shrunk to fit inside its "
                          "caller, whose time pstats also counts at other depths (recursion)"
