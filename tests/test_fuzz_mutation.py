@@ -7,8 +7,9 @@ spliced in: 5,000 digits, NaN, 1e400, deep brackets, impossible dates, NUL, bad 
 through its importer, then through ``load_capture`` next to a good profile, the JSON report
 and the HTML page.  Nothing may raise: a bad file or line is a problem, the rest loads.
 
-A bounded run is part of the suite; ``PROFVIEW_FUZZ_SECONDS=600 python -m pytest
-tests/test_fuzz_mutation.py`` runs for that long and prints what it tried.
+A bounded run is its own stage of ``.ci/run`` (``python -m pytest -m fuzz``, 25 mutants per
+seed); ``PROFVIEW_FUZZ_SECONDS=600 python -m pytest -m fuzz -s -o faulthandler_timeout=0``
+runs for that long and prints what it tried.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from profview.importers.discover import Found
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("PROFVIEW_FUZZ_SECONDS", "0"))
-MUTANTS = int(os.environ.get("PROFVIEW_FUZZ_MUTANTS", "12"))   # per seed, when not timed
+MUTANTS = int(os.environ.get("PROFVIEW_FUZZ_MUTANTS", "25"))   # per seed, when not timed
 TOKENS = [b"9" * 5000, b"NaN", b"1e400", b"-1e306", b"-1", b"[" * 3000, b"{" * 3000,
           b"\x00", b"\xff\xfe", b"2026-13-45 99:99:99,999", b"0000-02-30 00:00:00,000",
           b'"', b"\n", b"\r\n", b"null", b"true", b'{"a":', b"\\u0000", b"1e300",
@@ -119,6 +120,7 @@ def _whole_load(directory: Path, name: str, data: bytes, good: Path) -> None:
     render_report(result, capture, [str(directory)])
 
 
+@pytest.mark.fuzz
 def test_mutants_of_real_files_never_crash_a_load(seeds, tmp_path):
     rng = random.Random(20261202)
     good = sorted((ROOT / "sample_profiles" / "plain").glob("*.prof"))[0]
