@@ -10,6 +10,7 @@ from profiles import run_without
 from profview.analysis.endpoints import group
 from profview.analysis.scan import load_capture
 from profview.capture import CaptureMiddleware, init_app
+from profview.capture.slot import SHARED
 from profview.importers.werkzeug_name import parse_name
 
 flask = pytest.importorskip("flask")
@@ -122,7 +123,10 @@ def test_threaded_server_lines_stay_whole_and_attributed(tmp_path):
     requests = _lines(tmp_path / "requests.jsonl")   # every line parses
     queries = _lines(tmp_path / "queries.jsonl")
     assert len(requests) == 40 and len(queries) == 120
-    assert len(list(tmp_path.glob("*.prof"))) == 40
+    # Python 3.12+ profiles one request at a time; the others are served unprofiled.
+    kept = {r["profile"] for r in requests if r["kept"]}
+    assert {p.name for p in tmp_path.glob("*.prof")} == kept
+    assert len(kept) == 40 or (SHARED and kept)
     by_id = {r["id"]: r for r in requests}
     for q in queries:
         owner = by_id[q["request"]]
