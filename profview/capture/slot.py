@@ -36,6 +36,7 @@ class ProfilerSlot:
         self._cond = threading.Condition(threading.Lock())
         self._running = 0            # requests between enter() and leave()
         self._holder = None          # the request state being profiled, when shared
+        self.waiting = 0             # requests waiting for the profiler (concurrent="wait")
 
     def enter(self, state, want: bool, mode: str) -> bool:
         """Count *state* as running; True when it may profile now.
@@ -45,7 +46,11 @@ class ProfilerSlot:
         """
         with self._cond:
             if want and self.shared and mode == WAIT and self._holder is not None:
-                self._cond.wait_for(lambda: self._holder is None, WAIT_S)
+                self.waiting += 1
+                try:
+                    self._cond.wait_for(lambda: self._holder is None, WAIT_S)
+                finally:
+                    self.waiting -= 1
             got = want and (not self.shared or self._holder is None)
             if self._holder is not None:
                 self._holder.overlap += 1
