@@ -10,7 +10,7 @@ from profiles import run_without
 from profview.analysis.endpoints import group
 from profview.analysis.scan import load_capture
 from profview.capture import CaptureMiddleware, init_app
-from profview.capture.slot import SHARED
+from profview.capture.profiling import SHARED
 from profview.importers.werkzeug_name import parse_name
 
 flask = pytest.importorskip("flask")
@@ -146,6 +146,26 @@ def test_capture_needs_neither_flask_nor_sqlalchemy(tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(_lines(tmp_path / "requests.jsonl")) == 1
     assert not (tmp_path / "queries.jsonl").exists()
+
+
+def test_capture_needs_only_the_standard_library(tmp_path):
+    result = run_without(("werkzeug", "sqlalchemy", "flask", "flask_sqlalchemy"), """
+        from profview.capture import CaptureMiddleware
+
+        def app(environ, start_response):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"h", b"i"]
+
+        seen = []
+        capture = CaptureMiddleware(app, sys.argv[1])
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/x", "QUERY_STRING": ""}
+        body = capture(environ, lambda status, headers, exc_info=None: seen.append(status))
+        assert b"".join(body) == b"hi" and seen == ["200 OK"]
+        assert "werkzeug" not in sys.modules
+    """, str(tmp_path), timeout=60)
+    assert result.returncode == 0, result.stderr
+    (line,) = _lines(tmp_path / "requests.jsonl")
+    assert (line["path"], line["status"], line["kept"]) == ("/x", 200, True)
 
 
 def test_flask_sqlalchemy_set_up_after_capture_is_found_at_first_request(tmp_path):

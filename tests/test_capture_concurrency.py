@@ -13,8 +13,8 @@ import threading
 import pytest
 from test_capture_support import get, lines, serving
 
-from profview.capture import init_app, slot
-from profview.capture.slot import SHARED, ProfilerSlot
+from profview.capture import init_app, profiling
+from profview.capture.profiling import SHARED, ProfilerSlot
 
 flask = pytest.importorskip("flask")
 
@@ -87,7 +87,7 @@ def test_wait_profiles_the_request_after_the_one_running(tmp_path):
         holder, result = _start_hold(port, inside)
         waiter = threading.Thread(target=lambda: result.update(other=get(port, "/other")[0]))
         waiter.start()
-        while not slot.SLOT.waiting and waiter.is_alive():   # /other queued for the profiler
+        while not profiling.SLOT.waiting and waiter.is_alive():   # /other queued for the profiler
             waiter.join(0.01)
         release.set()
         holder.join(60)
@@ -102,7 +102,7 @@ def test_wait_profiles_the_request_after_the_one_running(tmp_path):
 
 @pytest.mark.skipif(not SHARED, reason="before 3.12 nothing waits: each thread profiles")
 def test_wait_gives_up_rather_than_wait_forever(tmp_path, monkeypatch):
-    monkeypatch.setattr(slot, "WAIT_S", 0.2)     # a view calling its own server waits no more
+    monkeypatch.setattr(profiling, "WAIT_S", 0.2)     # a view calling its own server waits no more
     app, inside, release = _held_app(tmp_path, concurrent="wait")
     with serving(app) as port:
         holder, result = _start_hold(port, inside)

@@ -9,7 +9,7 @@ import pytest
 from test_capture_support import lines
 
 from profview.capture import CaptureMiddleware, init_app
-from profview.capture.names import OURS
+from profview.capture.store import OURS
 
 flask = pytest.importorskip("flask")
 flask_sqlalchemy = pytest.importorskip("flask_sqlalchemy")
@@ -102,7 +102,8 @@ def test_max_mb_removes_the_oldest_profiles_first(tmp_path):
     assert left == set(kept[-len(left):])       # what is left is the newest
     for i, r in enumerate(requests):            # a line names only profiles older than it
         assert set(r["removed"]) <= set(kept[:i])
-    assert (tmp_path / "notes.prof").exists() and (tmp_path / "GET.root.1ms.1795300000.prof").exists()
+    assert (tmp_path / "notes.prof").exists()
+    assert (tmp_path / "GET.root.1ms.1795300000.prof").exists()
 
 
 def test_max_mb_counts_the_profiles_already_there(tmp_path):

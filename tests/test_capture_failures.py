@@ -10,7 +10,7 @@ import pytest
 from test_capture_support import get, lines, serving
 
 from profview.capture import CaptureMiddleware, init_app
-from profview.capture.slot import SHARED
+from profview.capture.profiling import SHARED
 
 flask = pytest.importorskip("flask")
 sqlalchemy = pytest.importorskip("sqlalchemy")

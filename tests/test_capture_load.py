@@ -12,7 +12,7 @@ import importlib.util
 import pytest
 from test_capture_support import bench_module
 
-from profview.capture.slot import SHARED
+from profview.capture.profiling import SHARED
 
 pytest.importorskip("flask_sqlalchemy")
 load = bench_module("capture_load")

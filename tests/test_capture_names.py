@@ -12,7 +12,7 @@ import pytest
 from test_capture_support import lines, raw, serving
 
 from profview.capture import CaptureMiddleware, profile_name
-from profview.capture.names import OURS, UnsafeName, inside
+from profview.capture.store import OURS, UnsafeName, inside
 
 HOSTILE_METHODS = ["../../x", "/abs/olute", "..\\..\\x", "GE\x00T", "M" * 5000, "ÄÖ☃", "",
                    ".", "..", "get", "-X"]
@@ -32,7 +32,8 @@ def test_every_name_is_a_plain_entry_of_the_directory(tmp_path, method, path):
 def test_names_keep_werkzeugs_shape_for_ordinary_requests():
     assert profile_name("GET", "/user/alice", 23.4, 1795313503.2, "4f1c9a2b7d3e") == \
         "GET.user.alice.23ms.1795313503.4f1c9a2b7d3e.prof"
-    assert profile_name("POST", "/", 0.2, 1795313503.6, "00ff") == "POST.root.0ms.1795313504.00ff.prof"
+    assert profile_name("POST", "/", 0.2, 1795313503.6, "00ff") == \
+        "POST.root.0ms.1795313504.00ff.prof"
 
 
 @pytest.mark.parametrize("name", ["../x.prof", "/etc/x.prof", "a/b.prof", "", ".", "..",

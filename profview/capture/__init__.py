@@ -12,7 +12,7 @@ record); it imports nothing else from profview, and shares only the on-disk form
 from __future__ import annotations
 
 from .middleware import ENVIRON_KEY, CaptureMiddleware
-from .names import profile_name
+from .store import profile_name
 from .sink import QUERIES_FILE, REQUESTS_FILE
 
 __all__ = ["CaptureMiddleware", "init_app", "profile_name", "QUERIES_FILE", "REQUESTS_FILE"]

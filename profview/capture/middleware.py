@@ -6,27 +6,40 @@ cannot: a request id in the name (``GET.user.alice.23ms.1795313503.4f1c9a2b7d3e.
 two requests in the same second never overwrite each other; a line per request in
 ``requests.jsonl`` (exact path, status, times, the Flask URL rule, whether and why it has no
 profile) with its SQL in ``queries.jsonl``; the profile so far of a request that raised;
-one profiler at a time on Python 3.12+ (see ``slot``); sampling and a size cap.  Nothing here
+one profiler at a time on Python 3.12+ (see ``profiling``); sampling, a size cap.  Nothing here
 raises into the app: a capture that fails leaves a request unprofiled, never unserved.
 """
 from __future__ import annotations
 
 import cProfile
 import os
-import random
 import secrets
-import threading
 import time
 from typing import Optional
 
-from .names import exception_name, profile_name, wsgi_text
+from .profiling import SKIP, SLOT, WAIT, NoProfiler, Sampler, run_app, run_profiled
 from .sink import JsonlSink, log
-from .slot import SKIP, SLOT, WAIT
 from .sql import CURRENT, QueryRecorder
-from .store import ProfileStore
+from .store import ProfileStore, profile_name
 
 ENVIRON_KEY = "profview.capture"
 MODES = (SKIP, WAIT)
+
+
+def wsgi_text(value: str) -> str:
+    """WSGI strings are latin-1 decoded bytes (PEP 3333); give back the real text."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def exception_name(exc: BaseException) -> str:
+    """``ValueError`` for built-ins, ``module.QualName`` for the rest."""
+    cls = type(exc)
+    module = getattr(cls, "__module__", None)
+    qualname = getattr(cls, "__qualname__", cls.__name__)
+    return qualname if module in (None, "builtins") else "%s.%s" % (module, qualname)
 
 
 class _RequestState:
@@ -38,57 +51,8 @@ class _RequestState:
         self.status: Optional[int] = None
         self.rule: Optional[str] = None
         self.endpoint: Optional[str] = None
-        self.overlap = 0             # set by the slot: see slot.py
+        self.overlap = 0             # set by the profiler slot: see profiling.py
         self.threads = 1
-
-
-class _NoProfiler(Exception):
-    """cProfile would not start: another profiling tool holds the interpreter's slot."""
-
-
-class _Sampler:
-    """Which requests to profile: *fraction* of them, drawn from a generator seeded with
-    *seed*, so the same traffic is sampled the same way on every run."""
-
-    def __init__(self, fraction: float, seed):
-        self.fraction = float(fraction)
-        self._random = random.Random(seed)
-        self._lock = threading.Lock()     # a free-threaded build has no GIL to rely on
-
-    def __call__(self) -> bool:
-        if self.fraction >= 1.0:
-            return True
-        with self._lock:
-            return self._random.random() < self.fraction
-
-
-def _run_app(app, environ, start_response, body: list) -> None:
-    """Call *app* and read its whole response into *body*, as ProfilerMiddleware does (so
-    producing the response is profiled too); close it as PEP 3333 asks, even on error."""
-    app_iter = app(environ, start_response)
-    close = getattr(app_iter, "close", None)
-    try:
-        body.extend(app_iter)
-    except BaseException:
-        if close is not None:
-            try:
-                close()
-            except Exception:  # the first error is the one the server must see
-                pass
-        raise
-    if close is not None:
-        close()
-
-
-def _run_profiled(profile, app, environ, start_response, body: list) -> None:
-    try:
-        profile.enable()
-    except ValueError as exc:   # "Another profiling tool is already active" (3.12+)
-        raise _NoProfiler() from exc
-    try:
-        _run_app(app, environ, start_response, body)
-    finally:
-        profile.disable()
 
 
 def _check_options(sample, slow_ms, max_mb, concurrent) -> None:
@@ -125,7 +89,7 @@ class CaptureMiddleware:
         self.recorder = QueryRecorder(self.sink.write_queries)
         self.slow_ms = slow_ms
         self.concurrent = concurrent
-        self._sample = _Sampler(sample, seed)
+        self._sample = Sampler(sample, seed)
         self._slot = SLOT
         for e in engine if isinstance(engine, (list, tuple)) else [engine]:
             if e is not None:
@@ -168,12 +132,12 @@ class CaptureMiddleware:
         try:
             try:
                 if profile is None:
-                    _run_app(self._app, environ, catching_start_response, body)
+                    run_app(self._app, environ, catching_start_response, body)
                 else:
-                    _run_profiled(profile, self._app, environ, catching_start_response, body)
-            except _NoProfiler:
+                    run_profiled(profile, self._app, environ, catching_start_response, body)
+            except NoProfiler:
                 profile, why = None, "unavailable"
-                _run_app(self._app, environ, catching_start_response, body)
+                run_app(self._app, environ, catching_start_response, body)
         except BaseException as exc:
             elapsed_ms = (time.perf_counter() - t0) * 1000.0
             self._finish(environ, state, profile, why, start, elapsed_ms, exc)
