@@ -108,7 +108,12 @@ def serving(kind: str, site: Path, capture=None, options=None, root: Path = ROOT
         if kind != "werkzeug":
             child.send_signal(signal.SIGTERM)
         child.stdin.close()
-        child.wait(timeout=60)
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:     # never leave a server behind
+            child.kill()
+            child.wait()
+            raise
 
 
 def _port(child, log: Path) -> int:

@@ -43,7 +43,8 @@ def exception_name(exc: BaseException) -> str:
 
 
 class _RequestState:
-    __slots__ = ("id", "queries", "status", "rule", "endpoint", "overlap", "threads")
+    __slots__ = ("id", "queries", "status", "rule", "endpoint", "profile", "why", "overlap",
+                 "threads")
 
     def __init__(self):
         self.id = secrets.token_hex(6)
@@ -51,6 +52,8 @@ class _RequestState:
         self.status: Optional[int] = None
         self.rule: Optional[str] = None
         self.endpoint: Optional[str] = None
+        self.profile = None          # the cProfile.Profile recording the request, if any
+        self.why: Optional[str] = None   # why there is no profile (the no_profile field)
         self.overlap = 0             # set by the profiler slot: see profiling.py
         self.threads = 1
 
@@ -125,53 +128,56 @@ class CaptureMiddleware:
             return body.append    # the legacy write(): kept in order with the rest
 
         wanted = self._sample()
-        profile = cProfile.Profile() if self._slot.enter(state, wanted, self.concurrent) \
-            else None
-        why = None if profile is not None else "busy" if wanted else "sample"
+        if self._slot.enter(state, wanted, self.concurrent):
+            state.profile = cProfile.Profile()
+        else:
+            state.why = "busy" if wanted else "sample"
         start, t0 = time.time(), time.perf_counter()
         try:
-            try:
-                if profile is None:
-                    run_app(self._app, environ, catching_start_response, body)
-                else:
-                    run_profiled(profile, self._app, environ, catching_start_response, body)
-            except NoProfiler:
-                profile, why = None, "unavailable"
-                run_app(self._app, environ, catching_start_response, body)
+            self._run(state, environ, catching_start_response, body)
         except BaseException as exc:
-            elapsed_ms = (time.perf_counter() - t0) * 1000.0
-            self._finish(environ, state, profile, why, start, elapsed_ms, exc)
-            self._slot.leave(state)
+            self._finish(environ, state, start, (time.perf_counter() - t0) * 1000.0, exc)
             raise                 # the very exception, as if the capture were not there
-        elapsed_ms = (time.perf_counter() - t0) * 1000.0
-        # The slot is held until the profile is written: writing it runs Python code, which a
-        # shared profiler (3.12+) would record in the next request's profile.
-        self._finish(environ, state, profile, why, start, elapsed_ms, None)
-        self._slot.leave(state)
+        self._finish(environ, state, start, (time.perf_counter() - t0) * 1000.0, None)
         return body
 
-    def _finish(self, environ, state, profile, why, start, elapsed_ms, exc) -> None:
-        """Keep the profile (or say why not) and write the request's lines; never raises."""
+    def _run(self, state, environ, start_response, body: list) -> None:
+        if state.profile is not None:
+            try:
+                return run_profiled(state.profile, self._app, environ, start_response, body)
+            except NoProfiler:
+                state.profile, state.why = None, "unavailable"
+        run_app(self._app, environ, start_response, body)
+
+    def _finish(self, environ, state, start, elapsed_ms, exc) -> None:
+        """Write the request's profile and lines, then free the profiler; never raises.
+
+        The profiler is held until the profile is written: writing it runs Python code, which
+        a shared profiler (3.12+) would record in the next request's profile.
+        """
         try:
-            name = profile_name(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
-                                elapsed_ms, start + elapsed_ms / 1000.0, state.id)
-            kept, removed = False, []
-            if profile is not None:
-                if self.slow_ms is not None and elapsed_ms < self.slow_ms:
-                    why = "slow_ms"
-                else:
-                    kept, why, removed = self.store.save(name, profile)
-            for q in state.queries:
-                q["profile"] = name if kept else None
-            record = self._record(environ, state, start, elapsed_ms, name, exc)
-            profiled = profile is not None
-            alone = state.overlap == 0 and state.threads == 1
-            record.update(profiled=profiled, kept=kept, no_profile=why,
-                          overlap=state.overlap if profiled else None,
-                          alone=alone if profiled else None, removed=removed)
-            self.sink.write_request(record, state.queries)
+            self._write(environ, state, start, elapsed_ms, exc)
         except Exception as err:  # a bug here must cost the request its line, not its answer
             log.warning("profview.capture: request %s not recorded: %r", state.id, err)
+        finally:
+            self._slot.leave(state)
+
+    def _write(self, environ, state, start, elapsed_ms, exc) -> None:
+        name = profile_name(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+                            elapsed_ms, start + elapsed_ms / 1000.0, state.id)
+        profiled, kept, why, removed = state.profile is not None, False, state.why, []
+        if profiled and self.slow_ms is not None and elapsed_ms < self.slow_ms:
+            why = "slow_ms"
+        elif profiled:
+            kept, why, removed = self.store.save(name, state.profile)
+        for q in state.queries:
+            q["profile"] = name if kept else None
+        record = self._record(environ, state, start, elapsed_ms, name, exc)
+        alone = state.overlap == 0 and state.threads == 1
+        record.update(profiled=profiled, kept=kept, no_profile=why,
+                      overlap=state.overlap if profiled else None,
+                      alone=alone if profiled else None, removed=removed)
+        self.sink.write_request(record, state.queries)
 
     def _record(self, environ, state, start, elapsed_ms, name, exc) -> dict:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
