@@ -11,21 +11,23 @@ record); it imports nothing else from profview, and shares only the on-disk form
 """
 from __future__ import annotations
 
-from .middleware import ENVIRON_KEY, CaptureMiddleware, profile_name
+from .middleware import ENVIRON_KEY, CaptureMiddleware
+from .store import profile_name
 from .sink import QUERIES_FILE, REQUESTS_FILE
 
 __all__ = ["CaptureMiddleware", "init_app", "profile_name", "QUERIES_FILE", "REQUESTS_FILE"]
 
 
-def init_app(app, profile_dir, *, engine=None) -> CaptureMiddleware:
-    """Profile every request of the Flask *app* into *profile_dir* (created if missing).
+def init_app(app, profile_dir, *, engine=None, **options) -> CaptureMiddleware:
+    """Profile the requests of the Flask *app* into *profile_dir* (created if missing).
 
     Records the URL rule and endpoint of each request, and the SQL of *engine*, or, when none
     is given, of Flask-SQLAlchemy's engines (found now, or at the first request if the
-    extension is set up later).  Returns the middleware, also kept as
+    extension is set up later).  *options* are CaptureMiddleware's: ``sample``, ``seed``,
+    ``slow_ms``, ``max_mb``, ``concurrent``.  Returns the middleware, also kept as
     ``app.extensions["profview_capture"]``.
     """
-    middleware = CaptureMiddleware(app.wsgi_app, profile_dir, engine=engine)
+    middleware = CaptureMiddleware(app.wsgi_app, profile_dir, engine=engine, **options)
     app.wsgi_app = middleware
     app.extensions["profview_capture"] = middleware
 

@@ -1,40 +1,32 @@
-"""Capture complete, exact request profiles: Werkzeug's ProfilerMiddleware plus sidecars.
+"""Capture request profiles and their SQL: one cProfile file per request, plus sidecars.
 
-``ProfilerMiddleware`` does the profiling; this adds what it loses.  File names keep Werkzeug's
-shape (``GET.user.alice.23ms.1795313503.4f1c9a2b7d3e.prof``) with a request id before
-``.prof``, so two requests in the same second never overwrite each other; and each request is
-described in ``requests.jsonl`` (exact path, query string, status, full-resolution times, the
-Flask URL rule) with its SQL in ``queries.jsonl``.  See the README for the format.
+This does what Werkzeug's ``ProfilerMiddleware`` does (the app runs under cProfile and its
+whole response is read inside the profile; the file name has Werkzeug's shape) and what it
+cannot: a request id in the name (``GET.user.alice.23ms.1795313503.4f1c9a2b7d3e.prof``), so
+two requests in the same second never overwrite each other; a line per request in
+``requests.jsonl`` (exact path, status, times, the Flask URL rule, whether and why it has no
+profile) with its SQL in ``queries.jsonl``; the profile so far of a request that raised;
+one profiler at a time on Python 3.12+ (see ``profiling``); sampling, a size cap.  Nothing here
+raises into the app: a capture that fails leaves a request unprofiled, never unserved.
 """
 from __future__ import annotations
 
+import cProfile
 import os
-import re
 import secrets
+import time
 from typing import Optional
 
-from werkzeug.middleware.profiler import ProfilerMiddleware
-
-from .sink import JsonlSink
+from .profiling import SKIP, SLOT, WAIT, NoProfiler, Sampler, run_app, run_profiled
+from .sink import JsonlSink, log
 from .sql import CURRENT, QueryRecorder
+from .store import ProfileStore, profile_name
 
 ENVIRON_KEY = "profview.capture"
-MAX_PATH_CHARS = 120       # file names stay well under the usual 255-byte limit
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"\\|?*]')
+MODES = (SKIP, WAIT)
 
 
-class _RequestState:
-    __slots__ = ("id", "queries", "status", "rule", "endpoint")
-
-    def __init__(self):
-        self.id = secrets.token_hex(6)
-        self.queries: list = []
-        self.status: Optional[int] = None
-        self.rule: Optional[str] = None
-        self.endpoint: Optional[str] = None
-
-
-def _wsgi_text(value: str) -> str:
+def wsgi_text(value: str) -> str:
     """WSGI strings are latin-1 decoded bytes (PEP 3333); give back the real text."""
     try:
         return value.encode("latin-1").decode("utf-8")
@@ -42,28 +34,66 @@ def _wsgi_text(value: str) -> str:
         return value
 
 
-def profile_name(method: str, path_info: str, elapsed_ms: float, end: float,
-                 request_id: str) -> str:
-    """Werkzeug's default name with a request id before ``.prof``, made safe for any disk."""
-    path = path_info.strip("/").replace("/", ".") or "root"
-    path = _UNSAFE.sub("_", path)[:MAX_PATH_CHARS]
-    method = _UNSAFE.sub("_", method)[:16] or "UNKNOWN"
-    return "%s.%s.%.0fms.%.0f.%s.prof" % (method, path, elapsed_ms, end, request_id)
+def exception_name(exc: BaseException) -> str:
+    """``ValueError`` for built-ins, ``module.QualName`` for the rest."""
+    cls = type(exc)
+    module = getattr(cls, "__module__", None)
+    qualname = getattr(cls, "__qualname__", cls.__name__)
+    return qualname if module in (None, "builtins") else "%s.%s" % (module, qualname)
+
+
+class _RequestState:
+    __slots__ = ("id", "queries", "status", "rule", "endpoint", "profile", "why", "overlap",
+                 "threads")
+
+    def __init__(self):
+        self.id = secrets.token_hex(6)
+        self.queries: list = []
+        self.status: Optional[int] = None
+        self.rule: Optional[str] = None
+        self.endpoint: Optional[str] = None
+        self.profile = None          # the cProfile.Profile recording the request, if any
+        self.why: Optional[str] = None   # why there is no profile (the no_profile field)
+        self.overlap = 0             # set by the profiler slot: see profiling.py
+        self.threads = 1
+
+
+def _check_options(sample, slow_ms, max_mb, concurrent) -> None:
+    if not 0.0 <= float(sample) <= 1.0:
+        raise ValueError("sample must be a fraction between 0 and 1, not %r" % (sample,))
+    if slow_ms is not None and not float(slow_ms) >= 0:
+        raise ValueError("slow_ms must be a number of milliseconds, not %r" % (slow_ms,))
+    if max_mb is not None and not float(max_mb) > 0:
+        raise ValueError("max_mb must be a positive number of megabytes, not %r" % (max_mb,))
+    if concurrent not in MODES:
+        raise ValueError("concurrent must be one of %s, not %r" % (", ".join(MODES), concurrent))
 
 
 class CaptureMiddleware:
-    """Wrap any WSGI app: one profile per request, plus ``requests.jsonl``/``queries.jsonl``.
+    """Wrap any WSGI app: profiles and ``requests.jsonl``/``queries.jsonl`` in *profile_dir*.
 
     *engine*: a SQLAlchemy engine (or several, or anything with ``.engine``) whose statements
-    are recorded; call :meth:`record_engine` later for more.
+    are recorded; call :meth:`record_engine` later for more.  *sample*: the fraction of
+    requests profiled (chosen by a generator seeded with *seed*).  *slow_ms*: keep the
+    profiles of requests at least this slow only.  *max_mb*: keep at most this many
+    megabytes of profiles, removing the oldest.  *concurrent*: on Python 3.12+, where one
+    request is profiled at a time, ``"skip"`` serves the others unprofiled beside it and
+    ``"wait"`` makes them wait for it.  Every request gets its line in ``requests.jsonl``.
     """
 
-    def __init__(self, wsgi_app, profile_dir: str, *, engine=None):
+    def __init__(self, wsgi_app, profile_dir, *, engine=None, sample: float = 1.0, seed=0,
+                 slow_ms: Optional[float] = None, max_mb: Optional[float] = None,
+                 concurrent: str = SKIP):
+        _check_options(sample, slow_ms, max_mb, concurrent)
+        self._app = wsgi_app
         self.profile_dir = os.fspath(profile_dir)
         self.sink = JsonlSink(self.profile_dir)
+        self.store = ProfileStore(self.profile_dir, max_mb)
         self.recorder = QueryRecorder(self.sink.write_queries)
-        self._profiler = ProfilerMiddleware(wsgi_app, stream=None, profile_dir=self.profile_dir,
-                                            filename_format=self._finish)
+        self.slow_ms = slow_ms
+        self.concurrent = concurrent
+        self._sample = Sampler(sample, seed)
+        self._slot = SLOT
         for e in engine if isinstance(engine, (list, tuple)) else [engine]:
             if e is not None:
                 self.record_engine(e)
@@ -71,7 +101,7 @@ class CaptureMiddleware:
     @property
     def wsgi_app(self):
         """The wrapped application."""
-        return self._profiler._app
+        return self._app
 
     def record_engine(self, engine) -> None:
         """Record the SQL of *engine* too."""
@@ -80,44 +110,90 @@ class CaptureMiddleware:
     def __call__(self, environ, start_response):
         state = _RequestState()
         environ[ENVIRON_KEY] = state
-
-        def recording_start_response(status, headers, exc_info=None):
-            try:
-                state.status = int(status.split(" ", 1)[0])
-            except ValueError:
-                state.status = None
-            return start_response(status, headers, exc_info)
-
         token = CURRENT.set(state)
         try:
-            return self._profiler(environ, recording_start_response)
-        except BaseException:
-            self.sink.write_queries(state.queries)   # the app raised: no profile was written
-            raise
+            return self._serve(state, environ, start_response)
         finally:
             CURRENT.reset(token)
 
-    def _finish(self, environ) -> str:
-        """Called by ProfilerMiddleware after the request with the timings: name the profile
-        and write the request's sidecar lines."""
-        state: _RequestState = environ[ENVIRON_KEY]
-        timing = environ["werkzeug.profiler"]
-        elapsed_ms, end = timing["elapsed"], timing["time"]
+    def _serve(self, state, environ, start_response) -> list:
+        body: list = []
+
+        def catching_start_response(status, headers, exc_info=None):
+            try:
+                state.status = int(str(status).split(" ", 1)[0])
+            except ValueError:
+                state.status = None
+            start_response(status, headers, exc_info)
+            return body.append    # the legacy write(): kept in order with the rest
+
+        wanted = self._sample()
+        if self._slot.enter(state, wanted, self.concurrent):
+            state.profile = cProfile.Profile()
+        else:
+            state.why = "busy" if wanted else "sample"
+        start, t0 = time.time(), time.perf_counter()
+        try:
+            self._run(state, environ, catching_start_response, body)
+        except BaseException as exc:
+            self._finish(environ, state, start, (time.perf_counter() - t0) * 1000.0, exc)
+            raise                 # the very exception, as if the capture were not there
+        self._finish(environ, state, start, (time.perf_counter() - t0) * 1000.0, None)
+        return body
+
+    def _run(self, state, environ, start_response, body: list) -> None:
+        if state.profile is not None:
+            try:
+                return run_profiled(state.profile, self._app, environ, start_response, body)
+            except NoProfiler:
+                state.profile, state.why = None, "unavailable"
+        run_app(self._app, environ, start_response, body)
+
+    def _finish(self, environ, state, start, elapsed_ms, exc) -> None:
+        """Write the request's profile and lines, then free the profiler; never raises.
+
+        The profiler is held until the profile is written: writing it runs Python code, which
+        a shared profiler (3.12+) would record in the next request's profile.
+        """
+        try:
+            self._write(environ, state, start, elapsed_ms, exc)
+        except Exception as err:  # a bug here must cost the request its line, not its answer
+            log.warning("profview.capture: request %s not recorded: %r", state.id, err)
+        finally:
+            self._slot.leave(state)
+
+    def _write(self, environ, state, start, elapsed_ms, exc) -> None:
         name = profile_name(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
-                            elapsed_ms, end, state.id)
+                            elapsed_ms, start + elapsed_ms / 1000.0, state.id)
+        profiled, kept, why, removed = state.profile is not None, False, state.why, []
+        if profiled and self.slow_ms is not None and elapsed_ms < self.slow_ms:
+            why = "slow_ms"
+        elif profiled:
+            kept, why, removed = self.store.save(name, state.profile)
         for q in state.queries:
-            q["profile"] = name
-        self.sink.write_request({
+            q["profile"] = name if kept else None
+        record = self._record(environ, state, start, elapsed_ms, name, exc)
+        alone = state.overlap == 0 and state.threads == 1
+        record.update(profiled=profiled, kept=kept, no_profile=why,
+                      overlap=state.overlap if profiled else None,
+                      alone=alone if profiled else None, removed=removed)
+        self.sink.write_request(record, state.queries)
+
+    def _record(self, environ, state, start, elapsed_ms, name, exc) -> dict:
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        return {
             "id": state.id,
-            "method": environ.get("REQUEST_METHOD"),
-            "path": _wsgi_text(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
-            or "/",
-            "query": _wsgi_text(environ.get("QUERY_STRING", "")),
+            "method": str(environ.get("REQUEST_METHOD", "")),
+            "path": wsgi_text(path) or "/",
+            "query": wsgi_text(environ.get("QUERY_STRING", "")),
             "rule": state.rule,
             "endpoint": state.endpoint,
-            "status": state.status,
-            "start": end - elapsed_ms / 1000.0,
+            # A server answers 500 when the app raises (nothing was sent: the body is read
+            # whole before the server gets it).
+            "status": 500 if exc is not None else state.status,
+            "start": start,
             "elapsed_ms": elapsed_ms,
             "profile": name,
-        }, state.queries)
-        return name
+            "exception": exception_name(exc) if exc is not None else None,
+            "pid": os.getpid(),
+        }

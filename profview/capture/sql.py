@@ -71,21 +71,33 @@ class QueryRecorder:
         self.engines.append(engine)
 
     def _before(self, conn, cursor, statement, parameters, context, executemany):
-        conn.info.setdefault("profview_starts", []).append((time.time(), time.perf_counter()))
+        try:
+            conn.info.setdefault("profview_starts", []).append(
+                (time.time(), time.perf_counter()))
+        except Exception:  # recording must never break the app's query
+            pass
 
     def _after(self, conn, cursor, statement, parameters, context, executemany):
-        starts = conn.info.get("profview_starts")
-        if not starts:
+        # Runs inside the profiled request, once per statement: one function, no helpers,
+        # and nothing it does may raise into the app's query.
+        try:
+            starts = conn.info.get("profview_starts")
+            if not starts:
+                return
+            wall, t0 = starts.pop()
+            duration_ms = (time.perf_counter() - t0) * 1000.0
+            try:
+                params = repr(parameters)
+            except Exception:  # the app's own parameter objects may refuse repr
+                params = None
+            if params is not None and len(params) > MAX_PARAMETERS:
+                params = params[:MAX_PARAMETERS] + "…"
+            state = CURRENT.get()
+            record = {"request": state.id if state else None, "profile": None,
+                      "start": wall, "duration_ms": duration_ms, "statement": str(statement),
+                      "parameters": params, "location": app_location()}
+        except Exception:
             return
-        wall, t0 = starts.pop()
-        duration_ms = (time.perf_counter() - t0) * 1000.0
-        params = repr(parameters)
-        if len(params) > MAX_PARAMETERS:
-            params = params[:MAX_PARAMETERS] + "…"
-        state = CURRENT.get()
-        record = {"request": state.id if state else None, "profile": None, "start": wall,
-                  "duration_ms": duration_ms, "statement": statement, "parameters": params,
-                  "location": app_location()}
         if state is not None:
             state.queries.append(record)
         else:
