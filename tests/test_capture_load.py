@@ -14,6 +14,10 @@ from test_capture_support import bench_module
 
 from profview.capture.profiling import SHARED
 
+# A load test of real servers: its own stage of .ci/run, on Python 3.11, 3.12 and 3.13
+# (python -m pytest -m load), not part of the README's test command.
+pytestmark = pytest.mark.load
+
 pytest.importorskip("flask_sqlalchemy")
 load = bench_module("capture_load")
 N, CONCURRENCY = 200, 8
