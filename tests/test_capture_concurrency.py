@@ -16,6 +16,10 @@ from test_capture_support import get, lines, serving
 from profview.capture import init_app, profiling
 from profview.capture.profiling import SHARED, ProfilerSlot
 
+# The capture helper on real servers: its own stage of .ci/run, on Python 3.11, 3.12 and
+# 3.13 (python -m pytest -m capture), not part of the README's test command.
+pytestmark = pytest.mark.capture
+
 flask = pytest.importorskip("flask")
 
 

@@ -11,6 +11,10 @@ from test_capture_support import lines
 from profview.capture import CaptureMiddleware, init_app
 from profview.capture.store import OURS
 
+# The capture helper on real servers: its own stage of .ci/run, on Python 3.11, 3.12 and
+# 3.13 (python -m pytest -m capture), not part of the README's test command.
+pytestmark = pytest.mark.capture
+
 flask = pytest.importorskip("flask")
 flask_sqlalchemy = pytest.importorskip("flask_sqlalchemy")
 

@@ -14,6 +14,10 @@ from test_capture_support import lines, raw, serving
 from profview.capture import CaptureMiddleware, profile_name
 from profview.capture.store import OURS, UnsafeName, inside
 
+# The capture helper on real servers: its own stage of .ci/run, on Python 3.11, 3.12 and
+# 3.13 (python -m pytest -m capture), not part of the README's test command.
+pytestmark = pytest.mark.capture
+
 HOSTILE_METHODS = ["../../x", "/abs/olute", "..\\..\\x", "GE\x00T", "M" * 5000, "ÄÖ☃", "",
                    ".", "..", "get", "-X"]
 HOSTILE_PATHS = ["/../../x", "/%2e%2e/x", "/a\x00b", "/" + "p" * 5000, "/café/☃", "\\..\\..\\w",

@@ -6,6 +6,8 @@ profview's dependencies.
 """
 from __future__ import annotations
 
+import pytest
+
 import http.client
 import json
 import socket
@@ -13,6 +15,10 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+
+# The capture helper on real servers: its own stage of .ci/run, on Python 3.11, 3.12 and
+# 3.13 (python -m pytest -m capture), not part of the README's test command.
+pytestmark = pytest.mark.capture
 
 ROOT = Path(__file__).resolve().parent.parent
 
