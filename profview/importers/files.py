@@ -8,6 +8,7 @@ opened is what is checked: no race with a rename), and read up to the limit, no 
 """
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -61,6 +62,18 @@ def read_head(path, size: int = 65536) -> bytes:
         return os.read(fd, size)
     finally:
         os.close(fd)
+
+
+def head_objects(head: bytes, lines: int = 50):
+    """The JSON objects among the first *lines* lines of *head* (for sniffing a JSON-lines
+    log: lines that are not JSON, or too deeply nested, are passed over)."""
+    for raw in head.split(b"\n")[:lines]:
+        try:
+            obj = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(obj, dict):
+            yield obj
 
 
 def is_regular(path: Path) -> bool:

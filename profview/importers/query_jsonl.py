@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..model.query import Query
 from ..model.request import Problem
-from .files import read_regular
+from .files import head_objects, read_regular
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_LINE = 200_000
@@ -102,13 +102,8 @@ def _text(value, field: str, literal: bool = False) -> str:
 
 def _keys(head: bytes) -> set:
     keys: set = set()
-    for raw in head.split(b"\n")[:50]:
-        try:
-            obj = json.loads(raw.decode("utf-8"))
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(obj, dict):
-            keys |= set(obj)
+    for obj in head_objects(head):
+        keys |= set(obj)
     return keys
 
 

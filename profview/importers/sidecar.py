@@ -13,7 +13,7 @@ from typing import NamedTuple, Optional
 
 from ..model.query import Query
 from ..model.request import Problem
-from .files import read_head, read_regular
+from .files import head_objects, read_head, read_regular
 
 REQUESTS_FILE, QUERIES_FILE = "requests.jsonl", "queries.jsonl"
 NAMES = (REQUESTS_FILE, QUERIES_FILE)
@@ -59,13 +59,8 @@ def is_own_queries(head: bytes) -> bool:
     """True when a ``queries.jsonl`` is profview's (its lines have profview's fields), not a
     user's own log that happens to have the name; an unreadable one counts as profview's,
     so that its lines are reported one by one."""
-    for raw in head.split(b"\n")[:50]:
-        try:
-            obj = json.loads(raw.decode("utf-8"))
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(obj, dict):
-            return any(f in obj for f in _OWN_QUERY_FIELDS)
+    for obj in head_objects(head):
+        return any(f in obj for f in _OWN_QUERY_FIELDS)
     return True
 
 
