@@ -33,7 +33,9 @@ def _report_parser() -> argparse.ArgumentParser:
                         help="with --compare: exit 1 if an endpoint is significantly slower "
                              "by more than PCT percent (a CI gate)")
     parser.add_argument("--alpha", type=float, default=0.05,
-                        help="with --compare: significance level (default 0.05)")
+                        help="with --compare: the false discovery rate a verdict is held to: "
+                             "Benjamini–Hochberg q-values across endpoints (and across "
+                             "each endpoint's functions) below it (default 0.05)")
     parser.add_argument("--min-pct", type=float, default=5.0,
                         help="with --compare: smallest change of the median that counts, "
                              "in percent (default 5)")
@@ -95,6 +97,8 @@ def report_main(argv: list) -> int:
     from .analysis.scan import load_capture
 
     max_bytes = int(args.max_size * 1024 * 1024)
+    if args.compare:
+        _import_in_background("scipy.stats")
     capture = load_capture(args.paths, grouping=args.group, workers=args.jobs,
                            max_bytes=max_bytes)
     if args.compare:
@@ -154,6 +158,16 @@ def _install_desktop() -> int:
     return 0
 
 
+def _import_in_background(name: str) -> None:
+    """Start importing *name* in a thread.  ``scipy.stats`` takes about a second to import
+    here; the comparison needs it only after both captures are loaded, and loading mostly
+    waits on worker processes, so the import overlaps it (a later ``import`` waits for it)."""
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(name,), daemon=True).start()
+
+
 def _compare_main(args, before) -> int:
     from .analysis import compare, report
     from .analysis.compare_text import render_compare
@@ -173,9 +187,8 @@ def _compare_main(args, before) -> int:
         # The findings of the after capture are what is left to fix; the before ones tell
         # which the change resolved.
         page = render_comparison(result, before, after, args.paths, args.compare,
-                                 findings=report.build(after, args.settings).get("findings"),
-                                 findings_before=report.build(before, args.settings).get(
-                                     "findings"))
+                                 findings=report.findings_of(after, args.settings),
+                                 findings_before=report.findings_of(before, args.settings))
         if _write_html(args.html, page):
             return 2
     if not before.requests or not after.requests:

@@ -8,6 +8,7 @@ import pytest
 
 from profview.analysis import compare
 from profview.analysis.scan import load_capture
+from profview.importers import pstats_file
 from profview.cli import main
 
 
@@ -100,6 +101,30 @@ def test_sample_before_and_after(before, after):
     assert health and not any(d["significant"] for d in health)
     assert rows["GET /health"]["verdict"] == "unchanged"
     assert result["endpoints"][0]["verdict"] in ("faster", "slower")
+
+
+def test_function_times_read_in_workers_equal_those_read_here(before, after, monkeypatch):
+    """The per-function tests re-read every profile; in worker processes (many requests) the
+    matrices are the same numbers as read in this process, one column per request."""
+    from profview.analysis.endpoints import group
+    b, a = load_capture([before], workers=1), load_capture([after], workers=1)
+    pairs = compare.match_endpoints(group(b), group(a))
+    here = compare._read_matrices(pairs, workers=1)
+    monkeypatch.setattr(compare, "PARALLEL_FROM", 0)
+    there = compare._read_matrices(pairs, workers=2)
+    tested = [i for i, m in enumerate(here) if m is not None]
+    assert len(tested) >= 3
+    for i in tested:
+        eb, ea = pairs[i]
+        keys = compare.function_keys(eb, ea)
+        for side, ep in ((0, eb), (1, ea)):
+            assert there[i][side].shape == (2, len(keys), len(ep.requests))
+            assert (there[i][side] == here[i][side]).all()
+            # a column is one request: its self times add up to the request's profile total
+            col = here[i][side][0].sum(axis=0)
+            totals = sorted(sum(v[2] for v in pstats_file.read(r.file).stats.values())
+                            for r in ep.requests)
+            assert sorted(col) == pytest.approx(totals)
 
 
 def test_report_compare_cli_and_regression_gate(before, after, capsys):

@@ -196,12 +196,19 @@ def test_compare_page_has_verdicts_deltas_and_charts(before, after, tmp_path):
         assert ">%s</td>" % esc(format_ms(r["before"]["p50_ms"])) in row
         assert ">%s</td>" % esc(format_ms(r["after"]["p50_ms"])) in row
         assert ">%.3g</td>" % r["p_value"] in row
+        # The q-value the verdict rests on (Benjamini–Hochberg), or why there is none.
+        assert (">%.3g</td>" % r["q_value"] if r["q_value"] is not None
+                else ">not tested</td>") in row
+    assert "Benjamini–Hochberg" in text and "false discovery rate" in text
     verdicts = {r["name"]: r["verdict"] for r in result["endpoints"]}
     assert verdicts["GET /roster"] == "faster"
     roster = text[text.index('<h3>GET /roster <span class="badge faster">'):]
     roster = roster[:roster.index("</section>")]
     assert "fetchall" in roster and "before</text>" in roster and "after</text>" in roster
     assert "SQL statements per request that changed" in roster and "103.0" in roster
+    deltas = [d for r in result["endpoints"] if r["name"] == "GET /roster"
+              for d in r["function_deltas"] if d["significant"]]
+    assert deltas and ">%.3g, significant</td>" % deltas[0]["q_value"] in roster
     assert text.count('<svg class="chart"') == len(result["endpoints"])
     assert "Findings after the change" in text
 

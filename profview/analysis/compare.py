@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections import Counter
 
 import numpy as np
@@ -32,10 +33,12 @@ from scipy import stats as _sps
 
 from . import sql
 from .endpoints import group
-from .report import build as build_report
+from .report import endpoint_rows
+from .pool import make_pool
 from .stats import bh_adjust, p50
 
 ALPHA, MIN_PCT, MIN_MS = 0.05, 5.0, 1.0
+PARALLEL_FROM = 150         # requests re-read in worker processes from here
 EXACT_LIMIT = 13_000        # arrangements enumerated for an exact test with ties (8 + 8)
 FASTER, SLOWER, UNCHANGED, NEW, GONE = "faster", "slower", "unchanged", "new", "gone"
 
@@ -142,41 +145,80 @@ def _per_request(functions: dict, n: int) -> dict:
     return {k: (s.tottime / n, s.cumtime / n, s.ncalls / n) for k, s in functions.items()}
 
 
-def _request_stats(ep) -> list:
-    """One ``{FuncKey: (self s, total s)}`` per request of *ep* whose profile still reads."""
+def request_matrix(files, keys) -> np.ndarray:
+    """``(2, len(keys), readable files)``: each function's self and total time (s) in each
+    request profile of *files*, 0 where it did not run; a profile that no longer reads is
+    left out."""
     from ..importers import pstats_file
-    out = []
-    for r in ep.requests if ep else ():
+    index = {k: i for i, k in enumerate(keys)}
+    cols = []
+    for path in files:
         try:
-            stats = pstats_file.read(r.file).stats
-        except (OSError, ValueError):
+            stats = pstats_file.read(path).stats
+        except (pstats_file.ProfileError, OSError):
             continue
-        out.append({k: (v[2], v[3]) for k, v in stats.items()})
-    return out
+        col = np.zeros((2, len(keys)))
+        for k, v in stats.items():
+            i = index.get(k)
+            if i is not None:
+                col[0, i], col[1, i] = v[2], v[3]
+        cols.append(col)
+    return np.stack(cols, axis=2) if cols else np.zeros((2, len(keys), 0))
 
 
-def function_tests(before_ep, after_ep, keys) -> dict:
+def function_tests(before_ep, after_ep, keys, matrices=None) -> dict:
     """``{key: (p self, q self, p total, q total)}``: Mann–Whitney of each function's self and
     total time per request, one value per request profile (0 where the function did not
     run), with Benjamini–Hochberg q-values across the functions of the endpoint.  Functions
-    that could not reach p ≤ ALPHA whatever the split are left out of the family (q None)."""
+    that could not reach p ≤ ALPHA whatever the split are left out of the family (q None).
+    *matrices*: both sides' ``request_matrix`` of *keys*, when already read."""
     keys = list(keys)
-    sb, sa = _request_stats(before_ep), _request_stats(after_ep)
-    if not keys or not sb or not sa:
+    if not keys:
+        return {}
+    mb, ma = matrices or (request_matrix([r.file for r in before_ep.requests], keys),
+                          request_matrix([r.file for r in after_ep.requests], keys))
+    if not mb.shape[2] or not ma.shape[2]:
         return {}
     out = {k: [None, None, None, None] for k in keys}
     for col in (0, 1):
-        mb = np.array([[r.get(k, (0.0, 0.0))[col] for r in sb] for k in keys])
-        ma = np.array([[r.get(k, (0.0, 0.0))[col] for r in sa] for k in keys])
-        p, low = mann_whitney_rows(mb, ma)
+        p, low = mann_whitney_rows(mb[col], ma[col])
         family = [float(pi) if lo <= ALPHA else None for pi, lo in zip(p, low)]
         for k, pi, qi in zip(keys, p, bh_adjust(family)):
             out[k][2 * col], out[k][2 * col + 1] = float(pi), qi
     return {k: tuple(v) for k, v in out.items()}
 
 
+def function_keys(before_ep, after_ep) -> list:
+    """Every function of the endpoint on either side, in a stable order."""
+    keys = set(before_ep.functions if before_ep else ()) | set(
+        after_ep.functions if after_ep else ())
+    return sorted(keys, key=lambda k: tuple(map(str, k)))
+
+
+def _read_matrices(pairs, workers) -> list:
+    """Per pair: ``(before, after)`` request matrices of its function keys, or None when
+    the pair is not tested.  Re-reading is pstats parsing, pure Python: with enough requests
+    the profiles are read in worker processes, every endpoint's side one task."""
+    jobs = [(i, side, [r.file for r in ep.requests], function_keys(b, a))
+            for i, (b, a) in enumerate(pairs) if b and a and b.requests and a.requests
+            for side, ep in ((0, b), (1, a))]
+    out: list = [None] * len(pairs)
+    if not jobs:
+        return out
+    files, keys = [j[2] for j in jobs], [j[3] for j in jobs]
+    if workers > 1 and sum(map(len, files)) >= PARALLEL_FROM:
+        with make_pool(workers) as pool:
+            results = list(pool.map(request_matrix, files, keys, chunksize=2))
+    else:
+        results = [request_matrix(f, k) for f, k in zip(files, keys)]
+    for (i, side, _f, _k), m in zip(jobs, results):
+        out[i] = (out[i] or [None, None])
+        out[i][side] = m
+    return out
+
+
 def function_deltas(before_ep, after_ep, top: int = 10, alpha: float = ALPHA,
-                    tests: bool = True) -> list:
+                    tests: bool = True, matrices=None) -> list:
     """Functions of an endpoint before and after, per request: the significant changes of
     self time first, then the rest, each by largest |Δ self|.
 
@@ -186,8 +228,8 @@ def function_deltas(before_ep, after_ep, top: int = 10, alpha: float = ALPHA,
     """
     b = _per_request(before_ep.functions, len(before_ep.requests)) if before_ep else {}
     a = _per_request(after_ep.functions, len(after_ep.requests)) if after_ep else {}
-    keys = sorted(set(b) | set(a), key=lambda k: tuple(map(str, k)))
-    tested = function_tests(before_ep, after_ep, keys) if tests and b and a else {}
+    keys = function_keys(before_ep, after_ep)
+    tested = function_tests(before_ep, after_ep, keys, matrices) if tests and b and a else {}
     rows = []
     for key in keys:
         bt, bc, bn = b.get(key, (0.0, 0.0, 0.0))
@@ -244,45 +286,18 @@ def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
 
     Without *functions*, the per-function rows are not tested (no profile is re-read).
     """
-    rb = {e["name"]: e for e in build_report(before)["endpoints"]}
-    ra = {e["name"]: e for e in build_report(after)["endpoints"]}
+    gb, ga = group(before), group(after)
+    rb = {e["name"]: e for e in endpoint_rows(before, gb)}
+    ra = {e["name"]: e for e in endpoint_rows(after, ga)}
     qb = sql.by_request(before.queries) if before.has_queries else {}
     qa = sql.by_request(after.queries) if after.has_queries else {}
-    pairs = match_endpoints(group(before), group(after))
+    pairs = match_endpoints(gb, ga)
     tests = [mann_whitney(b_ep.elapsed_ms, a_ep.elapsed_ms) if b_ep and a_ep
              else (math.nan, math.nan) for b_ep, a_ep in pairs]
     qvalues = bh_adjust([p if low <= alpha else None for p, low in tests])
-    rows = []
-    for (b_ep, a_ep), (p, low), q in zip(pairs, tests, qvalues):
-        name = (a_ep or b_ep).name
-        kind, _p = verdict(b_ep.elapsed_ms if b_ep else [], a_ep.elapsed_ms if a_ep else [],
-                           alpha, min_pct, min_ms, q_value=1.0 if q is None else q)
-        row = {"name": name, "before_name": b_ep.name if b_ep else None,
-               "after_name": a_ep.name if a_ep else None,
-               "before": rb.get(b_ep.name) if b_ep else None,
-               "after": ra.get(a_ep.name) if a_ep else None,
-               "verdict": kind, "p_value": None if math.isnan(p) else p,
-               "q_value": q, "significant": q is not None and q < alpha,
-               "testable": bool(b_ep and a_ep) and low <= alpha,
-               "resolution_ms": resolution_ms(b_ep.elapsed_ms, a_ep.elapsed_ms)
-               if b_ep and a_ep else None,
-               "delta_p50_ms": None, "delta_p50_pct": None, "note": None,
-               "function_deltas": [{k: v for k, v in d.items() if k != "key"}
-                                   for d in function_deltas(b_ep, a_ep, alpha=alpha,
-                                                            tests=functions)],
-               "sql_changes": sql_changes(b_ep, a_ep, qb, qa)}
-        if b_ep and a_ep:
-            b50, a50 = p50(b_ep.elapsed_ms), p50(a_ep.elapsed_ms)
-            row["delta_p50_ms"] = a50 - b50
-            row["delta_p50_pct"] = 100.0 * (a50 - b50) / b50 if b50 else None
-            bq, aq = row["before"]["queries_per_request"], row["after"]["queries_per_request"]
-            if kind == UNCHANGED and bq is not None and aq is not None and aq < bq:
-                row["note"] = "fewer queries (%.1f → %.1f per request), no significant " \
-                              "change in time" % (bq, aq)
-            elif not row["testable"]:
-                row["note"] = "too few requests to test (%d before, %d after)" % (
-                    len(b_ep.requests), len(a_ep.requests))
-        rows.append(row)
+    matrices = _read_matrices(pairs, os.cpu_count() or 1) if functions else [None] * len(pairs)
+    rows = [_row(b_ep, a_ep, p, low, q, rb, ra, qb, qa, alpha, min_pct, min_ms, functions, m)
+            for (b_ep, a_ep), (p, low), q, m in zip(pairs, tests, qvalues, matrices)]
     order = {SLOWER: 0, FASTER: 1, NEW: 2, GONE: 3, UNCHANGED: 4}
     rows.sort(key=lambda r: (order[r["verdict"]], -abs(r["delta_p50_ms"] or 0.0), r["name"]))
     return {"before": {"requests": len(before.requests),
@@ -292,6 +307,40 @@ def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
             "settings": {"alpha": alpha, "min_pct": min_pct, "min_ms": min_ms,
                          "correction": "benjamini-hochberg", "test": "mann-whitney-u"},
             "endpoints": rows}
+
+
+def _row(b_ep, a_ep, p, low, q, rb, ra, qb, qa, alpha, min_pct, min_ms, functions,
+         matrices) -> dict:
+    """One endpoint's row of the comparison (see ``compare``)."""
+    name = (a_ep or b_ep).name
+    kind, _p = verdict(b_ep.elapsed_ms if b_ep else [], a_ep.elapsed_ms if a_ep else [],
+                       alpha, min_pct, min_ms, q_value=1.0 if q is None else q)
+    row = {"name": name, "before_name": b_ep.name if b_ep else None,
+           "after_name": a_ep.name if a_ep else None,
+           "before": rb.get(b_ep.name) if b_ep else None,
+           "after": ra.get(a_ep.name) if a_ep else None,
+           "verdict": kind, "p_value": None if math.isnan(p) else p,
+           "q_value": q, "significant": q is not None and q < alpha,
+           "testable": bool(b_ep and a_ep) and low <= alpha,
+           "resolution_ms": resolution_ms(b_ep.elapsed_ms, a_ep.elapsed_ms)
+           if b_ep and a_ep else None,
+           "delta_p50_ms": None, "delta_p50_pct": None, "note": None,
+           "function_deltas": [{k: v for k, v in d.items() if k != "key"}
+                               for d in function_deltas(b_ep, a_ep, alpha=alpha,
+                                                        tests=functions, matrices=matrices)],
+           "sql_changes": sql_changes(b_ep, a_ep, qb, qa)}
+    if b_ep and a_ep:
+        b50, a50 = p50(b_ep.elapsed_ms), p50(a_ep.elapsed_ms)
+        row["delta_p50_ms"] = a50 - b50
+        row["delta_p50_pct"] = 100.0 * (a50 - b50) / b50 if b50 else None
+        bq, aq = row["before"]["queries_per_request"], row["after"]["queries_per_request"]
+        if kind == UNCHANGED and bq is not None and aq is not None and aq < bq:
+            row["note"] = "fewer queries (%.1f → %.1f per request), no significant " \
+                          "change in time" % (bq, aq)
+        elif not row["testable"]:
+            row["note"] = "too few requests to test (%d before, %d after)" % (
+                len(b_ep.requests), len(a_ep.requests))
+    return row
 
 
 def match_endpoints(before: list, after: list) -> list:

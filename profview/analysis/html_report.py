@@ -177,22 +177,25 @@ def _verdict(kind: str) -> str:
 
 def _verdict_table(rows: list) -> str:
     head = ("endpoint", "requests", "p50 before", "p50 after", "Δ", "Δ %", "queries/request",
-            "verdict", "p")
+            "verdict", "p", "q")
     out = []
     for i, r in enumerate(rows):
         b, a = r["before"], r["after"]
         q = "%s → %s" % (_side(b, "queries_per_request", "{:.1f}".format),
                          _side(a, "queries_per_request", "{:.1f}".format))
-        dms, dpct, p = r["delta_p50_ms"], r["delta_p50_pct"], r["p_value"]
+        dms, dpct, p, qv = (r["delta_p50_ms"], r["delta_p50_pct"], r["p_value"],
+                            r.get("q_value"))
         out.append('<tr><td data-v=""><a href="#ep-%d">%s</a></td>%s<td data-v="%s">%s</td>'
-                   '%s</tr>' % (i, esc(r["name"]), "".join([
+                   '%s%s</tr>' % (i, esc(r["name"]), "".join([
                        _td("%s → %s" % (_side(b, "requests", str), _side(a, "requests", str))),
                        _td(_side(b, "p50_ms"), b and b["p50_ms"]),
                        _td(_side(a, "p50_ms"), a and a["p50_ms"]),
                        _td("%+.1f ms" % dms if dms is not None else "", dms),
                        _td("%+.0f%%" % dpct if dpct is not None else "", dpct), _td(q)]),
                        _VERDICT_ORDER.get(r["verdict"], 5), _verdict(r["verdict"]),
-                       _td("%.3g" % p if p is not None else "", p)))
+                       _td("%.3g" % p if p is not None else "", p),
+                       # q is None outside the family (too few requests to ever reach alpha).
+                       _td("%.3g" % qv if qv is not None else "not tested", qv)))
     return _table(head, out)
 
 
@@ -202,12 +205,17 @@ def _deltas(r: dict) -> str:
         rows = []
         for d in r["function_deltas"][:TOP_DELTAS]:
             b, a = 1000 * d["before_s_per_request"], 1000 * d["after_s_per_request"]
+            q = d.get("q_value")
+            sig = "significant" if d.get("significant") else "not significant"
             rows.append("<tr><td>%s%s</td>%s</tr>" % (_func(d["function"]), " " + _verdict(
                 d["status"]) if d["status"] else "", "".join([
                     _td(format_ms(b)), _td(format_ms(a)), _td("%+.3f ms" % (a - b)),
-                    _td("%+.1f" % d["calls_delta"])])))
-        out.append("<h4>Self time per request that changed most</h4>" + _table(
-            ("function", "before", "after", "Δ", "calls Δ"), rows, sortable=False))
+                    _td("%+.1f" % d["calls_delta"]),
+                    _td(("%.3g, %s" % (q, sig)) if q is not None else "not tested", q)])))
+        out.append("<h4>Self time per request: significant changes first, then the largest "
+                   "others</h4>" + _table(
+                       ("function", "before", "after", "Δ", "calls Δ", "q (self time)"), rows,
+                       sortable=False))
     if r["sql_changes"]:
         rows = ["<tr><td><code>%s</code></td>%s</tr>" % (esc(c["statement"]), "".join([
             _td("%.1f" % c["before"]), _td("%.1f" % c["after"])]))
@@ -257,8 +265,10 @@ def render_comparison(result: dict, before, after, before_sources, after_sources
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     body = [_loaded("Before", before_sources, before), _loaded("After", after_sources, after),
             "<h2>Verdicts</h2>",
-            '<p class="muted">%s. A verdict needs p &lt; %s (Mann–Whitney U) and a median '
-            "change of at least %s%% and %s ms.</p>" % (
+            '<p class="muted">%s. A verdict needs q &lt; %s (Mann–Whitney U, the p-values '
+            "adjusted by Benjamini–Hochberg across the endpoints: the false discovery rate) "
+            "and a median change of at least %s%% and %s ms, beyond the timing resolution."
+            "</p>" % (
                 esc(", ".join("%d %s" % (n, k) for k, n in sorted(counts.items()))),
                 esc("%g" % s["alpha"]), esc("%g" % s["min_pct"]), esc("%g" % s["min_ms"])),
             _verdict_table(rows) if rows else "<p>Nothing loaded.</p>"]

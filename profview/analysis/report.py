@@ -22,12 +22,28 @@ def _top(functions, n: int = TOP_FUNCTIONS) -> list:
     return items[:n]
 
 
-def build(capture: Capture, settings: Settings = Settings()) -> dict:
+def build(capture: Capture, settings: Settings = Settings(), findings: bool = True) -> dict:
     """The report as a JSON-ready dict (see the README for the contract); *settings* are the
-    findings' thresholds."""
+    findings' thresholds.  Without *findings* the rules are not run (``"findings"`` is
+    ``None``): a comparison needs only the endpoint rows."""
+    grouped = group(capture)
+    return {"requests": len(capture.requests),
+            "problems": [p.as_dict() for p in capture.problems],
+            "queries": query_counts(capture.queries),
+            "endpoints": endpoint_rows(capture, grouped),
+            "findings": [f.as_dict() for f in find(capture, grouped, settings)]
+            if findings else None}
+
+
+def findings_of(capture: Capture, settings: Settings = Settings()) -> list:
+    """The findings of *capture*, JSON-ready (the report's ``"findings"``)."""
+    return [f.as_dict() for f in find(capture, group(capture), settings)]
+
+
+def endpoint_rows(capture: Capture, grouped: list) -> list:
+    """One JSON-ready row per endpoint of *grouped* (``endpoints.group(capture)``)."""
     endpoints = []
     per_request = sql.by_request(capture.queries) if capture.has_queries else {}
-    grouped = group(capture)
     for ep in grouped:
         elapsed = ep.elapsed_ms
         queries = sql_ms = sql_share = unknown = None
@@ -62,11 +78,7 @@ def build(capture: Capture, settings: Settings = Settings()) -> dict:
                 for key, s in _top(ep.functions)],
             "files": [r.name for r in ep.requests],
         })
-    return {"requests": len(capture.requests),
-            "problems": [p.as_dict() for p in capture.problems],
-            "queries": query_counts(capture.queries),
-            "endpoints": endpoints,
-            "findings": [f.as_dict() for f in find(capture, grouped, settings)]}
+    return endpoints
 
 
 def json_ready(obj):
