@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from profview.analysis import compare
+from profview.analysis import compare, significance
 from profview.analysis.scan import load_capture
 from profview.importers import pstats_file
 from profview.cli import main
@@ -14,28 +14,28 @@ from profview.cli import main
 
 def test_mann_whitney_exact_for_small_samples():
     # 4 against 4, fully separated: the exact two-sided p is 2 / C(8, 4) = 2/70
-    assert compare.mann_whitney_p([1, 2, 3, 4], [5, 6, 7, 8]) == pytest.approx(2 / 70)
+    assert significance.mann_whitney_p([1, 2, 3, 4], [5, 6, 7, 8]) == pytest.approx(2 / 70)
     # with ties scipy's exact method does not apply: the exact conditional distribution
-    assert compare.mann_whitney_p([1, 2, 3, 3], [5, 6, 7, 8]) == pytest.approx(2 / 70)
-    assert compare.mann_whitney([1, 2, 3], [4, 5, 6]) == (pytest.approx(0.1),
+    assert significance.mann_whitney_p([1, 2, 3, 3], [5, 6, 7, 8]) == pytest.approx(2 / 70)
+    assert significance.mann_whitney([1, 2, 3], [4, 5, 6]) == (pytest.approx(0.1),
                                                          pytest.approx(0.1))
-    assert compare.mann_whitney_p([3, 3, 3], [3, 3, 3]) == 1.0
-    assert compare.mann_whitney_p([1, 5, 2, 6], [2, 5, 1, 6]) == pytest.approx(1.0)
-    assert math.isnan(compare.mann_whitney_p([], [1.0]))
+    assert significance.mann_whitney_p([3, 3, 3], [3, 3, 3]) == 1.0
+    assert significance.mann_whitney_p([1, 5, 2, 6], [2, 5, 1, 6]) == pytest.approx(1.0)
+    assert math.isnan(significance.mann_whitney_p([], [1.0]))
 
 
 def test_exact_rows_agree_with_scipy_and_large_samples_use_the_normal_approximation():
     from scipy.stats import mannwhitneyu
     a = [[0.1 * ((i * 7 + j * 3) % 11) for j in range(7)] for i in range(20)]
     b = [[0.1 * ((i * 5 + j * 2) % 13) + 0.3 for j in range(6)] for i in range(20)]
-    p, low = compare.mann_whitney_rows(a, b)
+    p, low = significance.mann_whitney_rows(a, b)
     no_ties = [i for i in range(20) if len(set(a[i] + b[i])) == 13]
     assert no_ties
     for i in no_ties:
         assert p[i] == pytest.approx(mannwhitneyu(a[i], b[i], method="exact").pvalue)
         assert low[i] == pytest.approx(2 / math.comb(13, 6))
     big_a, big_b = list(range(30)), [v + 0.5 for v in range(10, 40)]
-    assert compare.mann_whitney_p(big_a, big_b) == pytest.approx(
+    assert significance.mann_whitney_p(big_a, big_b) == pytest.approx(
         mannwhitneyu(big_a, big_b, method="asymptotic").pvalue)
 
 
@@ -52,7 +52,7 @@ def test_verdicts_need_significance_and_a_minimum_effect():
     assert compare.verdict(base, [v + 0.5 for v in base])[0] == "unchanged"   # 1 ms wobble
     # whole-ms latencies (Werkzeug's names): a 1 ms change of the median is the resolution
     whole = [10.0 + i % 3 for i in range(30)]
-    assert compare.resolution_ms(whole) == 1.0 and compare.resolution_ms(base) == 0.0
+    assert significance.resolution_ms(whole) == 1.0 and significance.resolution_ms(base) == 0.0
     kind, p = compare.verdict(whole, [v + 1 for v in whole], min_pct=1, min_ms=0.5)
     assert kind == "unchanged" and p < 0.001
     assert compare.verdict(whole, [v + 2 for v in whole], min_pct=1)[0] == "slower"
