@@ -108,7 +108,9 @@ def main(argv=None) -> int:
         b, a = load(args.before), load(args.after)
         result = compare.compare(b, a, functions=False)
         old = legacy_verdicts(b, a)
-        print("real before/after %s -> %s:" % (args.before, args.after))
+        print("real before/after %s -> %s: %d of %d endpoints in the family" % (
+            args.before, args.after, sum(r["testable"] for r in result["endpoints"]),
+            len(result["endpoints"])))
         for r in result["endpoints"]:
             if r["verdict"] != "unchanged" or r["name"] in old or (r["q_value"] or 1) < 0.5:
                 print("  %-40s now %-9s p=%-8.3g q=%-8s Δp50=%+.1f ms; before issue 17: %s" % (

@@ -69,6 +69,26 @@ def test_verdicts_need_significance_and_a_minimum_effect():
     assert compare.verdict([], base)[0] == "new" and compare.verdict(base, [])[0] == "gone"
 
 
+def test_an_effect_is_reachable_exactly_when_some_split_reaches_it():
+    """The family filter: the two extreme splits decide what every split could give."""
+    import itertools
+    import random
+    rng = random.Random(7)
+    seen = set()
+    for _ in range(300):
+        n1, n2 = rng.randint(1, 5), rng.randint(1, 5)
+        pooled = [rng.choice([1, 2, 3, 20, 21, 22, 40.5]) for _ in range(n1 + n2)]
+        brute = any(compare.big_enough([pooled[i] for i in idx],
+                                       [pooled[i] for i in range(n1 + n2) if i not in idx])
+                    for idx in itertools.combinations(range(n1 + n2), n1))
+        assert compare.effect_reachable(pooled[:n1], pooled[n1:]) == brute, (pooled, n1)
+        seen.add(brute)
+    assert seen == {True, False}
+    # whole-ms latencies of 2 and 3 ms: no split moves the median beyond the 1 ms resolution
+    assert not compare.effect_reachable([2, 3, 2, 3] * 5, [3, 2, 3, 2] * 5)
+    assert compare.effect_reachable([2, 5, 5, 5] * 5, [3, 2, 3, 2] * 5)
+
+
 def test_sample_before_and_after(before, after):
     result = compare.compare(load_capture([before], workers=1), load_capture([after], workers=1))
     rows = {r["name"]: r for r in result["endpoints"]}

@@ -49,6 +49,26 @@ def big_enough(before_ms, after_ms, min_pct: float = MIN_PCT, min_ms: float = MI
         before_ms, after_ms)
 
 
+def effect_reachable(before_ms, after_ms, min_pct: float = MIN_PCT,
+                     min_ms: float = MIN_MS) -> bool:
+    """Whether *some* split of the pooled latencies into samples of these sizes would give a
+    median change big enough for a verdict (``big_enough``).
+
+    The extreme splits decide it: the smallest values before and the largest after (or the
+    reverse) give the largest change and, for a slow-down, the smallest threshold; for a
+    speed-up the smallest ratio after/before.  The answer depends only on the pooled values
+    and the two sizes, so under "no change" it says nothing about the observed split: like
+    the smallest reachable p, it may decide who is in the family without biasing the test.
+    """
+    n1 = len(before_ms)
+    pooled = sorted(list(before_ms) + list(after_ms))
+    if not n1 or n1 == len(pooled):
+        return False
+    low_first = big_enough(pooled[:n1], pooled[n1:], min_pct, min_ms)
+    high_first = big_enough(pooled[-n1:], pooled[:-n1], min_pct, min_ms)
+    return low_first or high_first
+
+
 def verdict(before_ms, after_ms, alpha: float = ALPHA, min_pct: float = MIN_PCT,
             min_ms: float = MIN_MS, q_value=None) -> tuple:
     """``(verdict, p_value)`` for two latency samples (ms).
@@ -220,10 +240,16 @@ def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
     pairs = match_endpoints(gb, ga)
     tests = [mann_whitney(b_ep.elapsed_ms, a_ep.elapsed_ms) if b_ep and a_ep
              else (math.nan, math.nan) for b_ep, a_ep in pairs]
-    qvalues = bh_adjust([p if low <= alpha else None for p, low in tests])
+    # The family: endpoints that some split of their own latencies could call changed (a
+    # small enough p, and a big enough median change).  The others can never be discoveries.
+    reach = [bool(b and a) and effect_reachable(b.elapsed_ms, a.elapsed_ms, min_pct, min_ms)
+             for b, a in pairs]
+    qvalues = bh_adjust([p if low <= alpha and ok else None
+                         for (p, low), ok in zip(tests, reach)])
     matrices = _read_matrices(pairs, os.cpu_count() or 1) if functions else [None] * len(pairs)
-    rows = [_row(b_ep, a_ep, p, low, q, rb, ra, qb, qa, alpha, min_pct, min_ms, functions, m)
-            for (b_ep, a_ep), (p, low), q, m in zip(pairs, tests, qvalues, matrices)]
+    rows = [_row(b_ep, a_ep, p, low, ok, q, rb, ra, qb, qa, alpha, min_pct, min_ms, functions,
+                 m) for (b_ep, a_ep), (p, low), ok, q, m in zip(pairs, tests, reach, qvalues,
+                                                                matrices)]
     order = {SLOWER: 0, FASTER: 1, NEW: 2, GONE: 3, UNCHANGED: 4}
     rows.sort(key=lambda r: (order[r["verdict"]], -abs(r["delta_p50_ms"] or 0.0), r["name"]))
     return {"before": {"requests": len(before.requests),
@@ -235,7 +261,7 @@ def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
             "endpoints": rows}
 
 
-def _row(b_ep, a_ep, p, low, q, rb, ra, qb, qa, alpha, min_pct, min_ms, functions,
+def _row(b_ep, a_ep, p, low, reach, q, rb, ra, qb, qa, alpha, min_pct, min_ms, functions,
          matrices) -> dict:
     """One endpoint's row of the comparison (see ``compare``)."""
     name = (a_ep or b_ep).name
@@ -247,7 +273,7 @@ def _row(b_ep, a_ep, p, low, q, rb, ra, qb, qa, alpha, min_pct, min_ms, function
            "after": ra.get(a_ep.name) if a_ep else None,
            "verdict": kind, "p_value": None if math.isnan(p) else p,
            "q_value": q, "significant": q is not None and q < alpha,
-           "testable": bool(b_ep and a_ep) and low <= alpha,
+           "testable": bool(b_ep and a_ep) and low <= alpha and reach,
            "resolution_ms": resolution_ms(b_ep.elapsed_ms, a_ep.elapsed_ms)
            if b_ep and a_ep else None,
            "delta_p50_ms": None, "delta_p50_pct": None, "note": None,
@@ -263,9 +289,13 @@ def _row(b_ep, a_ep, p, low, q, rb, ra, qb, qa, alpha, min_pct, min_ms, function
         if kind == UNCHANGED and bq is not None and aq is not None and aq < bq:
             row["note"] = "fewer queries (%.1f → %.1f per request), no significant " \
                           "change in time" % (bq, aq)
-        elif not row["testable"]:
+        elif not low <= alpha:
             row["note"] = "too few requests to test (%d before, %d after)" % (
                 len(b_ep.requests), len(a_ep.requests))
+        elif not reach:
+            row["note"] = "not tested: no split of these latencies moves the median by the " \
+                          "minimum effect (%g%%, %g ms, beyond the %g ms resolution)" % (
+                              min_pct, min_ms, row["resolution_ms"])
     return row
 
 
