@@ -9,11 +9,21 @@ from profview.analysis.scan import load_capture
 
 
 def test_n_plus_one_on_the_roster_before_the_fix(before):
-    found = findings(load_capture([before], workers=1), "n_plus_one")
+    capture = load_capture([before], workers=1)
+    found = findings(capture, "n_plus_one")
     assert [f.endpoints for f in found] == [("GET /roster",)]
     f = found[0]
-    assert f.severity == "high" and "103.0 times per request" in f.summary
     statements = [e for e in f.evidence if e.kind == "statement"]
+    # the headline count, recomputed from the log: the median of the repeated statement's
+    # count in the requests that repeat it (the evidence keeps the mean over all requests)
+    per_request = sql.by_request(capture.queries)
+    counts = sorted(sum(1 for q in per_request[sql.request_key(r)]
+                        if sql.fingerprint(q.statement) == statements[0].statement)
+                    for r in capture.requests if r.url_path == "/roster")
+    assert len(counts) == 5 and counts[0] >= 10
+    assert f.severity == "high" and " runs one statement %g times per request" % (
+        counts[2]) in f.summary and "(median, in the 5 of 5 requests that repeat it)" in f.summary
+    assert "%.1f times per request" % (sum(counts) / 5) in statements[0].text
     assert statements and statements[0].statement.startswith("SELECT classes.class_id")
     assert sql.fingerprint(f.copy) == statements[0].statement  # copy is a real statement
     assert len(f.requests) == 5 and all(r.endswith(".prof") for r in f.requests)

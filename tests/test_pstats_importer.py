@@ -153,3 +153,32 @@ def test_foreign_names_keep_their_form(tmp_path, capsys):
     assert {t["function"] for t in ep["top_functions"]} >= {
         "<frozen importlib._bootstrap>:1165(_find_and_load)",
         "<string>:1(_generated_cache_key_traversal)"}
+
+
+def test_addresses_in_builtin_names_are_dropped_and_their_entries_added(tmp_path):
+    """cProfile names some built-ins by object address, which differs per run and object:
+    the same function must be one entry, in one capture and across two."""
+    view = ("app.py", 3, "view")
+    a = ("~", 0, "<built-in method __new__ of type object at 0x7f3ecd85ea00>")
+    b = ("~", 0, "<built-in method __new__ of type object at 0x7f5457e5ea00>")
+    stats = {view: (1, 1, 0.5, 1.0, {}),
+             a: (2, 2, 0.1, 0.1, {view: (2, 2, 0.1, 0.1)}),
+             b: (3, 3, 0.2, 0.2, {view: (3, 3, 0.2, 0.2)})}
+    path = tmp_path / "GET.x.1ms.1795313503.prof"
+    path.write_bytes(marshal.dumps(stats))
+    graph = pstats_file.load(path)
+    plain = ("~", 0, "<built-in method __new__ of type object>")
+    assert set(graph.functions) == {view, plain}
+    s = graph.functions[plain]
+    assert (s.ncalls, s.primcalls) == (5, 5)
+    assert s.tottime == pytest.approx(0.3) and s.cumtime == pytest.approx(0.3)
+    assert graph.edges[(view, plain)].ncalls == 5
+    # and in a real profile: a method called through super() is named with its address
+    import random
+
+    def work():
+        return [random.Random(i).random() for i in range(3)]
+    real = pstats_file.load(profile_call(tmp_path / "GET.y.1ms.1795313504.prof", work))
+    names = [k[2] for k in real.functions]
+    assert any(n.startswith("<function Random.seed") for n in names)
+    assert not any(" at 0x" in n for n in names)

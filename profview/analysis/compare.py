@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import NamedTuple
 from collections import Counter
 
 import numpy as np
@@ -238,18 +239,11 @@ def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
     qb = sql.by_request(before.queries) if before.has_queries else {}
     qa = sql.by_request(after.queries) if after.has_queries else {}
     pairs = match_endpoints(gb, ga)
-    tests = [mann_whitney(b_ep.elapsed_ms, a_ep.elapsed_ms) if b_ep and a_ep
-             else (math.nan, math.nan) for b_ep, a_ep in pairs]
-    # The family: endpoints that some split of their own latencies could call changed (a
-    # small enough p, and a big enough median change).  The others can never be discoveries.
-    reach = [bool(b and a) and effect_reachable(b.elapsed_ms, a.elapsed_ms, min_pct, min_ms)
-             for b, a in pairs]
-    qvalues = bh_adjust([p if low <= alpha and ok else None
-                         for (p, low), ok in zip(tests, reach)])
+    judged = judge([(b.elapsed_ms if b else [], a.elapsed_ms if a else []) for b, a in pairs],
+                   alpha, min_pct, min_ms)
     matrices = _read_matrices(pairs, os.cpu_count() or 1) if functions else [None] * len(pairs)
-    rows = [_row(b_ep, a_ep, p, low, ok, q, rb, ra, qb, qa, alpha, min_pct, min_ms, functions,
-                 m) for (b_ep, a_ep), (p, low), ok, q, m in zip(pairs, tests, reach, qvalues,
-                                                                matrices)]
+    rows = [_row(b_ep, a_ep, j, rb, ra, qb, qa, alpha, min_pct, min_ms, functions, m)
+            for (b_ep, a_ep), j, m in zip(pairs, judged, matrices)]
     order = {SLOWER: 0, FASTER: 1, NEW: 2, GONE: 3, UNCHANGED: 4}
     rows.sort(key=lambda r: (order[r["verdict"]], -abs(r["delta_p50_ms"] or 0.0), r["name"]))
     return {"before": {"requests": len(before.requests),
@@ -261,12 +255,39 @@ def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
             "endpoints": rows}
 
 
-def _row(b_ep, a_ep, p, low, reach, q, rb, ra, qb, qa, alpha, min_pct, min_ms, functions,
+def judge(samples, alpha: float = ALPHA, min_pct: float = MIN_PCT,
+          min_ms: float = MIN_MS) -> list:
+    """The verdicts on many endpoints at once, one ``Judged`` per ``(before ms, after ms)``
+    pair of latency samples: Mann–Whitney p-values, Benjamini–Hochberg q-values across the
+    family, and the verdict (see the module docstring)."""
+    tests = [mann_whitney(b, a) if b and a else (math.nan, math.nan) for b, a in samples]
+    # The family: endpoints that some split of their own latencies could call changed (a
+    # small enough p, and a big enough median change).  The others can never be discoveries.
+    reach = [bool(b and a) and effect_reachable(b, a, min_pct, min_ms) for b, a in samples]
+    qvalues = bh_adjust([p if low <= alpha and ok else None
+                         for (p, low), ok in zip(tests, reach)])
+    out = []
+    for (b, a), (p, low), ok, q in zip(samples, tests, reach, qvalues):
+        kind, _p = verdict(b, a, alpha, min_pct, min_ms, q_value=1.0 if q is None else q)
+        out.append(Judged(kind, p, low, ok, q))
+    return out
+
+
+class Judged(NamedTuple):
+    """One endpoint's verdict (see ``judge``)."""
+
+    verdict: str
+    p: float             # NaN when a side is empty
+    smallest_p: float    # the smallest p any split of these samples could give
+    reachable: bool      # some split would move the median by the minimum effect
+    q: float | None      # None outside the family
+
+
+def _row(b_ep, a_ep, j: Judged, rb, ra, qb, qa, alpha, min_pct, min_ms, functions,
          matrices) -> dict:
     """One endpoint's row of the comparison (see ``compare``)."""
     name = (a_ep or b_ep).name
-    kind, _p = verdict(b_ep.elapsed_ms if b_ep else [], a_ep.elapsed_ms if a_ep else [],
-                       alpha, min_pct, min_ms, q_value=1.0 if q is None else q)
+    kind, p, low, reach, q = j
     row = {"name": name, "before_name": b_ep.name if b_ep else None,
            "after_name": a_ep.name if a_ep else None,
            "before": rb.get(b_ep.name) if b_ep else None,

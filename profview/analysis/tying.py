@@ -23,9 +23,10 @@ from typing import NamedTuple
 from ..model.query import NOT_OURS, UNTIED
 from ..model.request import Problem
 from . import alignment
-from .sql import by_request, request_key, totals
+from .sql import by_request, fingerprint, request_key, totals
 
 TIME_SLACK = 0.001     # log clocks: milliseconds
+SAME_LOG = 0.9         # an echo log this much alike an exact log records the same statements
 ROUND = 0.0005         # Werkzeug names round elapsed to the millisecond
 NAME_SLACK = 1.0       # a name's second may be taken late (a slow profile dump, a retry)
 
@@ -239,11 +240,43 @@ def untied_problems(queries) -> list:
     return problems
 
 
+def duplicate_echo_logs(tied_named, echo) -> tuple:
+    """``(echo statements to tie, problems)``: echo logs that record the statements an exact
+    log already ties are dropped, each with one problem that says so.
+
+    An app often logs its SQL twice (``echo=True`` and a cursor listener).  Tying both would
+    count every statement twice, and the echo log's untied lines would make the counts
+    unknown.  A log is the same when at least ``SAME_LOG`` of its statements match, by
+    fingerprint and count, statements of the named logs that were all tied exactly.
+    """
+    exact_sources = {q.source for q in tied_named} - {
+        q.source for q in tied_named if q.profile_file is None}
+    exact = Counter(fingerprint(q.statement) for q in tied_named if q.source in exact_sources)
+    if not exact or not echo:
+        return echo, []
+    by_source: dict = defaultdict(list)
+    for q in echo:
+        by_source[q.source].append(q)
+    keep, problems = [], []
+    for source, queries in by_source.items():
+        alike = sum((Counter(fingerprint(q.statement) for q in queries) & exact).values())
+        if alike >= SAME_LOG * len(queries):
+            problems.append(Problem(str(source), "not used: %d of its %d statements are the "
+                                    "ones %s ties to their requests exactly (the same SQL "
+                                    "logged twice)" % (alike, len(queries), ", ".join(
+                                        sorted(os.path.basename(str(s))
+                                               for s in exact_sources))), kind="untied"))
+        else:
+            keep.extend(queries)
+    return keep, problems
+
+
 def tie(named, echo, requests, has_queries: bool) -> Tied:
     """Tie every statement read (*named*: logs that name requests; *echo*: echo logs)."""
     index = _Index(requests)
-    queries = tuple(tie_named(named, index, requests)
-                    + tie_echo(echo, requests, index.counted))
+    tied_named = tie_named(named, index, requests)
+    echo, duplicates = duplicate_echo_logs(tied_named, list(echo))
+    queries = tuple(tied_named + tie_echo(echo, requests, index.counted))
     if has_queries:
         requests = with_totals(queries, requests)
-    return Tied(queries, list(requests), untied_problems(queries))
+    return Tied(queries, list(requests), duplicates + untied_problems(queries))

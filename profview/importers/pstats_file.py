@@ -12,6 +12,7 @@ from __future__ import annotations
 import marshal
 import math
 import os
+import re
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -88,7 +89,7 @@ def parse(data: bytes) -> Pstats:
     except Exception as exc:  # marshal raises EOFError/ValueError/TypeError on bad data
         raise ProfileError("truncated or corrupt pstats data (%s)" % _short(exc)) from None
     try:
-        return validate(stats)
+        return without_addresses(validate(stats))
     except ProfileError:
         raise
     except Exception as exc:  # whatever a crafted value trips: the file, not the load, fails
@@ -201,3 +202,50 @@ def validate(stats) -> Pstats:
         raise ProfileError("%s calls functions but is not in the profile itself"
                            % _short(unknown))
     return Pstats(stats, callees, total_tt)
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _plain(key: tuple) -> tuple:
+    return (key[0], key[1], _ADDRESS.sub("", key[2])) if key[0] == "~" else key
+
+
+def _sum(a, b):
+    if type(a) is int or type(b) is int:       # ``profile``'s bare call counts
+        a = (a, a, 0.0, 0.0) if type(a) is int else a
+        b = (b, b, 0.0, 0.0) if type(b) is int else b
+    return tuple(x + y for x, y in zip(a, b))
+
+
+def without_addresses(data: Pstats) -> Pstats:
+    """*data* with the memory addresses taken out of built-in names.
+
+    cProfile names a built-in method by its object: ``<built-in method __new__ of type object
+    at 0x7f3ecd85ea00>``, ``<built-in method __enter__ of _thread.lock object at 0x…>``.  The
+    address changes with every run and every object, so the same function would be a
+    different one in each capture (a comparison showed it "gone" and "new") and split into
+    one row per lock.  Entries that become the same name are added up, edges too.
+    """
+    stats = data.stats
+    if not any(k[0] == "~" and " at 0x" in k[2] for k in stats):
+        return data
+    out: dict = {}
+    for key, (cc, nc, tt, ct, callers) in stats.items():
+        plain_callers: dict = {}
+        for caller, edge in callers.items():
+            c = _plain(caller)
+            plain_callers[c] = _sum(plain_callers[c], edge) if c in plain_callers else edge
+        k = _plain(key)
+        if k in out:
+            occ, onc, ott, oct_, ocallers = out[k]
+            for c, edge in plain_callers.items():
+                ocallers[c] = _sum(ocallers[c], edge) if c in ocallers else edge
+            out[k] = (occ + cc, onc + nc, ott + tt, oct_ + ct, ocallers)
+        else:
+            out[k] = (cc, nc, tt, ct, plain_callers)
+    callees: dict = defaultdict(list)
+    for key, value in out.items():
+        for caller in value[4]:
+            callees[caller].append(key)
+    return Pstats(out, callees, data.total_tt)

@@ -154,7 +154,8 @@ class ComparePanel(QWidget):
             "Before: %d requests, after: %d.  %s.  A verdict needs q < %g (Mann–Whitney U, "
             "Benjamini–Hochberg false discovery rate across endpoints) and a median change of "
             "at least %g%% and %g ms, beyond the timing resolution; * marks a note (fewer "
-            "queries without a significant change in time, too few requests to test)." % (
+            "queries without a significant change in time, not tested: too few requests or "
+            "too little spread for any split to show the minimum effect)." % (
                 result["before"]["requests"], result["after"]["requests"],
                 ", ".join("%d %s" % (n, v) for v, n in sorted(counts.items())), s["alpha"],
                 s["min_pct"], s["min_ms"]))
