@@ -310,8 +310,9 @@ class MainWindow(QMainWindow):
         self.docks["Compare"].raise_()
         slower = sum(r["verdict"] == "slower" for r in result["endpoints"])
         faster = sum(r["verdict"] == "faster" for r in result["endpoints"])
-        self.status.setText("Compared with %s: %d endpoints faster, %d slower" % (
-            ", ".join(self.compare_paths), faster, slower))
+        self.status.setText("Compared with %s: %d %s faster, %d slower" % (
+            ", ".join(self.compare_paths), faster, "endpoint" if faster == 1 else "endpoints",
+            slower))
         self.compared.emit()
 
     def open_paths(self, paths) -> None:
