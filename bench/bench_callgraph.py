@@ -35,9 +35,9 @@ def main() -> int:
 
     from bench_load import make_capture
     from profview.analysis import callgraph_view as cg
-    from profview.analysis.merge import load_graph
-    from profview.analysis.scan import load_capture
-    from profview.analysis.session import Session
+    from profview.loading.merge import load_graph
+    from profview.loading.scan import load_capture
+    from profview.app.session import Session
     from profview.qt.views.callgraph import CallGraphPanel
 
     app = QApplication.instance() or QApplication(["bench"])

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from profview.analysis.executes import execute_calls  # noqa: E402
-from profview.analysis.scan import load_capture  # noqa: E402
+from profview.loading.scan import load_capture  # noqa: E402
 from profview.importers import pstats_file  # noqa: E402
 
 

@@ -50,7 +50,7 @@ def main() -> int:
     from PySide6.QtGui import QImage, QPainter
     from PySide6.QtWidgets import QApplication
 
-    from profview.analysis.session import Session
+    from profview.app.session import Session
     from profview.analysis.timeline import name_points
     from profview.qt.views.timeline import TimelinePanel, prepare
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from profview.analysis import compare                     # noqa: E402
 from profview.analysis.endpoints import group             # noqa: E402
-from profview.analysis.scan import load_capture           # noqa: E402
+from profview.loading.scan import load_capture  # noqa: E402
 from profview.analysis.stats import p50                   # noqa: E402
 
 

@@ -16,7 +16,7 @@ import time
 from collections import Counter, defaultdict
 
 from profview.analysis.endpoints import group
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 
 
 def main(profiles: str, expected: str) -> int:

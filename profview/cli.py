@@ -67,7 +67,7 @@ def _html_target_error(args) -> str | None:
 
 
 def _write_html(path: str, text: str) -> int:
-    from .analysis.html_report import write
+    from .report.html_report import write
 
     try:
         write(path, text)
@@ -93,8 +93,8 @@ def report_main(argv: list) -> int:
         if error:
             print("profview: " + error, file=sys.stderr)
             return 2
-    from .analysis import report
-    from .analysis.scan import load_capture
+    from .report import build as report
+    from .loading.scan import load_capture
 
     max_bytes = int(args.max_size * 1024 * 1024)
     if args.compare:
@@ -110,7 +110,7 @@ def report_main(argv: list) -> int:
     else:
         print(report.render_text(result))
     if args.html:
-        from .analysis.html_report import render_report
+        from .report.html_report import render_report
 
         if _write_html(args.html, render_report(result, capture, args.paths)):
             return 2
@@ -169,9 +169,10 @@ def _import_in_background(name: str) -> None:
 
 
 def _compare_main(args, before) -> int:
-    from .analysis import compare, report
-    from .analysis.compare_text import render_compare
-    from .analysis.scan import load_capture
+    from .analysis import compare
+    from .report import build as report
+    from .report.compare_text import render_compare
+    from .loading.scan import load_capture
 
     after = load_capture(args.compare, grouping=args.group, workers=args.jobs,
                          max_bytes=int(args.max_size * 1024 * 1024))
@@ -182,7 +183,7 @@ def _compare_main(args, before) -> int:
     else:
         print(render_compare(result))
     if args.html:
-        from .analysis.html_report import render_comparison
+        from .report.html_report import render_comparison
 
         # The findings of the after capture are what is left to fix; the before ones tell
         # which the change resolved.

@@ -10,7 +10,7 @@ from pathlib import Path
 from profiles import CLOCK, capture_flask
 from profview.analysis.endpoints import group
 from profview.analysis.findings import Settings, find
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 
 
 def run_app(out_dir: Path, app, requests, wrap=None, charges=None):

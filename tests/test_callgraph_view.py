@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from profview.analysis import callgraph_view as cg
-from profview.analysis.folded import callgraph_from_folded, key_of
-from profview.analysis.merge import load_graph
-from profview.analysis.scan import load_capture
+from profview.importers.folded import callgraph_from_folded, key_of
+from profview.loading.merge import load_graph
+from profview.loading.scan import load_capture
 
 STACKS = """
 main;handler;query;execute 500

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from profview.analysis.calltree import EXACT, SEVERAL, build
-from profview.analysis.folded import callgraph_from_folded, dump
-from profview.analysis.merge import load_graph
-from profview.analysis.scan import load_capture
+from profview.importers.folded import callgraph_from_folded, dump
+from profview.loading.merge import load_graph
+from profview.loading.scan import load_capture
 
 
 def tree(text, mode="estimated", threshold=0.0):
@@ -75,7 +75,7 @@ def test_invariants_on_a_merged_real_capture(before, mode):
 
 def test_endpoint_graph_sums_and_averages(before):
     from profview.analysis.endpoints import group
-    from profview.analysis.merge import endpoint_graph
+    from profview.loading.merge import endpoint_graph
 
     ep = next(e for e in group(load_capture([before], workers=1)) if e.name == "GET /stats")
     total, problems = endpoint_graph(ep)

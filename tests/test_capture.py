@@ -8,7 +8,7 @@ import pytest
 
 from profiles import run_without
 from profview.analysis.endpoints import group
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 from profview.capture import CaptureMiddleware, init_app
 from profview.capture.profiling import SHARED
 from profview.importers.werkzeug_name import parse_name

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from profview.analysis import compare, significance
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 from profview.importers import pstats_file
 from profview.cli import main
 

@@ -5,7 +5,7 @@ import pytest
 
 from profiles import capture_flask, import_fresh, write_modules
 from profview.analysis.endpoints import group
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 
 LIBRARY = {
     # An auth library, installed like any other (its path holds site-packages): its decorator

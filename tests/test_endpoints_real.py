@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from profview.analysis import report
+from profview.report import build as report
 from profview.analysis.compare import compare
 from profview.analysis.endpoints import group
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 
 DATA = Path(__file__).resolve().parent / "data" / "smorest"
 APPS = [Path(__file__).resolve().parent / "data" / name for name in ("smorest", "microblog")]

@@ -6,9 +6,9 @@ import logging
 from types import SimpleNamespace
 
 from profview.analysis import findings as findings_pkg
-from profview.analysis import report
+from profview.report import build as report
 from profview.analysis.findings import SEVERITIES, find
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 from profview.cli import main
 
 KEYS = {"rule", "severity", "title", "endpoints", "requests", "summary", "evidence", "fix",

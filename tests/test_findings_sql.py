@@ -5,7 +5,7 @@ from __future__ import annotations
 from findings_data import by_endpoint, findings
 from profview.analysis import sql
 from profview.analysis.findings import Settings
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 
 
 def test_n_plus_one_on_the_roster_before_the_fix(before):

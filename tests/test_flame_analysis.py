@@ -5,7 +5,7 @@ import pytest
 
 from profview.analysis import calltree
 from profview.analysis.flame import app_only_tree, build_tree, colour_classes, search
-from profview.analysis.folded import callgraph_from_folded, dump
+from profview.importers.folded import callgraph_from_folded, dump
 from profview.model.callgraph import CallGraph, Stats
 
 

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from profview.analysis import preflight, report
-from profview.analysis.html_report import render_report
-from profview.analysis.scan import load_capture
+from profview.loading import preflight
+from profview.report import build as report
+from profview.report.html_report import render_report
+from profview.loading.scan import load_capture
 from profview.importers import echo_log, flask_sqlalchemy_log, pstats_file, sidecar
 from profview.importers.discover import Found
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from marshal_oracle import ORACLE
 from profiles import profile_call
-from profview.analysis import scan
-from profview.analysis.scan import load_capture
+from profview.loading import scan
+from profview.loading.scan import load_capture
 from profview.importers import (echo_log, flask_sqlalchemy_log, pstats_file, query_jsonl,
                                 sidecar)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from profview.analysis import report
-from profview.analysis.scan import load_capture
+from profview.report import build as report
+from profview.loading.scan import load_capture
 from profview.analysis.stats import format_clock
 from profview.cli import main
 from profview.importers import pstats_file

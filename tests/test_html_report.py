@@ -8,11 +8,12 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 from profiles import profile_call
-from profview.analysis import compare, report
-from profview.analysis.html_charts import MAX_DOTS, before_after_strip, latency_strip
-from profview.analysis.html_page import esc, findings_section
-from profview.analysis.html_report import render_report
-from profview.analysis.scan import load_capture
+from profview.analysis import compare
+from profview.report import build as report
+from profview.report.html_charts import MAX_DOTS, before_after_strip, latency_strip
+from profview.report.html_page import esc, findings_section
+from profview.report.html_report import render_report
+from profview.loading.scan import load_capture
 from profview.analysis.stats import format_ms
 from profview.cli import main
 

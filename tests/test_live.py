@@ -7,7 +7,7 @@ import time
 
 from profiles import profile_call
 from profview.analysis.endpoints import group
-from profview.analysis.scan import extend_capture, load_capture
+from profview.loading.scan import extend_capture, load_capture
 
 
 def _work():

@@ -5,7 +5,7 @@ import marshal
 import os
 
 from profiles import profile_call
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 
 
 def _snapshot(root):
@@ -55,7 +55,7 @@ def test_parallel_and_serial_loads_agree(tmp_path):
         profile_call(tmp_path / ("GET.item.%d.%dms.%d.prof" % (i, i, 1795313500 + i)), _work)
     (tmp_path / "GET.bad.1ms.1795313400.prof").write_bytes(marshal.dumps([1]))
     serial = load_capture([tmp_path], workers=1)
-    import profview.analysis.scan as scan
+    import profview.loading.scan as scan
     old = scan.PARALLEL_FROM
     scan.PARALLEL_FROM = 1
     try:

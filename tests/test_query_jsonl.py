@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pytest
 
 from test_sql_tying import DATA, TRUTH, owners, real_slice, request
-from profview.analysis.report import build
-from profview.analysis.scan import load_capture
+from profview.report.build import build
+from profview.loading.scan import load_capture
 from profview.importers import flask_sqlalchemy_log, query_jsonl, sidecar
 
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from profview.analysis.flame import build_tree
-from profview.analysis.merge import load_graph
-from profview.analysis.scan import load_capture
-from profview.analysis.session import ALL, Session
+from profview.model.scope import Scope
+from profview.loading.merge import load_graph
+from profview.loading.scan import load_capture
+from profview.app.session import ALL, Session
 
 
 def test_session_events_and_stale_graphs(before):
@@ -16,12 +17,12 @@ def test_session_events_and_stale_graphs(before):
     assert seen == ["capture"] and len(session.endpoints) == 7
     roster = session.endpoint_named("GET /roster")
     assert session.endpoint_named("attendance").name == "GET /attendance/<int:student_id>"
-    session.select_scope(("endpoint", roster))
+    session.select_scope(Scope.of_endpoint(roster))
     assert session.requests_of() == roster.requests and session.graph is None
     graph, _ = load_graph(roster.requests)
     session.set_graph(ALL, graph)            # a late result for a scope no longer shown
     assert session.graph is None
-    session.set_graph(("endpoint", roster), graph)
+    session.set_graph(Scope.of_endpoint(roster), graph)
     assert session.graph is graph and seen[-1] == "graph"
     func = next(f for f in graph.functions if f[2] == "roster")   # app code
     session.select_function(func)
@@ -34,5 +35,5 @@ def test_session_events_and_stale_graphs(before):
     request = session.tree_request()
     tree = build_tree(**request)
     assert tree.mode == "exact" and tree.funcs[1] == func
-    session.select_scope(("request", roster.requests[0]))
+    session.select_scope(Scope.of_request(roster.requests[0]))
     assert session.focus is None and session.scope_label().startswith("GET /roster")

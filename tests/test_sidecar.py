@@ -6,9 +6,9 @@ import json
 import pytest
 
 from profiles import profile_call
-from profview.analysis import scan
-from profview.analysis.report import build
-from profview.analysis.scan import load_capture
+from profview.loading import scan
+from profview.report.build import build
+from profview.loading.scan import load_capture
 
 
 def _work():

@@ -9,8 +9,8 @@ import pytest
 
 from profiles import profile_call
 from profview.analysis import sql
-from profview.analysis.report import build, render_text
-from profview.analysis.scan import load_capture
+from profview.report.build import build, render_text
+from profview.loading.scan import load_capture
 from profview.importers import echo_log, flask_sqlalchemy_log
 from profview.model.query import Query
 

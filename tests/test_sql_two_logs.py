@@ -7,8 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-from profview.analysis.report import build
-from profview.analysis.scan import load_capture
+from profview.report.build import build
+from profview.loading.scan import load_capture
 
 DATA = Path(__file__).resolve().parent / "data" / "microblog-logs"
 

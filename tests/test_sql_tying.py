@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from profiles import profile_call
 from profview.analysis import alignment
 from profview.analysis.executes import execute_calls
-from profview.analysis.report import build, render_text
-from profview.analysis.scan import load_capture
+from profview.report.build import build, render_text
+from profview.loading.scan import load_capture
 
 DATA = Path(__file__).resolve().parent / "data" / "smorest-sql"
 TRUTH = {"GET.store.42ms.1796176572.prof": 37, "PUT.item.3.8ms.1796176573.prof": 5,
@@ -279,7 +279,7 @@ def test_alignment_never_ties_wrong(requests, t0, change, pick):
 
 
 def test_a_live_capture_keeps_one_summary_per_log(tmp_path):
-    from profview.analysis.scan import extend_capture
+    from profview.loading.scan import extend_capture
 
     request(tmp_path, "GET.a.20ms.1795300100.prof", 1)
     request(tmp_path, "GET.b.20ms.1795300100.prof", 1)

@@ -7,9 +7,9 @@ import statistics
 import numpy as np
 import pytest
 
-from profview.analysis import timeline
+from profview.analysis import summary, timeline
 from profview.analysis.endpoints import group
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 
 
 def test_spread_seconds_keeps_points_inside_their_second():
@@ -58,11 +58,16 @@ def test_capture_points_rolling_outliers_and_stats(before):
     assert set(pts.in_range(pts.x.min(), middle, groups=[roster])) == set(
         i for i in span if pts.group[i] == roster)
     total = sum(e.total_ms for e in endpoints)
-    stats = timeline.endpoint_stats(endpoints[0], total)
+    (ep, stats), *_rest = summary.endpoint_summaries(endpoints, capture.has_queries)
+    assert ep is endpoints[0]
     elapsed = [r.elapsed_ms for r in endpoints[0].requests]
-    assert stats["p50_ms"] == statistics.median(elapsed) and stats["count"] == 5
-    assert stats["p99_ms"] == max(elapsed) and stats["queries"] > 100
-    assert stats["share"] == pytest.approx(sum(elapsed) / total)
+    assert stats.p50_ms == statistics.median(elapsed) and stats.count == 5
+    assert stats.p99_ms == max(elapsed) and stats.queries > 100
+    assert stats.share == pytest.approx(sum(elapsed) / total)
+    # the report's row is the same summary
+    row = summary.endpoint_rows(capture, endpoints)[0]
+    assert (row["p50_ms"], row["p95_ms"], row["queries_per_request"]) == (
+        stats.p50_ms, stats.p95_ms, stats.queries)
     edges, counts = timeline.log_histogram(elapsed, bins=4)
     assert counts.sum() == 5 and edges[0] == pytest.approx(min(elapsed))
 

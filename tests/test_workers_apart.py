@@ -1,8 +1,8 @@
 """Merges the window sends to worker processes give what the in-process merge gives."""
 from __future__ import annotations
 
-from profview.analysis import merge
-from profview.analysis.scan import load_capture
+from profview.loading import merge
+from profview.loading.scan import load_capture
 
 
 def test_merging_in_worker_processes_matches_one_thread(monkeypatch, before):

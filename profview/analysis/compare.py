@@ -31,8 +31,8 @@ from collections import Counter
 import numpy as np
 from . import sql
 from .endpoints import group
-from .report import endpoint_rows
-from .pool import make_pool
+from ..report.build import endpoint_rows
+from ..loading.pool import make_pool
 from .significance import mann_whitney, mann_whitney_p, mann_whitney_rows, resolution_ms
 from .stats import bh_adjust, p50
 

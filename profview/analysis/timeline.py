@@ -6,7 +6,6 @@ the same ``Points``: one entry per request, x = start time (epoch s), y = elapse
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ import numpy as np
 from ..importers.discover import discover
 from ..importers.sidecar import load_sidecars
 from ..importers.werkzeug_name import parse_name
-from .stats import nearest_rank, p50
+from .stats import nearest_rank
 from .templating import template_paths
 
 ROLLING_WINDOW = 25
@@ -162,27 +161,6 @@ def outliers(points: Points, threshold_ms: float | None = None) -> np.ndarray:
 def slowest(points: Points, n: int = 20) -> np.ndarray:
     """Indices of the *n* slowest requests, slowest first."""
     return np.argsort(-points.y, kind="stable")[:n]
-
-
-def endpoint_rows(endpoints) -> list:
-    """``(endpoint, endpoint_stats(...))`` for each endpoint, shares of their summed time."""
-    total = sum(e.total_ms for e in endpoints)
-    return [(e, endpoint_stats(e, total)) for e in endpoints]
-
-
-def endpoint_stats(endpoint, total_ms: float) -> dict:
-    """Count, p50, p95, p99, max, mean (ms), share of *total_ms*, mean queries and SQL ms."""
-    elapsed = [r.elapsed_ms for r in endpoint.requests]
-    queries = [r.n_queries for r in endpoint.requests if r.n_queries is not None]
-    sql = [r.sql_ms for r in endpoint.requests if r.sql_ms is not None]
-    n = len(elapsed)
-    return {"name": endpoint.name, "count": n, "p50_ms": p50(elapsed),
-            "p95_ms": nearest_rank(elapsed, 95), "p99_ms": nearest_rank(elapsed, 99),
-            "max_ms": max(elapsed), "mean_ms": sum(elapsed) / n,
-            "share": sum(elapsed) / total_ms if total_ms else math.nan,
-            # unknown (None) when any request's count is: a mean that took them as 0 would lie
-            "queries": sum(queries) / n if queries and len(queries) == n else None,
-            "sql_ms": sum(sql) / n if sql and len(sql) == n else None}
 
 
 def log_histogram(values, bins: int = 20) -> tuple:

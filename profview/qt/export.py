@@ -17,7 +17,7 @@ from PySide6.QtGui import QDesktopServices, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from ..analysis import report
+from ..report import build as report
 
 _snakeviz: list = []   # running snakeviz servers, stopped when the window closes
 

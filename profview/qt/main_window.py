@@ -13,17 +13,19 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBo
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
 
 from ..analysis.endpoints import group
-from ..analysis.merge import load_graph
+from ..loading.merge import load_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
-from ..analysis.scan import extend_capture, load_capture, no_gc, stat_stamp
-from ..analysis.session import ALL, Session
+from ..loading.scan import extend_capture, load_capture, no_gc, stat_stamp
+from ..app.session import ALL, Derived, Session
+from ..model.scope import ENDPOINT, Scope
 from ..model.request import Problem
 from . import export
 from ..analysis.timeline import name_points
 from ..analysis.sql import n_plus_one_by_endpoint
 from ..analysis import compare
 from ..analysis.stats import format_clock
-from ..analysis.timeline import capture_points, endpoint_rows
+from ..analysis.summary import endpoint_summaries
+from ..analysis.timeline import capture_points
 from .views.callgraph import CallGraphPanel
 from .views.compare_panel import ComparePanel
 from .views.flame_panel import FlamePanel
@@ -68,8 +70,9 @@ def _grouped(capture, paths) -> tuple:
     """
     endpoints = group(capture)
     points = capture_points(capture, endpoints)
-    derived = {"points": points, "timeline": prepare_timeline(points),
-               "stats": endpoint_rows(endpoints), "watch": _watch_list(paths)}
+    derived = Derived(points=points, timeline=prepare_timeline(points),
+                      summaries=endpoint_summaries(endpoints, capture.has_queries),
+                      watch=_watch_list(paths))
     gc.freeze()
     return endpoints, derived
 
@@ -181,7 +184,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Functions"], self.docks["Problems"])
         self.docks["Functions"].raise_()
         self.timeline.request_clicked.connect(
-            lambda r: self.session.select_scope(("request", r)))
+            lambda r: self.session.select_scope(Scope.of_request(r)))
         self.timeline.range_selected.connect(self._on_range)
         self.sql.request_selected.connect(self.timeline.highlight)
         self.findings.statement_selected.connect(self._on_finding_statement)
@@ -369,14 +372,14 @@ class MainWindow(QMainWindow):
         first, last = min(r.start for r in requests), max(r.start for r in requests)
         label = "%d requests, %s – %s" % (len(requests), format_clock(first),
                                           format_clock(last))
-        self.session.select_scope(("set", label, tuple(requests)))
+        self.session.select_scope(Scope.of_set(label, requests))
 
     # --- following a directory that is being written to ------------------------------------
     def _watch(self) -> None:
         """Follow the opened directories (listed by the loader, or else in a worker: walking
         10,000 files took 30 ms of the GUI thread)."""
-        if "watch" in self.session.derived:
-            self._on_watch_list(self.session.derived["watch"])
+        if self.session.derived.watch is not None:
+            self._on_watch_list(self.session.derived.watch)
             return
         Task(_watch_list, list(self.paths)).start(on_done=self._on_watch_list, owner=self)
 
@@ -423,8 +426,8 @@ class MainWindow(QMainWindow):
             return
         added = len(capture.requests) - len(old.requests)
         scope = self.session.scope
-        if scope and scope[0] == "endpoint":
-            self._wanted_endpoint = scope[1].name
+        if scope is not None and scope.kind == ENDPOINT:
+            self._wanted_endpoint = scope.endpoint.name
         self._live = True
         self.session.set_capture(capture, endpoints, derived)
         self._live = False
@@ -485,7 +488,7 @@ class MainWindow(QMainWindow):
         wanted = self.session.endpoint_named(self._wanted_endpoint) if self._wanted_endpoint \
             else (self.session.endpoints[0] if self.session.endpoints else None)
         if wanted is not None:
-            scope = ("endpoint", wanted)
+            scope = Scope.of_endpoint(wanted)
         self.session.scope = None   # force a fresh merge even if the scope looks the same
         self.endpoints.select(scope)
         if self.session.scope != scope:

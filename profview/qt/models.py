@@ -5,13 +5,14 @@ QSortFilterProxyModel sorts numerically.
 """
 from __future__ import annotations
 
-import math
 import textwrap
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, Qt
 
 from ..analysis.codeloc import short_path, shorten
-from ..analysis.stats import format_clock, format_ms, p50, p95
+from ..analysis.stats import format_clock, format_ms
+from ..analysis.summary import summarise
+from ..model.scope import ALL, ENDPOINT, REQUEST, Scope
 from . import safe_text
 
 SORT_ROLE = Qt.UserRole + 1
@@ -93,7 +94,7 @@ class EndpointModel(QAbstractItemModel):
         rows = [e for e in self.endpoints
                 if not self._filter or self._filter in e.name.lower()
                 or any(self._request_matches(r) for r in e.requests)]
-        rows.sort(key=lambda e: self._values(("endpoint", e))[column][1],
+        rows.sort(key=lambda e: self._values(Scope.of_endpoint(e))[column][1],
                   reverse=order == Qt.DescendingOrder)
         self._top = [None] + rows if self.capture is not None else []
         self._children = {}
@@ -113,19 +114,22 @@ class EndpointModel(QAbstractItemModel):
         return found
 
     def find(self, item) -> QModelIndex:
-        """The index showing *item* (as returned by ``item()``), or an invalid index."""
-        if item[0] == "all":
+        """The index showing *item* (a Scope, as returned by ``item()``), or an invalid
+        index."""
+        if item.is_all:
             return self.index(0, 0) if self._top else QModelIndex()
-        if item[0] == "endpoint":
+        if item.kind == ENDPOINT:
             for row, ep in enumerate(self._top):
-                if ep is item[1]:
+                if ep is item.endpoint:
                     return self.index(row, 0)
             return QModelIndex()
+        if item.kind != REQUEST:
+            return QModelIndex()
         for row, ep in enumerate(self._top):
-            if ep is not None and item[1] in ep.requests:
+            if ep is not None and item.request in ep.requests:
                 requests = self.requests_at(row)
-                if item[1] in requests:
-                    return self.index(requests.index(item[1]), 0, self.index(row, 0))
+                if item.request in requests:
+                    return self.index(requests.index(item.request), 0, self.index(row, 0))
         return QModelIndex()
 
     # structure: internalId 0 for top-level rows, endpoint row + 1 for request rows
@@ -170,11 +174,11 @@ class EndpointModel(QAbstractItemModel):
         return None
 
     def item(self, index):
-        """``("all",)``, ``("endpoint", Endpoint)`` or ``("request", Request)``."""
+        """The Scope a row shows: every request, an endpoint or a request."""
         if index.internalId() == 0:
             ep = self._top[index.row()]
-            return ("all",) if ep is None else ("endpoint", ep)
-        return ("request", self.requests_at(index.internalId() - 1)[index.row()])
+            return ALL if ep is None else Scope.of_endpoint(ep)
+        return Scope.of_request(self.requests_at(index.internalId() - 1)[index.row()])
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
@@ -187,18 +191,18 @@ class EndpointModel(QAbstractItemModel):
         item = self.item(index)
         if role == ITEM_ROLE:
             return item
-        if item[0] == "request":
+        if item.kind == REQUEST:
             if role == Qt.ToolTipRole:
                 return None
-            return self._request_value(item[1], index.column(), role)
+            return self._request_value(item.request, index.column(), role)
         value = self._values(item)[index.column()]
         if role == SORT_ROLE:
             return value[1]
-        found = self.n_plus_one.get(item[1].key) if item[0] == "endpoint" else None
+        found = self.n_plus_one.get(item.endpoint.key) if item.kind == ENDPOINT else None
         if role == Qt.ToolTipRole:
             if index.column() != 0:
                 return None
-            why = getattr(item[1], "why", "") if item[0] == "endpoint" else ""
+            why = getattr(item.endpoint, "why", "") if item.kind == ENDPOINT else ""
             text = value[0] + ("\n" + textwrap.fill(why, 90) if why else "")
             if found:
                 return safe_text.tip("%s\nN+1: %s\n%.1f times per request%s" % (
@@ -210,7 +214,7 @@ class EndpointModel(QAbstractItemModel):
         return value[0]
 
     def _values(self, item) -> list:
-        key = id(item[1]) if item[0] == "endpoint" else 0
+        key = id(item.endpoint) if item.kind == ENDPOINT else 0
         if key not in self._cache:
             self._cache[key] = self._group_values(item)
         return self._cache[key]
@@ -237,24 +241,19 @@ class EndpointModel(QAbstractItemModel):
         return 0 if sort else ""
 
     def _group_values(self, item) -> list:
-        requests = self.capture.requests if item[0] == "all" else item[1].requests
-        name = "All requests" if item[0] == "all" else item[1].name
-        elapsed = [r.elapsed_ms for r in requests] or [math.nan]   # shown as "–"
-        total = sum(elapsed) if requests else 0.0
-        queries = [r.n_queries for r in requests if r.n_queries is not None]
-        # a request whose statements could not all be tied has no count: the mean is unknown
-        unknown = len(queries) < len(requests)
-        mean_q = sum(queries) / len(requests) if queries and not unknown else None
-        sql_ms = sum(r.sql_ms or 0.0 for r in requests) / len(requests) \
-            if queries and not unknown else None
-        return [(name, "" if item[0] == "all" else name), (str(len(requests)), len(requests)),
-                (format_ms(p50(elapsed)), p50(elapsed)), (format_ms(p95(elapsed)), p95(elapsed)),
-                (format_ms(max(elapsed)), max(elapsed) if requests else 0.0),
-                ("%.1f%%" % (100 * total / self._total) if requests else "–", total),
-                (self._unknown() if mean_q is None else "%.1f" % mean_q,
-                 -1 if mean_q is None else mean_q),
-                (self._unknown() if sql_ms is None else "%.2f" % sql_ms,
-                 -1.0 if sql_ms is None else sql_ms)]
+        """The row of every request or of an endpoint: the endpoint summary's figures."""
+        requests = item.requests_in(self.capture)
+        s = summarise("All requests" if item.is_all else item.endpoint.name, requests,
+                      getattr(self.capture, "has_queries", False), self._total)
+        none = not requests    # "All requests" of an empty capture: "–", sorted as 0
+        return [(s.name, "" if item.is_all else s.name), (str(s.count), s.count),
+                (format_ms(s.p50_ms), s.p50_ms), (format_ms(s.p95_ms), s.p95_ms),
+                (format_ms(s.max_ms), 0.0 if none else s.max_ms),
+                ("–" if none else "%.1f%%" % (100 * s.share), s.total_ms),
+                (self._unknown() if s.queries is None else "%.1f" % s.queries,
+                 -1 if s.queries is None else s.queries),
+                (self._unknown() if s.sql_ms is None else "%.2f" % s.sql_ms,
+                 -1.0 if s.sql_ms is None else s.sql_ms)]
 
     def _unknown(self) -> str:
         """How a missing count reads: blank without a query log, else "unknown" (its

@@ -6,9 +6,9 @@ from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 
 from profview.analysis.findings import find
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 from profview.analysis.sql import fingerprint
-from profview.analysis.session import ALL, Session
+from profview.app.session import ALL, Session
 from profview.qt.views.findings_panel import FindingsPanel, render
 from profview.analysis.stats import format_ms
 
@@ -41,8 +41,8 @@ def test_findings_of_the_before_capture_link_to_the_other_views(qtbot, window, b
     panel.list.setCurrentItem(item)
     with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
         panel.list.itemClicked.emit(item, 1)
-    assert window.session.scope[0] == "endpoint"
-    assert window.session.scope[1].name == "GET /roster"
+    assert window.session.scope.kind == "endpoint"
+    assert window.session.scope.endpoint.name == "GET /roster"
     assert "selectinload" in panel.detail.toPlainText()
     # the N+1 statement opens in the SQL panel, selected
     n1 = panel.current()
@@ -67,7 +67,7 @@ def test_copy_and_function_links(qtbot, window, before):
     ev = next(i for i, e in enumerate(finding.evidence) if e.kind == "function")
     panel.detail.anchorClicked.emit(QUrl("evidence:%d" % ev))
     assert window.session.function == finding.evidence[ev].func
-    assert window.session.scope[1].name == finding.endpoints[0]
+    assert window.session.scope.endpoint.name == finding.endpoints[0]
 
 
 def test_thresholds_come_from_the_settings(qtbot, window, before):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from profview.analysis.calltree import EXACT, SCALED, build
-from profview.analysis.folded import callgraph_from_folded
+from profview.importers.folded import callgraph_from_folded
 from profview.qt.views.flame import FlameView
 
 

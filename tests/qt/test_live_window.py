@@ -17,7 +17,7 @@ def test_new_profiles_appear_and_pause_holds_them(qtbot, window, before, tmp_pat
     assert len(window.session.capture.requests) == 2
     shutil.copy(files[2], capture_dir)
     qtbot.waitUntil(lambda: len(window.session.capture.requests) == 3, timeout=LOAD)
-    assert window.session.scope[0] == "endpoint"                 # still showing the endpoint
+    assert window.session.scope.kind == "endpoint"                 # still showing the endpoint
     qtbot.waitUntil(lambda: "1 new request" in window.status.text(), timeout=LOAD)
     window.follow.setChecked(False)                              # pause
     shutil.copy(files[3], capture_dir)

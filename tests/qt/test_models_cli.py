@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from profview.analysis.endpoints import group
-from profview.analysis.merge import load_graph
-from profview.analysis.scan import load_capture
+from profview.loading.merge import load_graph
+from profview.loading.scan import load_capture
 from profview.qt.models import SORT_ROLE, EdgeModel, EndpointModel, FunctionModel
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from test_sql_tying import real_slice, write_echo
 from profview.analysis.endpoints import group
-from profview.analysis.scan import load_capture
+from profview.loading.scan import load_capture
 from profview.qt.models import EndpointModel
 
 QUERIES = 6      # the endpoint tree's queries column

@@ -5,6 +5,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from profview.qt.models import ITEM_ROLE
+from profview.model.scope import Scope
 from profview.qt.views.sql_panel import EMPTY
 
 LOAD = 60_000
@@ -21,7 +22,7 @@ def test_sql_of_the_roster_endpoint(qtbot, qtmodeltester, window, before):
     _open(qtbot, window, before)
     panel = window.sql
     qtbot.waitUntil(lambda: panel.statements.rowCount() > 0, timeout=LOAD)
-    roster = window.session.scope[1]
+    roster = window.session.scope.endpoint
     assert roster.name == "GET /roster"
     assert panel.statements.rowCount() == sum(r.n_queries for r in roster.requests)
     qtmodeltester.check(panel.statements)
@@ -66,7 +67,7 @@ def test_request_scope_shows_its_queries_in_order(qtbot, window, before):
     _open(qtbot, window, before)
     request = next(r for r in window.session.capture.requests if r.rule == "/enroll")
     with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
-        window.session.select_scope(("request", request))
+        window.session.select_scope(Scope.of_request(request))
     panel = window.sql
     qtbot.waitUntil(lambda: panel.statements.rowCount() == request.n_queries, timeout=LOAD)
     starts = [panel.statements.rows[r][0].start for r in range(panel.statements.rowCount())]

@@ -43,11 +43,11 @@ def test_timeline_points_legend_and_clicks(qtbot, window, before):
     with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
         scatter.sigClicked.emit(scatter, [spot], None)
     scope = window.session.scope
-    assert scope[0] == "request" and scope[1] is pts.requests[int(spot.data())]
+    assert scope.kind == "request" and scope.request is pts.requests[int(spot.data())]
     assert window.session.graph.requests == 1
     assert window.endpoints.view.currentIndex().data(Qt.UserRole + 2) == scope
     tip = panel._tip(spot.pos().x(), spot.pos().y(), spot.data())
-    assert scope[1].url_path in tip and "elapsed" in tip
+    assert scope.request.url_path in tip and "elapsed" in tip
 
 
 def test_slowest_list_and_range_selection(qtbot, window, before):
@@ -57,13 +57,13 @@ def test_slowest_list_and_range_selection(qtbot, window, before):
     first = panel.slow.item(0)
     with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
         panel.slow.itemClicked.emit(first)
-    assert window.session.scope[1].elapsed_ms == pts.y.max()
+    assert window.session.scope.request.elapsed_ms == pts.y.max()
     panel.select_range.setChecked(True)
     with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
         panel.region.setRegion((pts.x.min() - 1, pts.x.max() + 1))
         panel._on_region()
     scope = window.session.scope
-    assert scope[0] == "set" and len(scope[2]) == 29
+    assert scope.kind == "set" and len(scope.requests) == 29
     assert window.session.graph.requests == 29
     assert window.session.scope_label().startswith("29 requests")
 
@@ -79,7 +79,7 @@ def test_preview_from_file_names(qtbot, session_panel, plain):
 
 @pytest.fixture
 def session_panel(qtbot):
-    from profview.analysis.session import Session
+    from profview.app.session import Session
     panel = TimelinePanel(Session())
     qtbot.addWidget(panel)
     panel.show()
@@ -106,20 +106,20 @@ def test_stats_model_and_histogram(qtbot, qtmodeltester, window, before):
     names = [model.index(r, 0).data() for r in range(7)]
     assert names[0] == "GET /roster"          # sorted by share
     model.sort(2, Qt.AscendingOrder)
-    p50s = [model.rows[r][1]["p50_ms"] for r in range(7)]
+    p50s = [model.rows[r][1].p50_ms for r in range(7)]
     assert p50s == sorted(p50s)
     roster = next(e for e in window.session.endpoints if e.name == "GET /roster")
     window.stats.show_histogram(roster)
     assert window.stats.bars.sum() == 5
     assert isinstance(StatsModel.HEADERS, list) and "p99" in StatsModel.HEADERS
-    assert np.isfinite(model.rows[0][1]["p99_ms"])
+    assert np.isfinite(model.rows[0][1].p99_ms)
 
 
 def test_sql_plots_of_a_log_with_no_statements_read_zero_to_one(qtbot, session_panel, before,
                                                                tmp_path):
     import shutil
 
-    from profview.analysis.scan import load_capture
+    from profview.loading.scan import load_capture
 
     for f in before.glob("GET.health*.prof"):
         shutil.copy(f, tmp_path)

@@ -43,10 +43,10 @@ def test_open_directory_shows_top_endpoint(qtbot, window, before):
     assert len(session.capture.requests) == 29
     model = window.endpoints.model
     assert model.rowCount() == 1 + len(session.endpoints) == 8
-    assert session.scope[0] == "endpoint" and session.scope[1].name == "GET /roster"
+    assert session.scope.kind == "endpoint" and session.scope.endpoint.name == "GET /roster"
     tree = window.flame.view.tree
     assert tree is not None and session.graph.requests == 5
-    assert tree.total[0] == pytest.approx(sum(r.total_tt for r in session.scope[1].requests),
+    assert tree.total[0] == pytest.approx(sum(r.total_tt for r in session.scope.endpoint.requests),
                                           rel=0.02)
     assert window.functions.model.rowCount() == len(session.graph.functions)
     assert "29 requests in 7 endpoints" in window.status.text()
@@ -57,9 +57,9 @@ def _select_endpoint(qtbot, win, name):
     for row in range(proxy.rowCount()):
         index = proxy.index(row, 0)
         item = index.data(ITEM_ROLE)
-        if item[0] == "endpoint" and item[1].name == name:
+        if item.kind == "endpoint" and item.endpoint.name == name:
             _wait_tree(qtbot, win, lambda: win.endpoints.view.setCurrentIndex(index))
-            return item[1]
+            return item.endpoint
     raise AssertionError(name)
 
 
@@ -72,7 +72,7 @@ def test_endpoint_and_request_selection(qtbot, window, before):
     window.endpoints.view.expand(parent)
     child = window.endpoints.proxy.index(0, 0, parent)
     _wait_tree(qtbot, window, lambda: window.endpoints.view.setCurrentIndex(child))
-    assert window.session.scope[0] == "request" and window.session.graph.requests == 1
+    assert window.session.scope.kind == "request" and window.session.graph.requests == 1
 
 
 def test_linked_selection_table_flame_callers(qtbot, window, before):

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListW
 
 from ...analysis import compare as cmp
 from ...analysis.flame import build_tree
-from ...analysis.merge import load_graph
+from ...loading.merge import load_graph
 from ...analysis.stats import format_ms
 from ..models import ITEM_ROLE, _FlatModel
 from ..workers import Task

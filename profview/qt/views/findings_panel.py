@@ -11,8 +11,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QSplitter,
                                QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ...analysis.findings import find, settings_from
-from ...analysis.scan import no_gc
+from ...loading.scan import no_gc
 from ...analysis.stats import format_ms
+from ...model.scope import ENDPOINT, Scope
 from ..workers import Task
 from .. import safe_text
 
@@ -187,20 +188,20 @@ class FindingsPanel(QWidget):
     def open_endpoint(self, name: str) -> None:
         endpoint = self.session.endpoint_named(name)
         if endpoint is not None:
-            self.session.select_scope(("endpoint", endpoint))
+            self.session.select_scope(Scope.of_endpoint(endpoint))
 
     def open_request(self, path: str) -> None:
         request = next((r for r in self.session.capture.requests if str(r.file) == path),
                        None) if self.session.capture else None
         if request is not None:
-            self.session.select_scope(("request", request))
+            self.session.select_scope(Scope.of_request(request))
 
     def open_evidence(self, finding, evidence) -> None:
         if evidence.kind == "request" and evidence.request:
             self.open_request(evidence.request)
         elif evidence.kind == "function" and evidence.func is not None:
             scope = self.session.scope
-            shown = scope[1].name if scope[0] == "endpoint" else None
+            shown = scope.endpoint.name if scope.kind == ENDPOINT else None
             if finding.endpoints and shown not in finding.endpoints:
                 self.open_endpoint(finding.endpoints[0])   # where the function was seen
             self.session.select_function(evidence.func)

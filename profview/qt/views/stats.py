@@ -1,5 +1,5 @@
 """Endpoint statistics: a table of latency figures and the latency histogram of the selected
-endpoint.  The numbers come from ``analysis.timeline.endpoint_stats``."""
+endpoint.  The numbers are the endpoint summaries (``analysis.summary``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,9 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from ...analysis.stats import format_ms
-from ...analysis.timeline import endpoint_rows, log_histogram
+from ...analysis.summary import endpoint_summaries
+from ...analysis.timeline import log_histogram
+from ...model.scope import ENDPOINT, REQUEST, Scope
 from ..models import ITEM_ROLE, SORT_ROLE, _FlatModel
 from ..workers import Task
 from .. import safe_text
@@ -27,7 +29,8 @@ class StatsModel(_FlatModel):
     HEADERS = [c[0] for c in COLUMNS]
 
     def set_rows(self, rows) -> None:
-        """Rows made by ``endpoint_rows`` (in a worker, for big captures)."""
+        """``(endpoint, Summary)`` rows made by ``endpoint_summaries`` (in a worker, for big
+        captures)."""
         self.beginResetModel()
         self.rows = list(rows)
         self.endResetModel()
@@ -35,8 +38,10 @@ class StatsModel(_FlatModel):
     def sort(self, column, order=Qt.AscendingOrder) -> None:
         key = COLUMNS[column][1]
         self.layoutAboutToBeChanged.emit()
-        self.rows.sort(key=lambda row: (row[1][key] is None, row[1][key] or 0)
-                       if key != "name" else row[1][key], reverse=order == Qt.DescendingOrder)
+        def value(row):
+            v = getattr(row[1], key)
+            return v if key == "name" else (v is None, v or 0)
+        self.rows.sort(key=value, reverse=order == Qt.DescendingOrder)
         self.layoutChanged.emit()
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
@@ -44,7 +49,7 @@ class StatsModel(_FlatModel):
             return None
         ep, stats = self.rows[index.row()]
         _title, key, fmt = COLUMNS[index.column()]
-        value = stats[key]
+        value = getattr(stats, key)
         if role == ITEM_ROLE:
             return ep
         if role == SORT_ROLE:
@@ -89,7 +94,7 @@ class StatsPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(split)
         self.table.clicked.connect(
-            lambda index: session.select_scope(("endpoint", index.data(ITEM_ROLE))))
+            lambda index: session.select_scope(Scope.of_endpoint(index.data(ITEM_ROLE))))
         session.events.capture.connect(self._on_capture)
         session.events.scope.connect(self._on_scope)
 
@@ -97,10 +102,10 @@ class StatsPanel(QWidget):
         # percentiles over every request: the loader computes them (``derived``), else a
         # worker does (20 ms of the GUI thread at 10,000 requests)
         endpoints = self.session.endpoints
-        if "stats" in self.session.derived:
-            self._on_rows(endpoints, self.session.derived["stats"])
+        if self.session.derived.summaries is not None:
+            self._on_rows(endpoints, self.session.derived.summaries)
             return
-        Task(endpoint_rows, endpoints).start(
+        Task(endpoint_summaries, endpoints, capture.has_queries).start(
             on_done=lambda rows: self._on_rows(endpoints, rows), owner=self)
 
     def _on_rows(self, endpoints, rows) -> None:
@@ -119,10 +124,11 @@ class StatsPanel(QWidget):
 
     def _on_scope(self, scope) -> None:
         endpoint = None
-        if scope[0] == "endpoint":
-            endpoint = scope[1]
-        elif scope[0] == "request":
-            endpoint = next((e for e in self.session.endpoints if scope[1] in e.requests), None)
+        if scope.kind == ENDPOINT:
+            endpoint = scope.endpoint
+        elif scope.kind == REQUEST:
+            endpoint = next((e for e in self.session.endpoints if scope.request in e.requests),
+                            None)
         self.show_histogram(endpoint)
 
     def show_histogram(self, endpoint) -> None:

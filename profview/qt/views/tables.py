@@ -5,6 +5,7 @@ from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signa
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QLineEdit, QSplitter,
                                QTableView, QTreeView, QVBoxLayout, QWidget)
 
+from ...model.scope import SET
 from ..models import ITEM_ROLE, SORT_ROLE, EdgeModel, EndpointModel, FunctionModel
 from .. import safe_text
 
@@ -64,7 +65,7 @@ class EndpointPanel(QWidget):
         if self._selecting:
             return   # the change came from this tree: it already shows it
         current = self.view.currentIndex()
-        if scope[0] != "set" and (not current.isValid() or current.data(ITEM_ROLE) != scope):
+        if scope.kind != SET and (not current.isValid() or current.data(ITEM_ROLE) != scope):
             parent = self.model.find(scope).parent()
             if parent.isValid():
                 self.view.expand(parent)

@@ -185,8 +185,8 @@ class TimelinePanel(QWidget):
     def _on_capture(self, capture) -> None:
         self._n_plus_one = set()
         self._compare = None
-        points = self.session.derived.get("points")
-        ready = self.session.derived.get("timeline")
+        points = self.session.derived.points
+        ready = self.session.derived.timeline
         if ready is not None and not self.threshold.value():
             self._generation += 1
             self._show(self._generation, ready)

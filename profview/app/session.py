@@ -6,13 +6,28 @@ trees) is not done here: the window runs it in workers and hands the results to 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from ..model.capture import Capture
-from . import calltree
-from .endpoints import group
+from ..model.scope import ALL, Scope
+from ..analysis import calltree
+from ..analysis.endpoints import group
 
-ALL = ("all",)
+__all__ = ["ALL", "Derived", "Scope", "Session", "Signal"]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the loader's worker computed for the panels beside the capture, so that the GUI
+    thread only shows it: timeline points and their prepared series, the endpoint
+    summaries, and the paths a live capture follows.  Each is None when not computed (the
+    panel then computes it in a worker)."""
+
+    points: object = None       # analysis.timeline.Points
+    timeline: object = None     # qt timeline's prepared series
+    summaries: Optional[list] = None   # analysis.summary.endpoint_summaries(...)
+    watch: Optional[list] = None       # paths to follow
 
 
 class Signal:
@@ -44,16 +59,16 @@ class Events:
 class Session:
     """What is loaded and what is selected.
 
-    *scope* is ``ALL``, ``("endpoint", Endpoint)``, ``("request", Request)`` or
-    ``("set", label, requests)`` (a range picked on the timeline); *graph* is
-    the call graph of the scope once a worker has merged it.
+    *scope* is a ``model.scope.Scope`` (every request, an endpoint, a request, or a set
+    picked on the timeline); *graph* is the call graph of the scope once a worker has
+    merged it.
     """
 
     def __init__(self):
         self.events = Events()
         self.capture: Optional[Capture] = None
         self.endpoints: list = []
-        self.derived: dict = {}
+        self.derived = Derived()
         self.scope = ALL
         self.graph = None
         self.function = None
@@ -64,12 +79,11 @@ class Session:
     # --- the capture -------------------------------------------------------------------
     def set_capture(self, capture: Capture, endpoints=None, derived=None) -> None:
         """Show *capture*; pass its *endpoints* when a worker has grouped it already, and
-        *derived*, what a worker has computed for the panels too (``"points"`` and
-        ``"timeline"``: timeline points and their lines, ``"stats"``: endpoint figures,
-        ``"watch"``: the paths to follow), which they then take instead of computing it."""
+        *derived* (a ``Derived``), what a worker has computed for the panels too, which
+        they then take instead of computing it."""
         self.capture = capture
         self.endpoints = group(capture) if endpoints is None else list(endpoints)
-        self.derived = dict(derived or {})
+        self.derived = derived or Derived()
         self.graph = None
         self.function = None
         self.focus = None
@@ -83,19 +97,12 @@ class Session:
         return next((ep for ep in self.endpoints if name in ep.name), None)
 
     # --- what is on show ---------------------------------------------------------------
-    def requests_of(self, scope=None) -> tuple:
-        scope = scope or self.scope
+    def requests_of(self, scope: Optional[Scope] = None) -> tuple:
         if self.capture is None:
             return ()
-        if scope[0] == "endpoint":
-            return scope[1].requests
-        if scope[0] == "request":
-            return (scope[1],)
-        if scope[0] == "set":
-            return scope[2]
-        return self.capture.requests
+        return (scope or self.scope).requests_in(self.capture)
 
-    def select_scope(self, scope) -> None:
+    def select_scope(self, scope: Scope) -> None:
         if scope == self.scope:
             return
         self.scope = scope
@@ -113,14 +120,7 @@ class Session:
         self.events.graph.emit(graph)
 
     def scope_label(self) -> str:
-        if self.scope[0] == "endpoint":
-            return self.scope[1].name
-        if self.scope[0] == "request":
-            return self.scope[1].label
-        if self.scope[0] == "set":
-            return self.scope[1]
-        n = len(self.capture.requests) if self.capture else 0
-        return "All requests (%d)" % n
+        return self.scope.name(self.capture)
 
     # --- selection and options ---------------------------------------------------------
     def select_function(self, func) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .stats import format_ms, p50
+from ..analysis.stats import format_ms, p50
 
 WIDTH, ROW, PAD = 560, 28, 10
 # Past this many requests a dot per request makes a heavy file and an unreadable smear, so

@@ -23,9 +23,9 @@ from ..model.request import Problem, Request
 from .merge import add_functions
 from . import preflight
 from .pool import make_pool
-from .executes import execute_calls
-from .tying import tie
-from .views import find_candidates
+from ..analysis.executes import execute_calls
+from ..analysis.tying import tie
+from ..analysis.view_candidates import find_candidates
 
 PARALLEL_FROM = 150   # fewer files than this load faster in-process than with workers
 CHUNK = 64

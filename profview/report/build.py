@@ -4,22 +4,15 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from ..model.callgraph import format_func
 from ..model.capture import Capture
 from ..model.query import UNTIED
-from . import sql
-from .codeloc import short_path, shorten
-from .endpoints import group
-from .findings import Settings, find
-from .stats import format_ms, p50, p95
+from ..analysis.codeloc import short_path, shorten
+from ..analysis.endpoints import group
+from ..analysis.findings import Settings, find
+from ..analysis.summary import endpoint_rows
+from ..analysis.stats import format_ms
 
 MAX_SHOWN_PROBLEMS = 20   # the text report lists the first ones; --json has them all
-TOP_FUNCTIONS = 10
-
-
-def _top(functions, n: int = TOP_FUNCTIONS) -> list:
-    items = sorted(functions.items(), key=lambda kv: (-kv[1].tottime, kv[0]))
-    return items[:n]
 
 
 def build(capture: Capture, settings: Settings = Settings(), findings: bool = True) -> dict:
@@ -38,47 +31,6 @@ def build(capture: Capture, settings: Settings = Settings(), findings: bool = Tr
 def findings_of(capture: Capture, settings: Settings = Settings()) -> list:
     """The findings of *capture*, JSON-ready (the report's ``"findings"``)."""
     return [f.as_dict() for f in find(capture, group(capture), settings)]
-
-
-def endpoint_rows(capture: Capture, grouped: list) -> list:
-    """One JSON-ready row per endpoint of *grouped* (``endpoints.group(capture)``)."""
-    endpoints = []
-    per_request = sql.by_request(capture.queries) if capture.has_queries else {}
-    for ep in grouped:
-        elapsed = ep.elapsed_ms
-        queries = sql_ms = sql_share = unknown = None
-        n_plus_one = []
-        if capture.has_queries:
-            unknown = sum(1 for r in ep.requests if r.n_queries is None)
-            n_plus_one = sql.endpoint_n_plus_one(ep, per_request)
-        if capture.has_queries and not unknown:
-            queries = sum(r.n_queries for r in ep.requests) / len(ep.requests)
-            sql_ms = sum(r.sql_ms or 0.0 for r in ep.requests) / len(ep.requests)
-            sql_share = sql_ms * len(ep.requests) / ep.total_ms if ep.total_ms else None
-        endpoints.append({
-            "name": ep.name,
-            "method": ep.method,
-            "requests": len(ep.requests),
-            "p50_ms": p50(elapsed),
-            "p95_ms": p95(elapsed),
-            "max_ms": float(max(elapsed)),
-            "total_ms": float(sum(elapsed)),
-            "view": format_func(ep.view) if ep.view else None,
-            "rule": ep.key[2] if ep.key[0] == "rule" else None,
-            "keyed_by": ep.keyed_by,
-            "why": ep.why,
-            "queries_per_request": queries,
-            "queries_unknown": unknown,
-            "sql_ms_per_request": sql_ms,
-            "sql_share": sql_share,
-            "n_plus_one": n_plus_one,
-            "top_functions": [
-                {"function": format_func(key), "tottime_s": s.tottime, "cumtime_s": s.cumtime,
-                 "ncalls": int(s.ncalls)}
-                for key, s in _top(ep.functions)],
-            "files": [r.name for r in ep.requests],
-        })
-    return endpoints
 
 
 def json_ready(obj):

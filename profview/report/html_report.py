@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime
 
 from .. import __version__
-from .codeloc import short_path
-from .endpoints import group
+from ..analysis.codeloc import short_path
+from ..analysis.endpoints import group
 from .html_charts import before_after_strip, latency_strip
 from .html_page import esc, findings_section, page
-from .stats import format_ms
+from ..analysis.stats import format_ms
 
 TOP_FUNCTIONS, SLOWEST, TOP_DELTAS, TOP_SQL, MAX_PROBLEMS = 5, 5, 8, 5, 200
 _VERDICT_ORDER = {"slower": 0, "faster": 1, "new": 2, "gone": 3, "unchanged": 4}
@@ -147,7 +147,7 @@ def _endpoint_section(i: int, ep: dict, requests) -> str:
 def render_report(report: dict, capture, sources) -> str:
     """The page for ``profview report PATH --html FILE``.
 
-    *report* is :func:`profview.analysis.report.build`'s dict; *capture* the Capture it was
+    *report* is :func:`profview.report.build.build`'s dict; *capture* the Capture it was
     built from (for each request's time, which the dict does not carry); *sources* the paths
     as the user gave them.
     """

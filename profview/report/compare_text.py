@@ -1,8 +1,8 @@
 """The before/after comparison as a plain-text table (``profview report --compare``)."""
 from __future__ import annotations
 
-from .codeloc import shorten
-from .stats import format_ms
+from ..analysis.codeloc import shorten
+from ..analysis.stats import format_ms
 
 
 def _ms(side, key):
