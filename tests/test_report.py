@@ -139,3 +139,22 @@ def test_console_entry_point_runs_without_qt(plain):
     """, str(plain))
     assert result.returncode == 0, result.stderr
     assert "GET /roster" in result.stdout
+
+
+def test_the_json_report_is_the_same_in_every_run():
+    """No set or dict order leaks into the output: two interpreters with different string
+    hashes give the same bytes (the 401 endpoints' "why" once listed its callbacks in hash
+    order), on real third-party captures."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    data = Path(__file__).resolve().parent / "data"
+    for capture in ("microblog-logs", "smorest-sql"):
+        outs = set()
+        for seed in ("1", "2", "3"):
+            env = dict(os.environ, PYTHONHASHSEED=seed)
+            outs.add(subprocess.run(
+                [sys.executable, "-m", "profview.cli", "report", str(data / capture), "--json",
+                 "--jobs", "1"], env=env, capture_output=True, check=True).stdout)
+        assert len(outs) == 1, capture

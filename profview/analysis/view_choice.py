@@ -207,7 +207,9 @@ def _decision(bucket, view, chosen, callbacks, wrappers, through) -> Decision:
     if library:
         return Decision(LIBRARY, library[0], "view %s: library code dispatch_request calls "
                         "that never wraps an application view." % format_func(library[0]))
-    ran = [c.func[2] for c in _frontier(bucket)][:3]
+    # sorted: the candidates come from a set, and the text must not change between runs
+    ran = [c.func[2] for c in sorted(_frontier(bucket),
+                                     key=lambda c: (c.lib_hops, c.func))][:3]
     return Decision(NOT_REACHED, None, "the view never ran: a decorator or check answered "
                     "first (e.g. 401)%s." % (" after calling back into %s" % ", ".join(ran)
                                              if ran else ""))
