@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from profview.analysis import compare                     # noqa: E402
 from profview.analysis.endpoints import group             # noqa: E402
-from profview.loading.scan import load_capture  # noqa: E402
 from profview.analysis.stats import p50                   # noqa: E402
+from profview.app import comparison                       # noqa: E402
+from profview.loading.scan import load_capture            # noqa: E402
 
 
 def legacy_p(a, b) -> float:
@@ -64,7 +65,7 @@ def legacy_verdicts(before, after) -> dict:
 
 
 def current_verdicts(before, after) -> dict:
-    result = compare.compare(before, after, functions=False)
+    result = comparison.compare(before, after, functions=False)
     return {r["name"]: (r["verdict"], r["p_value"], r["q_value"]) for r in result["endpoints"]
             if r["verdict"] in (compare.FASTER, compare.SLOWER)}
 
@@ -106,7 +107,7 @@ def main(argv=None) -> int:
                                         hits_old, 100.0 * hits_old / args.n, time.time() - t0))
     if args.before and args.after:
         b, a = load(args.before), load(args.after)
-        result = compare.compare(b, a, functions=False)
+        result = comparison.compare(b, a, functions=False)
         old = legacy_verdicts(b, a)
         print("real before/after %s -> %s: %d of %d endpoints in the family" % (
             args.before, args.after, sum(r["testable"] for r in result["endpoints"]),

@@ -170,13 +170,14 @@ def _import_in_background(name: str) -> None:
 
 def _compare_main(args, before) -> int:
     from .analysis import compare
+    from .app.comparison import compare as compare_captures
     from .report import build as report
     from .report.compare_text import render_compare
     from .loading.scan import load_capture
 
     after = load_capture(args.compare, grouping=args.group, workers=args.jobs,
                          max_bytes=int(args.max_size * 1024 * 1024))
-    result = compare.compare(before, after, args.alpha, args.min_pct, args.min_ms)
+    result = compare_captures(before, after, args.alpha, args.min_pct, args.min_ms)
     if args.json:
         json.dump(report.json_ready(result), sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")

@@ -10,6 +10,7 @@ from pathlib import Path
 from profiles import CLOCK, capture_flask
 from profview.analysis.endpoints import group
 from profview.analysis.findings import Settings, find
+from profview.loading.reread import request_graph
 from profview.loading.scan import load_capture
 
 
@@ -27,7 +28,7 @@ def run_app(out_dir: Path, app, requests, wrap=None, charges=None):
 
 def findings(capture, rule=None, settings=Settings()):
     """The findings of *capture*, only *rule*'s when given."""
-    found = find(capture, group(capture), settings)
+    found = find(capture, group(capture), settings, read=request_graph)
     return [f for f in found if rule is None or f.rule == rule]
 
 

@@ -7,6 +7,8 @@ import math
 import pytest
 
 from profview.analysis import compare, significance
+from profview.app import comparison
+from profview.loading import reread
 from profview.loading.scan import load_capture
 from profview.importers import pstats_file
 from profview.cli import main
@@ -90,7 +92,7 @@ def test_an_effect_is_reachable_exactly_when_some_split_reaches_it():
 
 
 def test_sample_before_and_after(before, after):
-    result = compare.compare(load_capture([before], workers=1), load_capture([after], workers=1))
+    result = comparison.compare(load_capture([before], workers=1), load_capture([after], workers=1))
     rows = {r["name"]: r for r in result["endpoints"]}
     roster = rows["GET /roster"]
     assert roster["verdict"] == "faster" and roster["p_value"] < 0.05
@@ -129,9 +131,9 @@ def test_function_times_read_in_workers_equal_those_read_here(before, after, mon
     from profview.analysis.endpoints import group
     b, a = load_capture([before], workers=1), load_capture([after], workers=1)
     pairs = compare.match_endpoints(group(b), group(a))
-    here = compare._read_matrices(pairs, workers=1)
-    monkeypatch.setattr(compare, "PARALLEL_FROM", 0)
-    there = compare._read_matrices(pairs, workers=2)
+    here = reread.read_matrices(pairs, workers=1)
+    monkeypatch.setattr(reread, "PARALLEL_FROM", 0)
+    there = reread.read_matrices(pairs, workers=2)
     tested = [i for i, m in enumerate(here) if m is not None]
     assert len(tested) >= 3
     for i in tested:
@@ -173,7 +175,7 @@ def test_half_splits_of_real_captures_give_no_verdict(tmp_path):
                 d = halves[(i + offset) % 2]
                 d.mkdir(exist_ok=True)
                 shutil.copy2(f, d / f.name)
-            result = compare.compare(load_capture([halves[0]], workers=1),
+            result = comparison.compare(load_capture([halves[0]], workers=1),
                                      load_capture([halves[1]], workers=1))
             assert not [r["name"] for r in result["endpoints"]
                         if r["verdict"] in ("faster", "slower")]

@@ -339,7 +339,7 @@ def test_views_of_a_real_looking_site(tmp_path, site):
 
 
 def test_an_edited_view_file_still_compares(tmp_path, site):
-    from profview.analysis.compare import compare
+    from profview.app.comparison import compare
 
     capture_flask(tmp_path / "before", site, SITE_TRAFFIC)
     source = tmp_path / "src" / "blog" / "__init__.py"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from profview.report import build as report
-from profview.analysis.compare import compare
+from profview.app.comparison import compare
 from profview.analysis.endpoints import group
 from profview.loading.scan import load_capture
 

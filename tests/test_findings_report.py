@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from profview.analysis import findings as findings_pkg
 from profview.report import build as report
 from profview.analysis.findings import SEVERITIES, find
+from profview.loading.reread import request_graph
 from profview.loading.scan import load_capture
 from profview.cli import main
 
@@ -56,13 +57,13 @@ def test_no_findings_section_when_nothing_is_found(after, tmp_path):
 
 def test_a_failing_rule_is_logged_and_the_others_still_run(before, monkeypatch, caplog):
     capture = load_capture([before], workers=1)
-    expected = [f.rule for f in find(capture)]
+    expected = [f.rule for f in find(capture, read=request_graph)]
 
     def explode(ctx, settings):
         raise RuntimeError("boom")
     broken = SimpleNamespace(RULE="broken", check=explode)
     monkeypatch.setattr(findings_pkg, "RULES", (broken,) + findings_pkg.RULES)
     with caplog.at_level(logging.ERROR, logger="profview.analysis.findings"):
-        found = find(capture)
+        found = find(capture, read=request_graph)
     assert [f.rule for f in found] == expected and expected
     assert "broken" in caplog.text and "boom" in caplog.text

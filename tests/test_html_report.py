@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 from profiles import profile_call
 from profview.analysis import compare
+from profview.app import comparison
 from profview.report import build as report
 from profview.report.html_charts import MAX_DOTS, before_after_strip, latency_strip
 from profview.report.html_page import esc, findings_section
@@ -188,7 +189,7 @@ def test_compare_page_has_verdicts_deltas_and_charts(before, after, tmp_path):
     text = out.read_text(encoding="utf-8")
     _check_page(text)
     assert "http://" not in text and "https://" not in text
-    result = compare.compare(load_capture([before]), load_capture([after]))
+    result = comparison.compare(load_capture([before]), load_capture([after]))
     assert esc(str(before)) in text and esc(str(after)) in text
     for r in result["endpoints"]:
         row = re.search(r'<a href="#ep-\d+">%s</a></td>(.*?)</tr>' % re.escape(esc(r["name"])),

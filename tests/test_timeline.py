@@ -9,6 +9,7 @@ import pytest
 
 from profview.analysis import summary, timeline
 from profview.analysis.endpoints import group
+from profview.loading import names
 from profview.loading.scan import load_capture
 
 
@@ -20,12 +21,12 @@ def test_spread_seconds_keeps_points_inside_their_second():
 
 
 def test_name_points_before_parsing(plain, before):
-    pts = timeline.name_points([plain])
+    pts = names.name_points([plain])
     assert len(pts) == 12 and not pts.exact_time
     assert set(pts.groups) == {"GET /roster", "GET /attendance/<...>", "GET /my_class",
                                "GET /student/<...>", "GET /health"}
     assert len(set(pts.x.tolist())) == 12               # spread: no two points on one spot
-    full = timeline.name_points([before])
+    full = names.name_points([before])
     assert full.exact_time and len(full) == 29
     rows = {r["profile"]: r for r in map(json.loads,
                                          (before / "requests.jsonl").read_text().splitlines())}

@@ -24,20 +24,15 @@ still mean nothing, and a 1 ms wobble on a dozen requests is noise.
 from __future__ import annotations
 
 import math
-import os
 from typing import NamedTuple
 from collections import Counter
 
-import numpy as np
 from . import sql
-from .endpoints import group
-from ..report.build import endpoint_rows
-from ..loading.pool import make_pool
+from .summary import endpoint_rows
 from .significance import mann_whitney, mann_whitney_p, mann_whitney_rows, resolution_ms
 from .stats import bh_adjust, p50
 
 ALPHA, MIN_PCT, MIN_MS = 0.05, 5.0, 1.0
-PARALLEL_FROM = 150         # requests re-read in worker processes from here
 FASTER, SLOWER, UNCHANGED, NEW, GONE = "faster", "slower", "unchanged", "new", "gone"
 
 
@@ -92,38 +87,17 @@ def _per_request(functions: dict, n: int) -> dict:
     return {k: (s.tottime / n, s.cumtime / n, s.ncalls / n) for k, s in functions.items()}
 
 
-def request_matrix(files, keys) -> np.ndarray:
-    """``(2, len(keys), readable files)``: each function's self and total time (s) in each
-    request profile of *files*, 0 where it did not run; a profile that no longer reads is
-    left out."""
-    from ..importers import pstats_file
-    index = {k: i for i, k in enumerate(keys)}
-    cols = []
-    for path in files:
-        try:
-            stats = pstats_file.read(path).stats
-        except (pstats_file.ProfileError, OSError):
-            continue
-        col = np.zeros((2, len(keys)))
-        for k, v in stats.items():
-            i = index.get(k)
-            if i is not None:
-                col[0, i], col[1, i] = v[2], v[3]
-        cols.append(col)
-    return np.stack(cols, axis=2) if cols else np.zeros((2, len(keys), 0))
-
-
-def function_tests(before_ep, after_ep, keys, matrices=None) -> dict:
+def function_tests(keys, matrices) -> dict:
     """``{key: (p self, q self, p total, q total)}``: Mann–Whitney of each function's self and
     total time per request, one value per request profile (0 where the function did not
     run), with Benjamini–Hochberg q-values across the functions of the endpoint.  Functions
     that could not reach p ≤ ALPHA whatever the split are left out of the family (q None).
-    *matrices*: both sides' ``request_matrix`` of *keys*, when already read."""
+    *matrices*: both sides' ``(2, len(keys), requests)`` arrays of self and total time
+    (``loading.reread.request_matrix``)."""
     keys = list(keys)
-    if not keys:
+    if not keys or matrices is None:
         return {}
-    mb, ma = matrices or (request_matrix([r.file for r in before_ep.requests], keys),
-                          request_matrix([r.file for r in after_ep.requests], keys))
+    mb, ma = matrices
     if not mb.shape[2] or not ma.shape[2]:
         return {}
     out = {k: [None, None, None, None] for k in keys}
@@ -142,30 +116,8 @@ def function_keys(before_ep, after_ep) -> list:
     return sorted(keys, key=lambda k: tuple(map(str, k)))
 
 
-def _read_matrices(pairs, workers) -> list:
-    """Per pair: ``(before, after)`` request matrices of its function keys, or None when
-    the pair is not tested.  Re-reading is pstats parsing, pure Python: with enough requests
-    the profiles are read in worker processes, every endpoint's side one task."""
-    jobs = [(i, side, [r.file for r in ep.requests], function_keys(b, a))
-            for i, (b, a) in enumerate(pairs) if b and a and b.requests and a.requests
-            for side, ep in ((0, b), (1, a))]
-    out: list = [None] * len(pairs)
-    if not jobs:
-        return out
-    files, keys = [j[2] for j in jobs], [j[3] for j in jobs]
-    if workers > 1 and sum(map(len, files)) >= PARALLEL_FROM:
-        with make_pool(workers) as pool:
-            results = list(pool.map(request_matrix, files, keys, chunksize=2))
-    else:
-        results = [request_matrix(f, k) for f, k in zip(files, keys)]
-    for (i, side, _f, _k), m in zip(jobs, results):
-        out[i] = (out[i] or [None, None])
-        out[i][side] = m
-    return out
-
-
 def function_deltas(before_ep, after_ep, top: int = 10, alpha: float = ALPHA,
-                    tests: bool = True, matrices=None) -> list:
+                    matrices=None) -> list:
     """Functions of an endpoint before and after, per request: the significant changes of
     self time first, then the rest, each by largest |Δ self|.
 
@@ -176,7 +128,7 @@ def function_deltas(before_ep, after_ep, top: int = 10, alpha: float = ALPHA,
     b = _per_request(before_ep.functions, len(before_ep.requests)) if before_ep else {}
     a = _per_request(after_ep.functions, len(after_ep.requests)) if after_ep else {}
     keys = function_keys(before_ep, after_ep)
-    tested = function_tests(before_ep, after_ep, keys, matrices) if tests and b and a else {}
+    tested = function_tests(keys, matrices) if b and a else {}
     rows = []
     for key in keys:
         bt, bc, bn = b.get(key, (0.0, 0.0, 0.0))
@@ -224,25 +176,22 @@ def sql_changes(before_ep, after_ep, before_q: dict, after_q: dict) -> list:
         b, a = cb[fp] / nb, ca[fp] / na
         if abs(a - b) > 1e-9:
             out.append({"statement": fp, "before": b, "after": a})
-    return sorted(out, key=lambda c: -abs(c["after"] - c["before"]))
+    return sorted(out, key=lambda c: (-abs(c["after"] - c["before"]), c["statement"]))
 
 
-def compare(before, after, alpha: float = ALPHA, min_pct: float = MIN_PCT,
-            min_ms: float = MIN_MS, functions: bool = True) -> dict:
-    """The comparison of two Captures, JSON-ready (see the README for the contract).
-
-    Without *functions*, the per-function rows are not tested (no profile is re-read).
-    """
-    gb, ga = group(before), group(after)
-    rb = {e["name"]: e for e in endpoint_rows(before, gb)}
-    ra = {e["name"]: e for e in endpoint_rows(after, ga)}
+def result(before, after, pairs, matrices, alpha: float = ALPHA, min_pct: float = MIN_PCT,
+           min_ms: float = MIN_MS) -> dict:
+    """The comparison of two Captures, JSON-ready (see the README for the contract), from
+    their matched endpoints (*pairs*, ``match_endpoints``) and, per pair, the request
+    matrices of its functions (None: the functions are not tested).  The front door that
+    reads the matrices is ``app.comparison.compare``."""
+    rb = {e["name"]: e for e in endpoint_rows(before, [b for b, _a in pairs if b])}
+    ra = {e["name"]: e for e in endpoint_rows(after, [a for _b, a in pairs if a])}
     qb = sql.by_request(before.queries) if before.has_queries else {}
     qa = sql.by_request(after.queries) if after.has_queries else {}
-    pairs = match_endpoints(gb, ga)
     judged = judge([(b.elapsed_ms if b else [], a.elapsed_ms if a else []) for b, a in pairs],
                    alpha, min_pct, min_ms)
-    matrices = _read_matrices(pairs, os.cpu_count() or 1) if functions else [None] * len(pairs)
-    rows = [_row(b_ep, a_ep, j, rb, ra, qb, qa, alpha, min_pct, min_ms, functions, m)
+    rows = [_row(b_ep, a_ep, j, rb, ra, qb, qa, alpha, min_pct, min_ms, m)
             for (b_ep, a_ep), j, m in zip(pairs, judged, matrices)]
     order = {SLOWER: 0, FASTER: 1, NEW: 2, GONE: 3, UNCHANGED: 4}
     rows.sort(key=lambda r: (order[r["verdict"]], -abs(r["delta_p50_ms"] or 0.0), r["name"]))
@@ -283,8 +232,7 @@ class Judged(NamedTuple):
     q: float | None      # None outside the family
 
 
-def _row(b_ep, a_ep, j: Judged, rb, ra, qb, qa, alpha, min_pct, min_ms, functions,
-         matrices) -> dict:
+def _row(b_ep, a_ep, j: Judged, rb, ra, qb, qa, alpha, min_pct, min_ms, matrices) -> dict:
     """One endpoint's row of the comparison (see ``compare``)."""
     name = (a_ep or b_ep).name
     kind, p, low, reach, q = j
@@ -300,7 +248,7 @@ def _row(b_ep, a_ep, j: Judged, rb, ra, qb, qa, alpha, min_pct, min_ms, function
            "delta_p50_ms": None, "delta_p50_pct": None, "note": None,
            "function_deltas": [{k: v for k, v in d.items() if k != "key"}
                                for d in function_deltas(b_ep, a_ep, alpha=alpha,
-                                                        tests=functions, matrices=matrices)],
+                                                        matrices=matrices)],
            "sql_changes": sql_changes(b_ep, a_ep, qb, qa)}
     if b_ep and a_ep:
         b50, a50 = p50(b_ep.elapsed_ms), p50(a_ep.elapsed_ms)

@@ -1,19 +1,15 @@
 """Timeline data and per-endpoint statistics: numpy arrays and numbers, no Qt.
 
-Two sources: the file names alone (``name_points``: before any profile is parsed, so the
+Two sources: the file names alone (``preview_points``: before any profile is parsed, so the
 timeline of a big capture appears at once) and a loaded capture (``capture_points``).  Both give
 the same ``Points``: one entry per request, x = start time (epoch s), y = elapsed ms.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..importers.discover import discover
-from ..importers.sidecar import load_sidecars
-from ..importers.werkzeug_name import parse_name
 from .stats import nearest_rank
 from .templating import template_paths
 
@@ -28,7 +24,7 @@ class Points:
     y: np.ndarray             # elapsed, ms
     group: np.ndarray         # int index into ``groups``
     groups: tuple             # series names (endpoints, or templated paths before parsing)
-    requests: tuple           # Request objects (capture_points) or file names (name_points)
+    requests: tuple           # Request objects (capture_points), or file names (preview)
     exact_time: bool          # False: times come from whole-second file names
     queries: np.ndarray = None   # per request (NaN where unknown)
     sql_ms: np.ndarray = None
@@ -66,30 +62,15 @@ def spread_seconds(seconds: np.ndarray, order_key=None) -> np.ndarray:
     return out
 
 
-def name_points(paths) -> Points:
-    """The timeline from file names and ``requests.jsonl`` only: no profile is opened."""
-    found, sidecar_files, _problems, _logs = discover(paths)
-    side = load_sidecars([f for f in sidecar_files if f.name == "requests.jsonl"])
-    xs, ys, labels, names, exact = [], [], [], [], []
-    for f in found:
-        record = side.requests.get(os.path.abspath(f.path)) if side.requests else None
-        if record is not None:
-            xs.append(record.start)
-            ys.append(record.elapsed_ms)
-            labels.append((record.method, record.rule or record.path))
-            exact.append(True)
-        else:
-            wz = parse_name(f.path.name)
-            if wz is None:
-                continue   # no time or elapsed without parsing: it comes with the full load
-            xs.append(wz.time - wz.elapsed_ms / 1000.0)
-            ys.append(wz.elapsed_ms)
-            labels.append((wz.method, wz.url_path))
-            exact.append(False)
-        names.append(f.name)
-    y = np.asarray(ys, np.float64)
-    x = _spread_inexact(np.asarray(xs, np.float64), y, ~np.asarray(exact, bool))
-    return _build(x, y, _templated(labels), tuple(names), all(exact))
+def preview_points(rows) -> Points:
+    """The timeline before any profile is parsed, from ``(start, elapsed ms, method, path or
+    rule, file name, exact)`` rows (``loading.names.name_points`` reads them)."""
+    rows = list(rows)
+    y = np.asarray([r[1] for r in rows], np.float64)
+    exact = np.asarray([r[5] for r in rows], bool)
+    x = _spread_inexact(np.asarray([r[0] for r in rows], np.float64), y, ~exact)
+    return _build(x, y, _templated([(r[2], r[3]) for r in rows]), tuple(r[4] for r in rows),
+                  bool(exact.all()))
 
 
 def _spread_inexact(start: np.ndarray, elapsed_ms: np.ndarray, inexact: np.ndarray):

@@ -20,9 +20,9 @@ from ..app.session import ALL, Derived, Session
 from ..model.scope import ENDPOINT, Scope
 from ..model.request import Problem
 from . import export
-from ..analysis.timeline import name_points
+from ..loading.names import name_points
 from ..analysis.sql import n_plus_one_by_endpoint
-from ..analysis import compare
+from ..app.comparison import compare
 from ..analysis.stats import format_clock
 from ..analysis.summary import endpoint_summaries
 from ..analysis.timeline import capture_points
@@ -54,7 +54,7 @@ def _load_grouped(paths, **kwargs) -> tuple:
 
 def _compare_with_points(before, after) -> tuple:
     """The comparison and the after-capture's timeline points, both in the worker."""
-    return compare.compare(before, after), capture_points(after, group(after))
+    return compare(before, after), capture_points(after, group(after))
 
 
 def _grouped(capture, paths) -> tuple:

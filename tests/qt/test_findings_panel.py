@@ -6,6 +6,7 @@ from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 
 from profview.analysis.findings import find
+from profview.loading.reread import request_graph
 from profview.loading.scan import load_capture
 from profview.analysis.sql import fingerprint
 from profview.app.session import ALL, Session
@@ -88,7 +89,7 @@ def test_panel_follows_its_session(qtbot, plain, before):
     assert panel.list.topLevelItemCount() == 0 and "Looking" in panel.info.text()
     with qtbot.waitSignal(panel.updated, timeout=LOAD):
         panel.run()
-    expected = [f.title for f in find(session.capture, session.endpoints)]
+    expected = [f.title for f in find(session.capture, session.endpoints, read=request_graph)]
     assert [panel.list.topLevelItem(i).text(1)
             for i in range(panel.list.topLevelItemCount())] == expected
     session.set_capture(load_capture([plain]))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from profview.analysis import timeline as tl
+from profview.loading.names import name_points
 from profview.qt.views.stats import StatsModel
 from profview.qt.views.timeline import TimelinePanel
 
@@ -70,7 +70,7 @@ def test_slowest_list_and_range_selection(qtbot, window, before):
 
 def test_preview_from_file_names(qtbot, session_panel, plain):
     panel = session_panel
-    panel.set_preview(tl.name_points([plain]))
+    panel.set_preview(name_points([plain]))
     qtbot.waitUntil(lambda: panel.data is not None, timeout=LOAD)
     assert len(panel.data["points"]) == 12
     assert "file names" in panel.info.text()

@@ -15,7 +15,7 @@ from ..endpoints import group
 from ..stats import format_ms
 from . import (blocking_io, cold_start, dev_server, n_plus_one, password_hashing, pool_wait,
                repeated_work, session_serialisation, slow_query, template_heavy)
-from .base import SEVERITIES, Context, Evidence, Finding, Settings, default_read
+from .base import SEVERITIES, Context, Evidence, Finding, Settings
 
 __all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "one_cause", "rank",
            "settings_from"]
@@ -26,17 +26,18 @@ RULES = (n_plus_one, slow_query, blocking_io, template_heavy, repeated_work, col
          dev_server, pool_wait, session_serialisation, password_hashing)
 
 
-def find(capture, endpoints=None, settings: Settings = Settings(), read=None) -> list:
+def find(capture, endpoints=None, settings: Settings = Settings(), *, read) -> list:
     """Every rule's findings on *capture*, most severe first, then by time at stake.
 
     *endpoints* is ``endpoints.group(capture)`` (computed when None); *read(request)* returns
-    a request's call graph (or its ``{FuncKey: Stats}``) and lets a caller share a cache.
+    a request's call graph (or its ``{FuncKey: Stats}``), ``loading.reread.request_graph``
+    for profiles on disk: the rules themselves read no file.
     """
     if not capture.requests:
         return []
     if endpoints is None:
         endpoints = group(capture)
-    ctx = Context(capture, list(endpoints), settings, read or default_read)
+    ctx = Context(capture, list(endpoints), settings, read)
     found = []
     for rule in RULES:
         try:

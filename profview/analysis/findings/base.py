@@ -126,11 +126,6 @@ class Settings:
     hashing_share: float = 0.3
 
 
-def default_read(request):
-    """The request's call graph, re-read from its profile."""
-    return pstats_file.load(request.file)
-
-
 def functions_of(data) -> dict:
     """Function stats from what ``read`` returned: a CallGraph or a {FuncKey: Stats}."""
     return getattr(data, "functions", data)
@@ -143,7 +138,7 @@ class Context:
     capture: object
     endpoints: list
     settings: Settings
-    read: Callable = default_read
+    read: Callable           # request -> its call graph (``loading.reread.request_graph``)
     _cache: dict = field(default_factory=dict)
     _queries: Optional[dict] = None
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListW
                                QSplitter, QVBoxLayout, QWidget)
 
 from ...analysis import compare as cmp
+from ...loading.reread import pair_matrices
 from ...analysis.flame import build_tree
 from ...loading.merge import load_graph
 from ...analysis.stats import format_ms
@@ -212,7 +213,7 @@ def _diff_tree(before, after, names, by_before: bool):
     """(tree, graph, per-node Δ, per-node significance, function rows) for one endpoint:
     merged before and after, and each function tested, in a worker."""
     eb, ea = _endpoints(before, after, names)
-    rows = cmp.function_deltas(eb, ea, top=0)
+    rows = cmp.function_deltas(eb, ea, top=0, matrices=pair_matrices(eb, ea))
     gb = load_graph(eb.requests)[0] if eb else None
     ga = load_graph(ea.requests)[0] if ea else None
     shown = (gb if by_before else ga) or ga or gb
