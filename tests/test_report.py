@@ -150,9 +150,9 @@ def test_the_json_report_is_the_same_in_every_run():
     import sys
     from pathlib import Path
     data = Path(__file__).resolve().parent / "data"
-    for capture in ("microblog-logs", "smorest-sql"):
+    for capture in ("microblog-logs", "smorest-sql", "smorest", "microblog"):
         outs = set()
-        for seed in ("1", "2", "3"):
+        for seed in ("1", "2"):
             env = dict(os.environ, PYTHONHASHSEED=seed)
             outs.add(subprocess.run(
                 [sys.executable, "-m", "profview.cli", "report", str(data / capture), "--json",

@@ -169,7 +169,9 @@ def _patterns(paths) -> list:
 
 def _endpoint(key, reqs, capture, why, joined) -> Endpoint:
     kind, method, what = key[:3]
-    buckets = {r.bucket for r in reqs}
+    # buckets in the order their first request came: a set's order follows string hashes,
+    # and float sums in another order differ in their last digits from run to run
+    buckets = list(dict.fromkeys(r.bucket for r in reqs))
     functions = sum_stats(capture.buckets.get(b, {}) for b in buckets)
     view = what if kind == VIEW else None
     if joined:

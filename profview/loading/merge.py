@@ -11,46 +11,13 @@ import os
 from ..importers import pstats_file
 from ..model.callgraph import CallGraph, Stats
 from ..model.request import Problem
-from .pool import make_pool
-
-
-def add_functions(totals: dict, stats: dict) -> None:
-    """Add a validated pstats dict's function stats to *totals* (``{key: [nc, cc, tt, ct]}``).
-
-    Plain lists summed in place: building Stats tuples per file and adding them was 3x slower
-    on a 1,000-request merge; this runs once per function of every file loaded.
-    """
-    get = totals.get
-    for key, (cc, nc, tt, ct, _callers) in stats.items():
-        acc = get(key)
-        if acc is None:
-            totals[key] = [nc, cc, tt, ct]
-        else:
-            acc[0] += nc
-            acc[1] += cc
-            acc[2] += tt
-            acc[3] += ct
+from .accumulate import add_edges, add_functions, add_totals
+from .pool import PARALLEL_FROM, make_pool
 
 
 def _accumulate(funcs: dict, edges: dict, stats: dict) -> None:
     add_functions(funcs, stats)
-    eget = edges.get
-    for key, value in stats.items():
-        for caller, e in value[4].items():
-            if type(e) is not tuple:
-                e = (e, e, 0.0, 0.0)
-            pair = (caller, key)
-            acc = eget(pair)
-            if acc is None:
-                edges[pair] = [e[0], e[1], e[2], e[3]]
-            else:
-                acc[0] += e[0]
-                acc[1] += e[1]
-                acc[2] += e[2]
-                acc[3] += e[3]
-
-
-PARALLEL_FROM = 150   # fewer requests than this merge faster here than in worker processes
+    add_edges(edges, stats)
 
 
 def _merge_files(files) -> tuple:
@@ -66,16 +33,6 @@ def _merge_files(files) -> tuple:
         except (pstats_file.ProfileError, OSError) as exc:
             problems.append(Problem(str(path), str(exc)))
     return funcs, edges, problems, merged
-
-
-def _add(into: dict, part: dict) -> None:
-    for key, value in part.items():
-        acc = into.get(key)
-        if acc is None:
-            into[key] = value
-        else:
-            for i in range(4):
-                acc[i] += value[i]
 
 
 def _parts(files, progress, workers, mp_context, background):
@@ -120,8 +77,8 @@ def load_graph(requests, progress=None, workers=None, mp_context=None,
     problems, merged = [], 0
     parts = _parts(files, progress, workers, mp_context, background)
     for part_funcs, part_edges, part_problems, n in parts:
-        _add(funcs, part_funcs)
-        _add(edges, part_edges)
+        add_totals(funcs, part_funcs)
+        add_totals(edges, part_edges)
         problems.extend(part_problems)
         merged += n
     if not merged:

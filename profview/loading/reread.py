@@ -8,9 +8,7 @@ import numpy as np
 from ..analysis.compare import function_keys
 from ..importers import pstats_file
 from ..model.callgraph import CallGraph
-from .pool import make_pool
-
-PARALLEL_FROM = 150   # requests re-read in worker processes from here
+from .pool import PARALLEL_FROM, make_pool
 
 
 def request_graph(request) -> CallGraph:

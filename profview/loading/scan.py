@@ -20,14 +20,13 @@ from ..importers.sidecar import load_sidecars
 from ..importers.werkzeug_name import parse_name
 from ..model.capture import Capture
 from ..model.request import Problem, Request
-from .merge import add_functions
+from .accumulate import add_buckets, add_functions
 from . import preflight
-from .pool import make_pool
+from .pool import PARALLEL_FROM, make_pool
 from ..analysis.executes import execute_calls
 from ..analysis.tying import tie
 from ..analysis.view_candidates import find_candidates
 
-PARALLEL_FROM = 150   # fewer files than this load faster in-process than with workers
 CHUNK = 64
 
 
@@ -104,23 +103,6 @@ def scan_chunk(found: list, grouping: str, max_bytes: int) -> tuple:
     return requests, problems, buckets
 
 
-def _merge_buckets(into: dict, part: dict) -> None:
-    for bucket, funcs in part.items():
-        acc = into.get(bucket)
-        if acc is None:
-            into[bucket] = funcs
-            continue
-        for key, v in funcs.items():
-            old = acc.get(key)
-            if old is None:
-                acc[key] = v
-            else:
-                old[0] += v[0]
-                old[1] += v[1]
-                old[2] += v[2]
-                old[3] += v[3]
-
-
 def load_capture(paths, grouping: str = "view", workers: int | None = None,
                  max_bytes: int = pstats_file.DEFAULT_MAX_BYTES, progress=None,
                  mp_context=None, isolate: bool = False, background: bool = False) -> Capture:
@@ -148,7 +130,7 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
         reqs, more, part = result
         requests.extend(reqs)
         problems.extend(more)
-        _merge_buckets(buckets, part)
+        add_buckets(buckets, part)
         state["done"] += len(chunk)
         if progress is not None:
             progress(state["done"], total)
@@ -192,7 +174,7 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
     new, crashed = preflight.screen(new, max_bytes)
     reqs, more, part = scan_chunk(new, capture.grouping, max_bytes)
     more = list(more) + crashed
-    _merge_buckets(buckets, part)
+    add_buckets(buckets, part)
     now = time.time()
     # the untied-statements summaries are made again below, from all the requests
     retry, kept = [], [p for p in capture.problems if p.kind != "untied"]
