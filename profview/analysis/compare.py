@@ -27,6 +27,7 @@ import math
 from typing import NamedTuple
 from collections import Counter
 
+from ..model.callgraph import format_func
 from . import sql
 from .summary import endpoint_rows
 from .significance import mann_whitney, mann_whitney_p, mann_whitney_rows, resolution_ms
@@ -134,7 +135,7 @@ def function_deltas(before_ep, after_ep, top: int = 10, alpha: float = ALPHA,
         bt, bc, bn = b.get(key, (0.0, 0.0, 0.0))
         at, ac, an = a.get(key, (0.0, 0.0, 0.0))
         p, q, _pt, qt = tested.get(key, (None, None, None, None))
-        rows.append({"function": "%s:%d(%s)" % key, "key": key,
+        rows.append({"function": format_func(key), "key": key,
                      "before_s_per_request": bt, "after_s_per_request": at,
                      "before_total_s": bc, "after_total_s": ac,
                      "calls_delta": an - bn,

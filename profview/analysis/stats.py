@@ -52,13 +52,6 @@ def format_ms(ms: float) -> str:
     return "%.2f ms" % ms
 
 
-def format_share(part: float, whole: float) -> str:
-    """``12.5%`` of *whole*; ``–`` when there is no whole."""
-    if not whole:
-        return "–"
-    return "%.1f%%" % (100.0 * part / whole)
-
-
 def bh_adjust(pvalues: Sequence) -> list:
     """Benjamini–Hochberg adjusted p-values (q-values) of a family of tests, in order.
 

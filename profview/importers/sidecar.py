@@ -196,19 +196,15 @@ def _head(path: Path, problems: list):
 
 
 def _load_log(path: Path, head: bytes):
-    """``(queries, problems, is_echo)`` from the first importer that knows the log, or None
-    for a log of something else.  JSON lines are tried first: a JSON log may well mention
-    SQLAlchemy's logger name in a field."""
-    from . import echo_log, flask_sqlalchemy_log, query_jsonl
+    """``(queries, problems, is_echo)`` from the importer the registry picks for the log
+    (``importers.for_log``), or None for a log of something else."""
+    from . import for_log
 
-    if query_jsonl.sniff(path.name, head):
-        return query_jsonl.load(path) + (False,)
-    if echo_log.sniff(path.name, head):
-        found, more, _markers = echo_log.load(path)
-        return found, more, True
-    if flask_sqlalchemy_log.sniff(path.name, head):
-        return flask_sqlalchemy_log.load(path) + (False,)
-    return None
+    imp = for_log(path.name, head)
+    if imp is None:
+        return None
+    found, more = imp.load(path)
+    return found, more, imp.kind == "echo"
 
 
 def load_sidecars(paths, logs=()) -> Sidecars:

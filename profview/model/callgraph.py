@@ -33,7 +33,6 @@ class Stats(NamedTuple):
                      self.tottime * factor, self.cumtime * factor)
 
 
-ZERO = Stats(0, 0, 0.0, 0.0)
 
 
 def format_func(key: FuncKey) -> str:
@@ -80,11 +79,6 @@ class CallGraph:
     def edges(self) -> Mapping[EdgeKey, Stats]:
         return self._edges
 
-    @property
-    def total_time(self) -> float:
-        """Sum of self times: the profiled wall time of a single-threaded run."""
-        return sum(s.tottime for s in self._functions.values())
-
     def _index(self) -> None:
         callees: dict = {k: {} for k in self._functions}
         callers: dict = {k: {} for k in self._functions}
@@ -109,11 +103,6 @@ class CallGraph:
         """Functions nobody calls (the profiler's entry points), largest first."""
         roots = [k for k in self._functions if not self.callers(k)]
         return sorted(roots, key=lambda k: -self._functions[k].cumtime)
-
-    def top_self(self, n: int = 10) -> list:
-        """The *n* functions with the most self time, as (key, Stats)."""
-        items = sorted(self._functions.items(), key=lambda kv: (-kv[1].tottime, kv[0]))
-        return items[:n]
 
     def to_pstats(self) -> dict:
         """The graph as a pstats dict (``marshal.dumps`` it to write a ``.prof`` that
@@ -144,10 +133,3 @@ def sum_stats(parts: Iterable[Mapping]) -> dict:
             old = total.get(key)
             total[key] = stats if old is None else old + stats
     return total
-
-
-def merge(graphs: Iterable[CallGraph]) -> CallGraph:
-    """Sum several graphs into a new one (stats and edges added key by key)."""
-    graphs = list(graphs)
-    return CallGraph(sum_stats(g.functions for g in graphs), sum_stats(g.edges for g in graphs),
-                     sum(g.requests for g in graphs))

@@ -9,7 +9,7 @@ import sys
 from PySide6.QtCore import (QByteArray, QElapsedTimer, QFileSystemWatcher, QSettings, Qt,
                             QTimer, Signal)
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow,
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
 
 from ..analysis.endpoints import group
@@ -616,6 +616,3 @@ class MainWindow(QMainWindow):
             s.setValue("state", self.saveState())
         export.stop_snakeviz()
         super().closeEvent(event)
-
-    def about(self) -> None:
-        QMessageBox.about(self, "profview", "profview: request profiles of Flask/WSGI apps")

@@ -9,6 +9,7 @@ import textwrap
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, Qt
 
+from ..model.callgraph import format_func
 from ..analysis.codeloc import short_path, shorten
 from ..analysis.stats import format_clock, format_ms
 from ..analysis.summary import summarise
@@ -328,7 +329,7 @@ class FunctionModel(_FlatModel):
         column, order = self._sort
         key = _FUNCTION_SORT[column]
         rows = [kv for kv in self._all if not self._filter
-                or self._filter in ("%s:%d(%s)" % kv[0]).lower()]
+                or self._filter in (format_func(kv[0])).lower()]
         rows.sort(key=lambda kv: key(*kv), reverse=order == Qt.DescendingOrder)
         self.rows = rows
 
@@ -354,7 +355,7 @@ class FunctionModel(_FlatModel):
         if role == Qt.TextAlignmentRole:
             return int(Qt.AlignRight | Qt.AlignVCenter) if col < 5 else None
         if role == Qt.ToolTipRole:
-            return safe_text.tip("%s:%d(%s)" % key) if col >= 5 else None
+            return safe_text.tip(format_func(key)) if col >= 5 else None
         if role == Qt.DisplayRole:
             return _FUNCTION_TEXT[col](key, s)
         if role == SORT_ROLE:
@@ -412,5 +413,5 @@ class EdgeModel(_FlatModel):
         if role == SORT_ROLE:
             return values[index.column()][1]
         if role == Qt.ToolTipRole:
-            return safe_text.tip("%s:%d(%s)" % key)
+            return safe_text.tip(format_func(key))
         return None

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QGraphicsItem, QGraphicsPathItem, QGra
                                QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
                                QVBoxLayout, QWidget)
 
+from ...model.callgraph import format_func
 from ...analysis import callgraph_view as cg
 from ..workers import Task
 from .. import safe_text
@@ -160,7 +161,7 @@ class CallGraphPanel(QWidget):
             item = _Node(QRectF(x - w / 2, y - h / 2, w, h), spec.funcs[n["id"]], self)
             item.setBrush(QBrush(QColor(n["bg"])))
             item.setPen(QPen(QColor(n["bg"]).darker(140), 1))
-            item.setToolTip(safe_text.tip("%s:%d(%s)" % spec.funcs[n["id"]]))
+            item.setToolTip(safe_text.tip(format_func(spec.funcs[n["id"]])))
             self.scene.addItem(item)
             text = "%s\n%.2f%%\n(%.2f%%)\n%s×" % (n["label"][:40], 100 * n["total"],
                                                  100 * n["self"], n["calls"])

@@ -2,7 +2,7 @@
 differential flame graph (frames sized by one capture, coloured by the change)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidget,
                                QSplitter, QVBoxLayout, QWidget)
@@ -88,7 +88,6 @@ class FunctionDeltaModel(_FlatModel):
 class ComparePanel(QWidget):
     """Shown once a second capture is loaded for comparison."""
 
-    function_selected = Signal(object)
 
     def __init__(self, session, parent=None):
         super().__init__(parent)

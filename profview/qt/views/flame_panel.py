@@ -12,6 +12,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu,
                                QPushButton, QVBoxLayout, QWidget)
 
+from ...model.callgraph import format_func
 from ...analysis import calltree, flame
 from ...analysis.flame import CLASS_APP, CLASS_BUILTIN, CLASS_STDLIB
 from ..workers import Task
@@ -205,7 +206,7 @@ class FlamePanel(QWidget):
     def _on_context(self, func, global_pos) -> None:
         menu = QMenu(self)
         menu.addAction("Copy name", lambda: QGuiApplication.clipboard().setText(
-            "%s:%d(%s)" % func))
+            format_func(func)))
         menu.addAction("Open source at line %d" % func[1],
                        lambda: open_in_editor(func[0], func[1])).setEnabled(
             os.path.isfile(func[0]))
