@@ -7,6 +7,7 @@ the same ``Points``: one entry per request, x = start time (epoch s), y = elapse
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -155,3 +156,23 @@ def log_histogram(values, bins: int = 20) -> tuple:
     edges = np.geomspace(lo, hi, bins + 1)
     counts, _ = np.histogram(values, edges)
     return edges, counts
+
+
+class Drawing(NamedTuple):
+    """Everything the timeline panel draws, computed in a worker: the points, each series'
+    rolling p50 and p95 lines, the outliers and the slowest requests."""
+
+    points: Points
+    lines: dict          # {series: (rolling p50, rolling p95)}
+    outliers: np.ndarray
+    slowest: np.ndarray
+
+
+def prepare(points, threshold_ms=None, capture=None) -> Drawing:
+    """The timeline's Drawing of *points* (or of ``capture=(capture, endpoints)``); requests
+    over *threshold_ms* are outliers too."""
+    if capture is not None:
+        points = capture_points(*capture)
+    lines = {g: (rolling(points, g, 50), rolling(points, g, 95))
+             for g in range(len(points.groups))}
+    return Drawing(points, lines, outliers(points, threshold_ms), slowest(points, 25))

@@ -1,31 +1,26 @@
 """The main window: docks around the flame graph, File menu, drag and drop, loading."""
 from __future__ import annotations
 
-import gc
-import json
 import os
 import sys
 
-from PySide6.QtCore import (QByteArray, QElapsedTimer, QFileSystemWatcher, QSettings, Qt,
+from PySide6.QtCore import (QByteArray, QElapsedTimer, QFileSystemWatcher, Qt,
                             QTimer, Signal)
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow,
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
 
-from ..analysis.endpoints import group
 from ..loading.merge import load_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
-from ..loading.scan import extend_capture, load_capture, no_gc, stat_stamp
-from ..app.session import ALL, Derived, Session
+from ..loading.scan import load_capture, stat_stamp
+from ..app import pipeline
+from ..app.session import ALL, Session
 from ..model.scope import ENDPOINT, Scope
 from ..model.request import Problem
-from . import export
+from . import export, menus
+from .menus import settings
 from ..loading.names import name_points
 from ..analysis.sql import n_plus_one_by_endpoint
-from ..app.comparison import compare
 from ..analysis.stats import format_clock
-from ..analysis.summary import endpoint_summaries
-from ..analysis.timeline import capture_points
 from .views.callgraph import CallGraphPanel
 from .views.compare_panel import ComparePanel
 from .views.flame_panel import FlamePanel
@@ -33,90 +28,12 @@ from .views.sql_panel import SqlPanel
 from .views.stats import StatsPanel
 from .views.tables import EndpointPanel, FunctionPanel
 from .views.findings_panel import FindingsPanel
-from .views.timeline import TimelinePanel, prepare as prepare_timeline
+from .views.timeline import TimelinePanel
 from .workers import Task
 from . import safe_text
 
-MAX_RECENT = 8
 GIL_SWITCH_S = 0.0005        # see MainWindow.__init__
 FINDINGS_DELAY_MS = 400
-
-
-def _load_grouped(paths, **kwargs) -> tuple:
-    """Load and group into endpoints, both in the worker: neither belongs on the GUI thread.
-
-    See ``_grouped`` for the collector.
-    """
-    with no_gc():
-        capture = load_capture(paths, **kwargs)
-        return (capture, *_grouped(capture, paths))
-
-
-def _compare_with_points(before, after) -> tuple:
-    """The comparison and the after-capture's timeline points, both in the worker."""
-    return compare(before, after), capture_points(after, group(after))
-
-
-def _grouped(capture, paths) -> tuple:
-    """``(endpoints, derived)``: the capture's endpoints and the panels' heavier views of
-    it, computed in the loader's worker so that the GUI thread only shows them.  Done by
-    other workers when the capture arrived, they competed with the GUI thread for the GIL
-    and the window stalled for 0.15 s at 10,000 requests.
-
-    Run with the collector off (``no_gc``), and the result is frozen out of its reach: a
-    capture is tens of thousands of long-lived, immutable objects, and the first collections
-    after a 10,000-request load walked them all (up to 0.2 s, holding the GIL) while the
-    window waited.  They form no cycles, so reference counting still frees them on reload.
-    """
-    endpoints = group(capture)
-    points = capture_points(capture, endpoints)
-    derived = Derived(points=points, timeline=prepare_timeline(points),
-                      summaries=endpoint_summaries(endpoints, capture.has_queries),
-                      watch=_watch_list(paths))
-    gc.freeze()
-    return endpoints, derived
-
-
-def _extend_grouped(capture, paths, max_bytes) -> tuple:
-    """The capture with what appeared on disk since; nothing is recomputed (this runs every
-    two seconds) when nothing did."""
-    with no_gc():
-        fresh, retry = extend_capture(capture, paths, max_bytes)
-        if fresh is capture:
-            return capture, retry, None, None
-        return (fresh, retry, *_grouped(fresh, paths))
-
-
-def _watch_list(paths) -> list:
-    """Directories under *paths*, and the query logs and sidecars in them, to watch."""
-    dirs, files = [], []
-    for path in paths:
-        if os.path.isdir(path):
-            for dirpath, _dirnames, filenames in os.walk(path):
-                dirs.append(dirpath)
-                files += [os.path.join(dirpath, f) for f in filenames
-                          if f.endswith((".jsonl", ".log"))]
-    return dirs + files
-
-
-def settings() -> QSettings:
-    """profview's settings; ``PROFVIEW_SETTINGS=path.ini`` keeps them in that file (tests)."""
-    path = os.environ.get("PROFVIEW_SETTINGS")
-    return QSettings(path, QSettings.IniFormat) if path else QSettings("profview", "profview")
-
-
-def recent_paths(store: QSettings) -> tuple:
-    """``(entries, problem)``: the Open Recent entries (lists of paths) kept in *store*, and
-    why they were ignored when the stored value is not such a list (a hand-edited file)."""
-    raw = store.value("recent", "[]")
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else None
-    except (ValueError, RecursionError):
-        value = None
-    if isinstance(value, list) and all(isinstance(e, list) and e and all(
-            isinstance(p, str) for p in e) for e in value):
-        return value[:MAX_RECENT], None
-    return [], "settings: the recent files list is not valid and was ignored"
 
 
 class MainWindow(QMainWindow):
@@ -211,7 +128,7 @@ class MainWindow(QMainWindow):
         self.watcher.fileChanged.connect(self._on_disk_changed)
         self._debounce.timeout.connect(self._extend)
         self._retry.timeout.connect(self._extend)
-        self._build_menus()
+        menus.build(self)
         self.session.events.scope.connect(self._on_scope)
         self.session.events.capture.connect(self._on_capture)
         self.flame.tree_ready.connect(self._on_tree_ready)
@@ -220,46 +137,6 @@ class MainWindow(QMainWindow):
         self._restored = self._restore() if persist else False
         if self._settings_problems:
             self._show_problems()
-
-    # --- menus -------------------------------------------------------------------------
-    def _action(self, menu, text, slot, shortcut=None) -> QAction:
-        action = menu.addAction(text)
-        action.triggered.connect(slot)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        return action
-
-    def _build_menus(self) -> None:
-        file = self.menuBar().addMenu("&File")
-        self._action(file, "Open &Files…", self.open_files_dialog, QKeySequence.Open)
-        self._action(file, "Open &Directory…", self.open_directory_dialog, "Ctrl+Shift+O")
-        self.recent_menu = file.addMenu("Open &Recent")
-        self._action(file, "&Reload", self.reload, "F5")
-        self._action(file, "&Compare…", self.compare_dialog, "Ctrl+Shift+C")
-        file.addSeparator()
-        exp = file.addMenu("&Export")
-        self._action(exp, "Flame graph as SVG…", lambda: export.flame_svg(self))
-        self._action(exp, "Flame graph as PNG…", lambda: export.flame_png(self))
-        self._action(exp, "Call graph as DOT…", lambda: export.callgraph_dot(self))
-        self._action(exp, "Call graph as SVG…", lambda: export.callgraph_svg(self))
-        self._action(exp, "Call graph as PNG…", lambda: export.callgraph_png(self))
-        self._action(exp, "Merged profile as .prof…", lambda: export.merged_prof(self))
-        self._action(exp, "Function table as CSV…", lambda: export.functions_csv(self))
-        self._action(exp, "Endpoint table as CSV…", lambda: export.endpoints_csv(self))
-        self._action(file, "Open in &SnakeViz", lambda: export.open_in_snakeviz(self))
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.Quit)
-        view = self.menuBar().addMenu("&View")
-        self.follow = view.addAction("&Follow new profiles")
-        self.follow.setCheckable(True)
-        self.follow.setChecked(True)
-        self.follow.setToolTip("Profiles and sidecar lines written while profview is open "
-                               "appear within two seconds; untick to pause")
-        self.follow.toggled.connect(lambda on: self._extend() if on else None)
-        view.addSeparator()
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        self._refresh_recent()
 
     # --- opening -----------------------------------------------------------------------
     def open_files_dialog(self) -> None:
@@ -301,7 +178,7 @@ class MainWindow(QMainWindow):
 
     def _on_after_loaded(self, after) -> None:
         before = self.session.capture
-        Task(_compare_with_points, before, after).start(
+        Task(pipeline.compare_with_points, before, after).start(
             on_done=lambda result: self._on_compared(before, after, result),
             on_failed=self._on_failed, owner=self)
 
@@ -334,7 +211,7 @@ class MainWindow(QMainWindow):
         self._awaiting_picture = True
         self._extra_problems = []
         Task(name_points, self.paths).start(on_done=self.timeline.set_preview, owner=self)
-        Task(_load_grouped, self.paths, mp_context="forkserver", background=True,
+        Task(pipeline.load_grouped, self.paths, mp_context="forkserver", background=True,
              max_bytes=self.max_bytes, with_progress=True).start(
             on_done=self._on_loaded, on_failed=self._on_failed,
             on_progress=self._on_progress, owner=self)
@@ -381,7 +258,7 @@ class MainWindow(QMainWindow):
         if self.session.derived.watch is not None:
             self._on_watch_list(self.session.derived.watch)
             return
-        Task(_watch_list, list(self.paths)).start(on_done=self._on_watch_list, owner=self)
+        Task(pipeline.watch_list, list(self.paths)).start(on_done=self._on_watch_list, owner=self)
 
     def _on_watch_list(self, paths) -> None:
         if self._closed:
@@ -408,7 +285,7 @@ class MainWindow(QMainWindow):
         if stamp == self._stamp and not self._pending:
             return
         self._extending = True
-        Task(_extend_grouped, self.session.capture, self.paths, self.max_bytes).start(
+        Task(pipeline.extend_grouped, self.session.capture, self.paths, self.max_bytes).start(
             on_done=lambda result: self._on_extended(result, stamp),
             on_failed=self._on_extend_failed, owner=self)
 
@@ -552,21 +429,8 @@ class MainWindow(QMainWindow):
 
     # --- settings ----------------------------------------------------------------------
     def _remember(self, paths) -> None:
-        if not self._persist:
-            return
-        s = settings()
-        recent = [r for r in recent_paths(s)[0] if r != paths]
-        s.setValue("recent", json.dumps([paths] + recent[:MAX_RECENT - 1]))
-        self._refresh_recent()
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        recent, problem = recent_paths(settings())
-        self._note_settings_problem(problem)
-        for paths in recent:
-            self._action(self.recent_menu, " + ".join(paths),
-                         lambda checked=False, p=paths: self.open_paths(p))
-        self.recent_menu.setEnabled(bool(recent))
+        if self._persist:
+            menus.remember(self, paths)
 
     def _restore(self) -> bool:
         """Window geometry and dock layout from the settings; a stored value Qt cannot use

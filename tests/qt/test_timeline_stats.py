@@ -18,13 +18,13 @@ def _load(qtbot, win, path):
     with qtbot.waitSignal(win.ready, timeout=LOAD):
         win.open_paths([path])
     qtbot.waitUntil(lambda: win.timeline.data is not None and
-                    not isinstance(win.timeline.data["points"].requests[0], str), timeout=LOAD)
+                    not isinstance(win.timeline.data.points.requests[0], str), timeout=LOAD)
 
 
 def test_timeline_points_legend_and_clicks(qtbot, window, before):
     _load(qtbot, window, before)
     panel = window.timeline
-    pts = panel.data["points"]
+    pts = panel.data.points
     assert len(pts) == 29 and pts.exact_time
     assert panel.legend.count() == 7 and panel.sql.isVisible() and panel.sql_ms.isVisible()
     roster = pts.groups.index("GET /roster")
@@ -53,7 +53,7 @@ def test_timeline_points_legend_and_clicks(qtbot, window, before):
 def test_slowest_list_and_range_selection(qtbot, window, before):
     _load(qtbot, window, before)
     panel = window.timeline
-    pts = panel.data["points"]
+    pts = panel.data.points
     first = panel.slow.item(0)
     with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
         panel.slow.itemClicked.emit(first)
@@ -72,7 +72,7 @@ def test_preview_from_file_names(qtbot, session_panel, plain):
     panel = session_panel
     panel.set_preview(name_points([plain]))
     qtbot.waitUntil(lambda: panel.data is not None, timeout=LOAD)
-    assert len(panel.data["points"]) == 12
+    assert len(panel.data.points) == 12
     assert "file names" in panel.info.text()
     assert not panel.sql.isVisible() and not panel.sql_ms.isVisible()
 
@@ -93,7 +93,7 @@ def test_threshold_marks_outliers(qtbot, window, before):
     panel._recompute()
     qtbot.waitUntil(lambda: "outliers" in panel.info.text() and
                     int(panel.info.text().split("; ")[1].split()[0]) > 0, timeout=LOAD)
-    expected = int((panel.data["points"].y > 50).sum())
+    expected = int((panel.data.points.y > 50).sum())
     assert panel.info.text().endswith("%d outliers" % expected)
 
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QLis
                                QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from ...analysis import timeline
+from ...analysis.timeline import prepare
 from ...analysis.stats import format_clock, format_ms
 from ..workers import Task
 from .timeline_series import Series
@@ -25,18 +26,6 @@ def series_colour(i: int) -> QColor:
     hues = (210, 25, 130, 280, 0, 175, 50, 320, 95, 240, 150, 345)
     hue = hues[i] if i < len(hues) else int(i * 137.5) % 360
     return QColor.fromHsv(hue, 190, 215)
-
-
-def prepare(points, threshold_ms=None, capture=None) -> dict:
-    """Everything the panel draws, computed in a worker: lines, outliers, slowest (and the
-    points themselves, from ``capture=(capture, endpoints)``)."""
-    if capture is not None:
-        points = timeline.capture_points(*capture)
-    lines = {g: (timeline.rolling(points, g, 50), timeline.rolling(points, g, 95))
-             for g in range(len(points.groups))}
-    return {"points": points, "lines": lines,
-            "outliers": timeline.outliers(points, threshold_ms),
-            "slowest": timeline.slowest(points, 25)}
 
 
 class TimelinePanel(QWidget):
@@ -141,7 +130,7 @@ class TimelinePanel(QWidget):
         for i in range(self.legend.count()):
             item = self.legend.item(i)
             data = self._drawing or self.data
-            name = data["points"].groups[item.data(ITEM_ROLE)] if data else ""
+            name = data.points.groups[item.data(ITEM_ROLE)] if data else ""
             if name in names and not item.text().startswith("⚠"):
                 item.setText("⚠ N+1  " + item.text())
 
@@ -156,7 +145,7 @@ class TimelinePanel(QWidget):
             if self._compare_item is not None:
                 self._compare_item.setData([], [])
             return
-        shift = self.data["points"].x.min() - self._compare.x.min()
+        shift = self.data.points.x.min() - self._compare.x.min()
         if self._compare_item is None:
             self._compare_item = pg.ScatterPlotItem(
                 size=6, symbol="t", pen=pg.mkPen(120, 120, 120),
@@ -170,7 +159,7 @@ class TimelinePanel(QWidget):
         """Ring one request's point (a statement picked in the SQL panel, say)."""
         if self.data is None:
             return
-        pts = self.data["points"]
+        pts = self.data.points
         hits = [i for i, r in enumerate(pts.requests) if r is request]
         self._mark.setData(pts.x[hits], pts.y[hits])
         if self._mark.scene() is None:
@@ -197,7 +186,7 @@ class TimelinePanel(QWidget):
 
     def _recompute(self) -> None:
         if self.data is not None:
-            self._start(self.data["points"])
+            self._start(self.data.points)
 
     def _start(self, points, capture=None) -> None:
         """Prepare *points* (or the points of ``capture=(capture, endpoints)``) in a worker:
@@ -221,11 +210,11 @@ class TimelinePanel(QWidget):
         hundreds of endpoints never holds the GUI thread for long."""
         if generation != self._generation:
             return
-        pts = data["points"]
+        pts = data.points
         deadline = time.perf_counter() + 0.015
         self.legend.blockSignals(True)
         while g < len(pts.groups) and time.perf_counter() < deadline:
-            self._draw_series(g, pts.groups[g], pts, data["lines"].get(g))
+            self._draw_series(g, pts.groups[g], pts, data.lines.get(g))
             g += 1
         self.legend.blockSignals(False)
         if g < len(pts.groups):
@@ -238,7 +227,7 @@ class TimelinePanel(QWidget):
         self.plots.setUpdatesEnabled(True)
         if self._n_plus_one:
             self.mark_n_plus_one(self._n_plus_one)
-        out = data["outliers"]
+        out = data.outliers
         self._outliers.setData(pts.x[out], pts.y[out])
         has_sql = not np.all(np.isnan(pts.queries))
         self.sql.setVisible(has_sql)
@@ -248,7 +237,7 @@ class TimelinePanel(QWidget):
                 plot.setYRange(0, 1, padding=0.05)   # all zero: not a ±400 (x0.001) axis
             else:
                 plot.enableAutoRange(axis="y")
-        self._fill_slowest(data["slowest"])
+        self._fill_slowest(data.slowest)
         axis = self.main.getAxis("bottom")
         axis.setToolTip("request start time" if pts.exact_time else
                         "times from file names: whole seconds, requests spread evenly "
@@ -285,7 +274,7 @@ class TimelinePanel(QWidget):
         return QIcon(pix)
 
     def _tip(self, x, y, data) -> str:
-        pts = self.data["points"]
+        pts = self.data.points
         i = int(data)
         r = pts.requests[i]
         head = "%s\n%s" % (pts.groups[pts.group[i]],
@@ -300,7 +289,7 @@ class TimelinePanel(QWidget):
                                             format_ms(r.elapsed_ms), extra)
 
     def _fill_slowest(self, order) -> None:
-        pts = self.data["points"]
+        pts = self.data.points
         self.slow.clear()
         for i in order:
             r = pts.requests[i]
@@ -311,7 +300,7 @@ class TimelinePanel(QWidget):
 
     # --- interaction -------------------------------------------------------------------
     def _request(self, i: int):
-        r = self.data["points"].requests[i]
+        r = self.data.points.requests[i]
         return None if isinstance(r, str) else r
 
     def _on_click(self, _item, spots, _event=None) -> None:
@@ -322,7 +311,7 @@ class TimelinePanel(QWidget):
 
     def _on_slow(self, item) -> None:
         i = item.data(ITEM_ROLE)
-        x = self.data["points"].x[i]
+        x = self.data.points.x[i]
         x0, x1 = self.main.viewRange()[0]
         half = max((x1 - x0) / 2, 1.0)
         self.main.setXRange(x - half, x + half, padding=0)
@@ -353,7 +342,7 @@ class TimelinePanel(QWidget):
         if self.data is None or not self.select_range.isChecked():
             return
         x0, x1 = self.region.getRegion()
-        idx = self.data["points"].in_range(x0, x1, self.visible_groups())
+        idx = self.data.points.in_range(x0, x1, self.visible_groups())
         requests = tuple(r for r in (self._request(int(i)) for i in idx) if r is not None)
         if requests:
             self.range_selected.emit(requests)
