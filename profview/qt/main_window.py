@@ -4,19 +4,20 @@ from __future__ import annotations
 import os
 import sys
 
-from PySide6.QtCore import (QByteArray, QElapsedTimer, QFileSystemWatcher, Qt,
+from PySide6.QtCore import (QByteArray, QElapsedTimer, Qt,
                             QTimer, Signal)
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow,
                                QProgressBar, QTreeWidget, QTreeWidgetItem)
 
 from ..loading.merge import load_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
-from ..loading.scan import load_capture, stat_stamp
+from ..loading.scan import load_capture
 from ..app import pipeline
 from ..app.session import ALL, Session
 from ..model.scope import ENDPOINT, Scope
 from ..model.request import Problem
 from . import export, menus
+from .live import LiveFollow
 from .menus import settings
 from ..loading.names import name_points
 from ..analysis.sql import n_plus_one_by_endpoint
@@ -113,21 +114,11 @@ class MainWindow(QMainWindow):
         self.status = safe_text.label("Open a directory of request profiles to begin.")
         self.progress = QProgressBar()
         self._progress_clock = QElapsedTimer()
-        self._closed = False
-        self._stamp = None        # the watched paths' stat() at the last live reload
-        self._pending = False     # that reload left partial files to read again
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.progress)
-        self.watcher = QFileSystemWatcher(self)
-        self._debounce = QTimer(self, singleShot=True, interval=500)
-        self._retry = QTimer(self, interval=2000)   # partial files, and disks that don't notify
-        self._extending = False
-        self.watcher.directoryChanged.connect(self._on_disk_changed)
-        self.watcher.fileChanged.connect(self._on_disk_changed)
-        self._debounce.timeout.connect(self._extend)
-        self._retry.timeout.connect(self._extend)
+        self.live = LiveFollow(self)
         menus.build(self)
         self.session.events.scope.connect(self._on_scope)
         self.session.events.capture.connect(self._on_capture)
@@ -252,66 +243,19 @@ class MainWindow(QMainWindow):
         self.session.select_scope(Scope.of_set(label, requests))
 
     # --- following a directory that is being written to ------------------------------------
-    def _watch(self) -> None:
-        """Follow the opened directories (listed by the loader, or else in a worker: walking
-        10,000 files took 30 ms of the GUI thread)."""
-        if self.session.derived.watch is not None:
-            self._on_watch_list(self.session.derived.watch)
-            return
-        Task(pipeline.watch_list, list(self.paths)).start(on_done=self._on_watch_list, owner=self)
-
-    def _on_watch_list(self, paths) -> None:
-        if self._closed:
-            return
-        old = self.watcher.directories() + self.watcher.files()
-        if old:
-            self.watcher.removePaths(old)
-        if paths:
-            self.watcher.addPaths(paths)
-        self._stamp = None        # look once more at the next poll
-        self._retry.start()
-
-    def _on_disk_changed(self, _path) -> None:
-        if self.follow.isChecked():
-            self._debounce.start()
-
     def _extend(self) -> None:
-        if (not self.follow.isChecked() or self._extending or self.session.capture is None
-                or self._awaiting_picture):
-            return
-        # The 2 s poll first compares the watched directories' and logs' stat() with the last
-        # look: listing 10,000 profiles to find nothing new cost 0.2 s of CPU each time.
-        stamp = stat_stamp(self.watcher.directories() + self.watcher.files() + self.paths)
-        if stamp == self._stamp and not self._pending:
-            return
-        self._extending = True
-        Task(pipeline.extend_grouped, self.session.capture, self.paths, self.max_bytes).start(
-            on_done=lambda result: self._on_extended(result, stamp),
-            on_failed=self._on_extend_failed, owner=self)
+        self.live.extend()
 
-    def _on_extend_failed(self, message: str) -> None:
-        self._extending = False
-
-    def _on_extended(self, result, stamp=None) -> None:
-        self._extending = False
-        capture, retry, endpoints, derived = result
-        self._stamp, self._pending = stamp, bool(retry)   # partial files: look again
-        old = self.session.capture
-        if old is None or (len(capture.requests) == len(old.requests)
-                           and len(capture.problems) == len(old.problems)
-                           and len(capture.queries) == len(old.queries)):
-            return
-        added = len(capture.requests) - len(old.requests)
+    def _on_live_capture(self, capture, endpoints, derived, added: int) -> None:
+        """A live reload found new requests (``live.LiveFollow``): show them, keep the
+        endpoint on show."""
         scope = self.session.scope
         if scope is not None and scope.kind == ENDPOINT:
             self._wanted_endpoint = scope.endpoint.name
-        self._live = True
         self.session.set_capture(capture, endpoints, derived)
-        self._live = False
         self.findings.run()
         self._summary += "  ·  %d new request%s" % (added, "" if added == 1 else "s")
         self.status.setText(self._status_summary())
-        self._watch()
 
     def _on_finding_statement(self, statement: str) -> None:
         self.docks["SQL"].show()
@@ -335,8 +279,8 @@ class MainWindow(QMainWindow):
     def _on_capture(self, capture) -> None:
         self.progress.setVisible(False)
         self.docks["Findings"].setWindowTitle("Findings")
-        if not getattr(self, "_live", False):
-            self._watch()
+        if not self.live.reloading:
+            self.live.watch()
         if capture.has_queries:
             Task(n_plus_one_by_endpoint, self.session.endpoints, capture.queries).start(
                 on_done=self._on_n_plus_one, owner=self)
@@ -470,9 +414,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         # no more live reloads once closed: stray work after the window is gone helps nobody
-        self._closed = True
-        self._retry.stop()
-        self._debounce.stop()
+        self.live.stop()
         self.follow.setChecked(False)
         if self._persist:
             s = settings()
