@@ -6,8 +6,7 @@ import sys
 
 from PySide6.QtCore import (QByteArray, QElapsedTimer, Qt,
                             QTimer, Signal)
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow,
-                               QProgressBar, QTreeWidget, QTreeWidgetItem)
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QProgressBar
 
 from ..loading.merge import load_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
@@ -25,6 +24,7 @@ from ..analysis.stats import format_clock
 from .views.callgraph import CallGraphPanel
 from .views.compare_panel import ComparePanel
 from .views.flame_panel import FlamePanel
+from .views.problems import ProblemsPanel
 from .views.sql_panel import SqlPanel
 from .views.stats import StatsPanel
 from .views.tables import EndpointPanel, FunctionPanel
@@ -74,9 +74,7 @@ class MainWindow(QMainWindow):
         self.compare = ComparePanel(self.session, self)
         self.findings = FindingsPanel(self.session, settings(), self)
         self.compare_paths: list = []
-        self.problems = QTreeWidget()
-        self.problems.setHeaderLabels(["File", "Line", "Problem"])
-        self.problems.setRootIsDecorated(False)
+        self.problems = ProblemsPanel()
         self.docks = {}
         for name, widget, area in (("Endpoints", self.endpoints, Qt.LeftDockWidgetArea),
                                    ("Timeline", self.timeline, Qt.BottomDockWidgetArea),
@@ -347,14 +345,8 @@ class MainWindow(QMainWindow):
     def _show_problems(self) -> None:
         problems = list(self.session.capture.problems if self.session.capture else [])
         problems += self._extra_problems + self._settings_problems
-        self.problems.clear()
-        for p in problems:
-            QTreeWidgetItem(self.problems, [p.path, "" if p.line is None else str(p.line),
-                                            p.message])
-        self.docks["Problems"].setWindowTitle("Problems (%d)" % len(problems)
-                                              if problems else "Problems")
-        for col in range(2):
-            self.problems.resizeColumnToContents(col)
+        n = self.problems.set_problems(problems)
+        self.docks["Problems"].setWindowTitle("Problems (%d)" % n if n else "Problems")
 
     # --- drag and drop -----------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
