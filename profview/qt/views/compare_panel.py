@@ -12,7 +12,7 @@ from ...loading.reread import pair_matrices
 from ...analysis.flame import build_tree
 from ...loading.merge import load_graph
 from ...analysis.stats import format_ms
-from ..models import ITEM_ROLE, _FlatModel
+from ..models import ITEM_ROLE, FlatModel
 from ..workers import Task
 from .tables import plain_table
 from .flame import FlameView
@@ -27,7 +27,7 @@ def _fmt_ms(side, key):
     return format_ms(side[key]) if side and side.get(key) is not None else "–"
 
 
-class EndpointDeltaModel(_FlatModel):
+class EndpointDeltaModel(FlatModel):
     HEADERS = ["endpoint", "verdict", "p50 before", "p50 after", "Δ ms", "Δ %", "p", "q",
                "p95", "requests", "queries/req", "SQL ms/req"]
 
@@ -61,7 +61,7 @@ class EndpointDeltaModel(_FlatModel):
                 pair("sql_ms_per_request", lambda v: "%.2f" % v)][col]
 
 
-class FunctionDeltaModel(_FlatModel):
+class FunctionDeltaModel(FlatModel):
     HEADERS = ["Δ self ms/req", "self before", "self after", "total before", "total after",
                "calls Δ/req", "", "q", "function"]
 

@@ -17,9 +17,9 @@ from ...analysis.stats import format_ms
 from ...model.scope import ENDPOINT, Scope
 from ..workers import Task
 from .. import safe_text
+from ..models.roles import ITEM_ROLE
 
 COLOURS = {"high": "#c62828", "medium": "#ef6c00", "low": "#9e9d24", "info": "#1565c0"}
-ITEM_ROLE = Qt.UserRole + 2
 WAITING = "Looking for known problems…"
 NONE_FOUND = ("No known problem found in this capture (N+1 and slow queries, blocking I/O, "
               "templates, repeated work, cold starts, debug servers, pool waits, sessions, "

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QPushButton,
 
 from ...analysis import sql
 from ...analysis.stats import format_clock, format_ms
-from ..models import ITEM_ROLE, _FlatModel
+from ..models import ITEM_ROLE, FlatModel
 from ..workers import Task
 from .tables import plain_table
 from .. import safe_text
@@ -44,7 +44,7 @@ def sql_rows(queries_by_request: dict, requests) -> tuple:
     return rows, groups
 
 
-class StatementsModel(_FlatModel):
+class StatementsModel(FlatModel):
     HEADERS = ["time", "ms", "notes", "statement", "parameters", "location", "request"]
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
@@ -77,7 +77,7 @@ class StatementsModel(_FlatModel):
         return "%s %s" % (r.method or "", r.url_path or r.name)
 
 
-class GroupsModel(_FlatModel):
+class GroupsModel(FlatModel):
     HEADERS = ["count", "per request", "total ms", "mean ms", "max ms", "N+1", "statement"]
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):

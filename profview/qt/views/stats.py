@@ -11,7 +11,7 @@ from ...analysis.stats import format_ms
 from ...analysis.summary import endpoint_summaries
 from ...analysis.timeline import log_histogram
 from ...model.scope import ENDPOINT, REQUEST, Scope
-from ..models import ITEM_ROLE, SORT_ROLE, _FlatModel
+from ..models import ITEM_ROLE, SORT_ROLE, FlatModel
 from ..workers import Task
 from .. import safe_text
 
@@ -23,7 +23,7 @@ COLUMNS = [("endpoint", "name", str), ("count", "count", str), ("p50", "p50_ms",
            ("SQL ms/req", "sql_ms", lambda v: "%.2f" % v)]
 
 
-class StatsModel(_FlatModel):
+class StatsModel(FlatModel):
     """One row per endpoint: count, p50, p95, p99, max, mean, share, queries and SQL ms."""
 
     HEADERS = [c[0] for c in COLUMNS]

@@ -11,14 +11,13 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
-from ...analysis import timeline
 from ...analysis.timeline import prepare
 from ...analysis.stats import format_clock, format_ms
 from ..workers import Task
 from .timeline_series import Series
 from .. import safe_text
+from ..models.roles import ITEM_ROLE
 
-ITEM_ROLE = Qt.UserRole + 2
 
 
 def series_colour(i: int) -> QColor:
