@@ -84,3 +84,19 @@ class Task(QRunnable):
 def wait_all(msecs: int = 30000) -> bool:
     """Wait for every running task (tests and shutdown)."""
     return QThreadPool.globalInstance().waitForDone(msecs)
+
+
+class Latest:
+    """The "latest result only" guard of a panel: each ``next()`` starts a request that
+    supersedes the earlier ones, and ``current(token)`` says whether a result that comes
+    back from a worker still matters (the user may have clicked on since)."""
+
+    def __init__(self):
+        self._n = 0
+
+    def next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def current(self, token: int) -> bool:
+        return token == self._n

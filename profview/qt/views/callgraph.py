@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QGraphicsItem, QGraphicsPathItem, QGra
 
 from ...model.callgraph import format_func
 from ...analysis import callgraph_view as cg
-from ..workers import Task
+from ..workers import Latest, Task
 from .. import safe_text
 
 EMPTY = "The call graph of the selection appears here."
@@ -64,7 +64,7 @@ class CallGraphPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.spec = self.layout = None
-        self._generation = 0
+        self._latest = Latest()
         self._nodes: dict = {}
         self.scene = QGraphicsScene(self)
         self.view = GraphView(self.scene, self)
@@ -121,8 +121,7 @@ class CallGraphPanel(QWidget):
     def _rebuild(self, *_args) -> None:
         self._labels()
         graph = self.session.graph
-        self._generation += 1
-        generation = self._generation
+        generation = self._latest.next()
         if graph is None:
             self.scene.clear()
             self._nodes = {}
@@ -136,7 +135,7 @@ class CallGraphPanel(QWidget):
             on_failed=lambda message: self.status.setText("No call graph: %s" % message), owner=self)
 
     def _show(self, generation: int, spec, layout) -> None:
-        if generation != self._generation:
+        if not self._latest.current(generation):
             return
         self.spec, self.layout = spec, layout
         self.scene.clear()

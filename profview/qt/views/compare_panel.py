@@ -13,7 +13,7 @@ from ...analysis.flame import build_tree
 from ...loading.merge import load_graph
 from ...analysis.stats import format_ms
 from ..models import ITEM_ROLE, FlatModel
-from ..workers import Task
+from ..workers import Latest, Task
 from .tables import plain_table
 from .flame import FlameView
 from .. import safe_text
@@ -93,7 +93,7 @@ class ComparePanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.before = self.after = self.result = None
-        self._generation = 0
+        self._latest = Latest()
         self.endpoints = EndpointDeltaModel(self)
         self.functions = FunctionDeltaModel(self)
         self.table = plain_table(self.endpoints)
@@ -176,8 +176,7 @@ class ComparePanel(QWidget):
         if not row["sql_changes"]:
             self.sql.addItem("No change in SQL per request" if self.before.has_queries
                              else "No query logs loaded")
-        self._generation += 1
-        generation = self._generation
+        generation = self._latest.next()
         by_before = self.size_by.currentIndex() == 1
         Task(_diff_tree, self.before, self.after, names, by_before).start(
             on_done=lambda res: self._show_flame(generation, res), owner=self)
@@ -190,7 +189,7 @@ class ComparePanel(QWidget):
         self.functions.set_rows(rows[:500])
 
     def _show_flame(self, generation: int, result) -> None:
-        if generation != self._generation or result is None:
+        if not self._latest.current(generation) or result is None:
             return
         tree, graph, delta, significant, rows = result
         self._rows_all = rows

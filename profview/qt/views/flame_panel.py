@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineE
 from ...model.callgraph import format_func
 from ...analysis import calltree, flame
 from ...analysis.flame import CLASS_APP, CLASS_BUILTIN, CLASS_STDLIB
-from ..workers import Task
+from ..workers import Latest, Task
 from .flame import FlameView, class_colour
 from .. import safe_text
 
@@ -91,7 +91,7 @@ class FlamePanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.view = FlameView(self)
-        self._generation = 0
+        self._latest = Latest()
         self._build_toolbar()
         self.breadcrumbs = QLabel("")
         self.breadcrumbs.setTextFormat(Qt.PlainText)
@@ -159,8 +159,7 @@ class FlamePanel(QWidget):
         self.view.set_selected(func)
 
     def _rebuild(self) -> None:
-        self._generation += 1
-        generation = self._generation
+        generation = self._latest.next()
         request = self.session.tree_request()
         if request["graph"] is None:
             self.view.set_tree(None)
@@ -169,7 +168,7 @@ class FlamePanel(QWidget):
             on_done=lambda tree: self._on_tree(generation, tree, request["graph"]), owner=self)
 
     def _on_tree(self, generation: int, tree, graph) -> None:
-        if generation != self._generation:
+        if not self._latest.current(generation):
             return  # the user changed something while this tree was being built
         self.view.set_tree(tree, graph)
         self.view.set_selected(self.session.function)

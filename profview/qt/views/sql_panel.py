@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QPushButton,
 from ...analysis import sql
 from ...analysis.stats import format_clock, format_ms
 from ..models import ITEM_ROLE, FlatModel
-from ..workers import Task
+from ..workers import Latest, Task
 from .tables import plain_table
 from .. import safe_text
 
@@ -106,7 +106,7 @@ class SqlPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self._per_request: dict = {}
-        self._generation = 0
+        self._latest = Latest()
         self._wanted = None       # a statement to select once the rows are on show
         self.statements = StatementsModel(self)
         self.groups = GroupsModel(self)
@@ -147,8 +147,7 @@ class SqlPanel(QWidget):
         self._on_scope(self.session.scope)
 
     def _on_scope(self, scope) -> None:
-        self._generation += 1
-        generation = self._generation
+        generation = self._latest.next()
         requests = self.session.requests_of(scope)
         if not self._per_request:
             self._show(generation, ([], []), requests)
@@ -157,7 +156,7 @@ class SqlPanel(QWidget):
             on_done=lambda result: self._show(generation, result, requests), owner=self)
 
     def _show(self, generation: int, result, requests) -> None:
-        if generation != self._generation:
+        if not self._latest.current(generation):
             return
         rows, groups = result
         self.statements.set_rows(rows)

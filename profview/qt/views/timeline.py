@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QLis
 
 from ...analysis.timeline import prepare
 from ...analysis.stats import format_clock, format_ms
-from ..workers import Task
+from ..workers import Latest, Task
 from .timeline_series import Series
 from .. import safe_text
 from ..models.roles import ITEM_ROLE
@@ -38,7 +38,7 @@ class TimelinePanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.data = None
-        self._generation = 0
+        self._latest = Latest()
         self._build()
         session.events.capture.connect(self._on_capture)
 
@@ -176,8 +176,7 @@ class TimelinePanel(QWidget):
         points = self.session.derived.points
         ready = self.session.derived.timeline
         if ready is not None and not self.threshold.value():
-            self._generation += 1
-            self._show(self._generation, ready)
+            self._show(self._latest.next(), ready)
         elif points is not None:
             self._start(points)
         else:
@@ -190,14 +189,13 @@ class TimelinePanel(QWidget):
     def _start(self, points, capture=None) -> None:
         """Prepare *points* (or the points of ``capture=(capture, endpoints)``) in a worker:
         10,000 requests took 0.1 s to turn into points on the GUI thread."""
-        self._generation += 1
-        generation = self._generation
+        generation = self._latest.next()
         threshold = self.threshold.value() or None
         Task(prepare, points, threshold, capture=capture).start(
             on_done=lambda data: self._show(generation, data), owner=self)
 
     def _show(self, generation: int, data: dict) -> None:
-        if generation != self._generation:
+        if not self._latest.current(generation):
             return
         self.legend.clear()
         self._drawing = data
@@ -207,7 +205,7 @@ class TimelinePanel(QWidget):
     def _draw_next(self, generation: int, data: dict, g: int) -> None:
         """Fill series for up to ~15 ms per turn of the event loop, so that a capture with
         hundreds of endpoints never holds the GUI thread for long."""
-        if generation != self._generation:
+        if not self._latest.current(generation):
             return
         pts = data.points
         deadline = time.perf_counter() + 0.015
