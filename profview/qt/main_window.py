@@ -4,9 +4,8 @@ from __future__ import annotations
 import os
 import sys
 
-from PySide6.QtCore import (QByteArray, QElapsedTimer, Qt,
-                            QTimer, Signal)
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QProgressBar
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QProgressBar
 
 from ..loading.merge import load_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
@@ -15,7 +14,7 @@ from ..app import pipeline
 from ..app.session import ALL, Session
 from ..model.scope import ENDPOINT, Scope
 from ..model.request import Problem
-from . import export, menus
+from . import docks, export, menus
 from .live import LiveFollow
 from .menus import settings
 from ..loading.names import name_points
@@ -75,30 +74,7 @@ class MainWindow(QMainWindow):
         self.findings = FindingsPanel(self.session, settings(), self)
         self.compare_paths: list = []
         self.problems = ProblemsPanel()
-        self.docks = {}
-        for name, widget, area in (("Endpoints", self.endpoints, Qt.LeftDockWidgetArea),
-                                   ("Timeline", self.timeline, Qt.BottomDockWidgetArea),
-                                   ("Call graph", self.callgraph, Qt.BottomDockWidgetArea),
-                                   ("Compare", self.compare, Qt.BottomDockWidgetArea),
-                                   ("Findings", self.findings, Qt.BottomDockWidgetArea),
-                                   ("Functions", self.functions, Qt.BottomDockWidgetArea),
-                                   ("SQL", self.sql, Qt.BottomDockWidgetArea),
-                                   ("Statistics", self.stats, Qt.BottomDockWidgetArea),
-                                   ("Problems", self.problems, Qt.BottomDockWidgetArea)):
-            dock = QDockWidget(name, self)
-            dock.setObjectName(name)
-            dock.setWidget(widget)
-            self.addDockWidget(area, dock)
-            self.docks[name] = dock
-        self.splitDockWidget(self.docks["Timeline"], self.docks["Functions"], Qt.Horizontal)
-        self.tabifyDockWidget(self.docks["Timeline"], self.docks["Call graph"])
-        self.tabifyDockWidget(self.docks["Timeline"], self.docks["Compare"])
-        self.tabifyDockWidget(self.docks["Timeline"], self.docks["Findings"])
-        self.docks["Timeline"].raise_()
-        self.tabifyDockWidget(self.docks["Functions"], self.docks["SQL"])
-        self.tabifyDockWidget(self.docks["Functions"], self.docks["Statistics"])
-        self.tabifyDockWidget(self.docks["Functions"], self.docks["Problems"])
-        self.docks["Functions"].raise_()
+        self.docks = docks.build(self)
         self.timeline.request_clicked.connect(
             lambda r: self.session.select_scope(Scope.of_request(r)))
         self.timeline.range_selected.connect(self._on_range)
@@ -369,23 +345,7 @@ class MainWindow(QMainWindow):
             menus.remember(self, paths)
 
     def _restore(self) -> bool:
-        """Window geometry and dock layout from the settings; a stored value Qt cannot use
-        (a hand-edited file) is ignored and named in the Problems panel."""
-        s = settings()
-        restored = False
-        for key, restore in (("geometry", self.restoreGeometry), ("state", self.restoreState)):
-            value = s.value(key)
-            if value is None:
-                continue
-            try:
-                ok = isinstance(value, (QByteArray, bytes)) and restore(value)
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                self._note_settings_problem("settings: the saved window %s is not valid and "
-                                            "was ignored" % key)
-            restored = restored or (ok and key == "state")
-        return restored
+        return docks.restore(self, settings())
 
     def _note_settings_problem(self, message) -> None:
         if message and all(p.message != message for p in self._settings_problems):
@@ -395,14 +355,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._restored:   # first run: give the flame graph the room
             self._restored = True
-            QTimer.singleShot(0, self._default_layout)
-
-    def _default_layout(self) -> None:
-        self.resizeDocks([self.docks["Endpoints"]], [max(420, self.width() // 3)],
-                         Qt.Horizontal)
-        self.resizeDocks([self.docks["Timeline"]], [int(self.height() * 0.38)], Qt.Vertical)
-        self.resizeDocks([self.docks["Timeline"], self.docks["Functions"]],
-                         [self.width() // 2, self.width() // 2], Qt.Horizontal)
+            QTimer.singleShot(0, lambda: docks.default_layout(self))
 
     def closeEvent(self, event) -> None:
         # no more live reloads once closed: stray work after the window is gone helps nobody

@@ -1,0 +1,66 @@
+"""The window's docks around the flame graph: which panel goes where, the first-run sizes,
+and the layout saved in the settings."""
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtWidgets import QDockWidget
+
+LEFT, BOTTOM = Qt.LeftDockWidgetArea, Qt.BottomDockWidgetArea
+
+
+def build(window) -> dict:
+    """``{name: QDockWidget}`` for the window's panels, docked and tabbed: Endpoints on the
+    left; Timeline, Call graph, Compare and Findings in one bottom group; Functions, SQL,
+    Statistics and Problems beside it."""
+    docks = {}
+    for name, widget, area in (("Endpoints", window.endpoints, LEFT),
+                               ("Timeline", window.timeline, BOTTOM),
+                               ("Call graph", window.callgraph, BOTTOM),
+                               ("Compare", window.compare, BOTTOM),
+                               ("Findings", window.findings, BOTTOM),
+                               ("Functions", window.functions, BOTTOM),
+                               ("SQL", window.sql, BOTTOM),
+                               ("Statistics", window.stats, BOTTOM),
+                               ("Problems", window.problems, BOTTOM)):
+        dock = QDockWidget(name, window)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        window.addDockWidget(area, dock)
+        docks[name] = dock
+    window.splitDockWidget(docks["Timeline"], docks["Functions"], Qt.Horizontal)
+    for name in ("Call graph", "Compare", "Findings"):
+        window.tabifyDockWidget(docks["Timeline"], docks[name])
+    docks["Timeline"].raise_()
+    for name in ("SQL", "Statistics", "Problems"):
+        window.tabifyDockWidget(docks["Functions"], docks[name])
+    docks["Functions"].raise_()
+    return docks
+
+
+def default_layout(window) -> None:
+    """First run: give the flame graph the room."""
+    d = window.docks
+    window.resizeDocks([d["Endpoints"]], [max(420, window.width() // 3)], Qt.Horizontal)
+    window.resizeDocks([d["Timeline"]], [int(window.height() * 0.38)], Qt.Vertical)
+    window.resizeDocks([d["Timeline"], d["Functions"]],
+                       [window.width() // 2, window.width() // 2], Qt.Horizontal)
+
+
+def restore(window, store) -> bool:
+    """Window geometry and dock layout from *store* (QSettings); a stored value Qt cannot use
+    (a hand-edited file) is ignored and named in the Problems panel.  True when the dock
+    layout was restored."""
+    restored = False
+    for key, apply in (("geometry", window.restoreGeometry), ("state", window.restoreState)):
+        value = store.value(key)
+        if value is None:
+            continue
+        try:
+            ok = isinstance(value, (QByteArray, bytes)) and apply(value)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            window._note_settings_problem("settings: the saved window %s is not valid and "
+                                          "was ignored" % key)
+        restored = restored or (ok and key == "state")
+    return restored
