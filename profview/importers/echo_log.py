@@ -18,11 +18,9 @@ from pathlib import Path
 
 from ..model.query import Query
 from ..model.request import Problem
-from .files import read_regular
+from .files import LOG_MAX_BYTES, line_problems, read_regular
 
-MAX_BYTES = 200 * 1024 * 1024
 MAX_LINE = 20_000
-MAX_PROBLEMS = 50
 _LOGGERS = r"sqlalchemy\.engine(?:\.base)?\.Engine"
 _ECHO = re.compile(r"^(?P<asctime>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?P<level>[A-Z]+) "
                    r"(?P<name>\S+) (?P<msg>.*)$")
@@ -53,7 +51,7 @@ def _epoch(asctime: str):
 def load(path: Path) -> tuple:
     """``(queries, problems, markers)``: statements, bad lines, transaction markers count."""
     try:
-        data = read_regular(path, MAX_BYTES)
+        data = read_regular(path, LOG_MAX_BYTES)
     except OSError as exc:
         return [], [Problem(str(path), "cannot read: %s" % (exc.strerror or exc))], 0
     queries: list = []
@@ -111,11 +109,7 @@ def load(path: Path) -> tuple:
         else:
             current = [number, when, [msg]]
     flush()
-    problems = [Problem(str(path), message, number) for number, message in bad[:MAX_PROBLEMS]]
-    if len(bad) > MAX_PROBLEMS:
-        problems.append(Problem(str(path), "%d more bad lines not listed"
-                                % (len(bad) - MAX_PROBLEMS)))
-    return queries, problems, markers
+    return queries, line_problems(path, bad), markers
 
 
 def _with_params(query: Query, msg: str) -> Query:

@@ -16,6 +16,8 @@ from pathlib import Path
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(
     os, "O_BINARY", 0)
 CHUNK = 1 << 20
+LOG_MAX_BYTES = 200 * 1024 * 1024   # a query log or sidecar larger than this is refused
+MAX_LISTED = 50                     # bad lines listed per file; the rest are counted
 
 
 class FileRefused(OSError):
@@ -95,3 +97,15 @@ def _kind(mode: int) -> str:
 
 def _size(n: int) -> str:
     return "%.0f MB" % (n / 1e6) if n >= 1e6 else "%d bytes" % n
+
+
+def line_problems(path, bad) -> list:
+    """Problems for a file's bad lines (``[(line number, message)]``): the first
+    ``MAX_LISTED``, then one that counts the rest."""
+    from ..model.request import Problem
+
+    problems = [Problem(str(path), message, number) for number, message in bad[:MAX_LISTED]]
+    if len(bad) > MAX_LISTED:
+        problems.append(Problem(str(path), "%d more bad lines not listed"
+                                % (len(bad) - MAX_LISTED)))
+    return problems

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from ..model.query import Query
 from ..model.request import Problem
-from .echo_log import MAX_BYTES, MAX_LINE, MAX_PROBLEMS
-from .files import read_regular
+from .echo_log import MAX_LINE
+from .files import LOG_MAX_BYTES, line_problems, read_regular
 
 MAX_SECONDS = 86400.0   # a statement longer than a day is a crafted or broken value
 
@@ -48,7 +48,7 @@ def _view(location):
 def load(path: Path) -> tuple:
     """``(queries, problems)``."""
     try:
-        text = read_regular(path, MAX_BYTES).decode("utf-8", "replace")
+        text = read_regular(path, LOG_MAX_BYTES).decode("utf-8", "replace")
     except OSError as exc:
         return [], [Problem(str(path), "cannot read: %s" % (exc.strerror or exc))]
     base = os.path.abspath(path.parent)
@@ -83,10 +83,7 @@ def load(path: Path) -> tuple:
                              location=match.group("location"), source=str(path), line=first,
                              view=match.group("func")))
     bad.extend((n, "not part of a recorded query") for n, _t in pending)
-    problems = [Problem(str(path), message, n) for n, message in bad[:MAX_PROBLEMS]]
-    if len(bad) > MAX_PROBLEMS:
-        problems.append(Problem(str(path), "%d more bad lines not listed"
-                                % (len(bad) - MAX_PROBLEMS)))
+    problems = line_problems(path, bad)
     return queries, problems
 
 

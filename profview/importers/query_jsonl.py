@@ -19,9 +19,8 @@ from pathlib import Path
 
 from ..model.query import Query
 from ..model.request import Problem
-from .files import head_objects, read_regular
+from .files import LOG_MAX_BYTES, head_objects, read_regular
 
-MAX_BYTES = 200 * 1024 * 1024
 MAX_LINE = 200_000
 LISTED_LINES = 5          # line numbers named in the summary problem
 FIELDS = {
@@ -185,7 +184,7 @@ def load(path: Path) -> tuple:
     """``(queries, problems)``: one Query per good line; bad lines and bad fields summed up
     in one problem."""
     try:
-        data = read_regular(path, MAX_BYTES)
+        data = read_regular(path, LOG_MAX_BYTES)
     except OSError as exc:
         return [], [Problem(str(path), "cannot read: %s" % (exc.strerror or exc))]
     base = os.path.abspath(path.parent)

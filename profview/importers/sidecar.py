@@ -13,12 +13,10 @@ from typing import NamedTuple, Optional
 
 from ..model.query import Query
 from ..model.request import Problem
-from .files import head_objects, read_head, read_regular
+from .files import LOG_MAX_BYTES, head_objects, line_problems, read_head, read_regular
 
 REQUESTS_FILE, QUERIES_FILE = "requests.jsonl", "queries.jsonl"
 NAMES = (REQUESTS_FILE, QUERIES_FILE)
-MAX_BYTES = 200 * 1024 * 1024
-MAX_PROBLEMS = 50          # per file; the rest are counted in one last problem
 _NUM, _STR, _INT = "number", "string", "integer"
 REQUEST_FIELDS = {"id": (_STR, True), "method": (_STR, True), "path": (_STR, True),
                   "query": (_STR, False), "rule": (_STR, False), "endpoint": (_STR, False),
@@ -107,12 +105,11 @@ def _check(obj, fields: dict) -> Optional[str]:
 
 def read_lines(path: Path, fields: dict) -> tuple:
     """``([(line number, object)], problems)`` for the valid lines of a JSON-lines file."""
-    problems: list = []
     try:
-        data = read_regular(path, MAX_BYTES)
+        data = read_regular(path, LOG_MAX_BYTES)
     except OSError as exc:
         return [], [Problem(str(path), "cannot read: %s" % (exc.strerror or exc))]
-    good, bad = [], 0
+    good, bad = [], []
     for number, raw in enumerate(data.split(b"\n"), 1):
         raw = raw.strip()
         if not raw:
@@ -129,12 +126,8 @@ def read_lines(path: Path, fields: dict) -> tuple:
         if message is None:
             good.append((number, obj))
             continue
-        bad += 1
-        if bad <= MAX_PROBLEMS:
-            problems.append(Problem(str(path), message, number))
-    if bad > MAX_PROBLEMS:
-        problems.append(Problem(str(path), "%d more bad lines not listed" % (bad - MAX_PROBLEMS)))
-    return good, problems
+        bad.append((number, message))
+    return good, line_problems(path, bad)
 
 
 def load_requests(path: Path) -> tuple:
