@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from profview.analysis import compare, significance
+from profview.analysis import compare, compare_functions, significance
 from profview.app import comparison
 from profview.loading import reread
 from profview.loading.scan import load_capture
@@ -138,7 +138,7 @@ def test_function_times_read_in_workers_equal_those_read_here(before, after, mon
     assert len(tested) >= 3
     for i in tested:
         eb, ea = pairs[i]
-        keys = compare.function_keys(eb, ea)
+        keys = compare_functions.function_keys(eb, ea)
         for side, ep in ((0, eb), (1, ea)):
             assert there[i][side].shape == (2, len(keys), len(ep.requests))
             assert (there[i][side] == here[i][side]).all()

@@ -13,6 +13,7 @@ import math
 import numpy as np
 from scipy import stats as _sps
 
+ALPHA = 0.05                # the false discovery rate a verdict is held to, by default
 EXACT_LIMIT = 13_000        # arrangements enumerated for an exact test with ties (8 + 8)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.compare import function_keys
+from ..analysis.compare_functions import function_keys
 from ..importers import pstats_file
 from ..model.callgraph import CallGraph
 from .pool import PARALLEL_FROM, make_pool

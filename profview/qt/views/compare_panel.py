@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidget,
                                QSplitter, QVBoxLayout, QWidget)
 
-from ...analysis import compare as cmp
+from ...analysis import compare_functions as cf
 from ...loading.reread import pair_matrices
 from ...analysis.flame import build_tree
 from ...loading.merge import load_graph
@@ -211,7 +211,7 @@ def _diff_tree(before, after, names, by_before: bool):
     """(tree, graph, per-node Δ, per-node significance, function rows) for one endpoint:
     merged before and after, and each function tested, in a worker."""
     eb, ea = _endpoints(before, after, names)
-    rows = cmp.function_deltas(eb, ea, top=0, matrices=pair_matrices(eb, ea))
+    rows = cf.function_deltas(eb, ea, top=0, matrices=pair_matrices(eb, ea))
     gb = load_graph(eb.requests)[0] if eb else None
     ga = load_graph(ea.requests)[0] if ea else None
     shown = (gb if by_before else ga) or ga or gb
@@ -221,6 +221,6 @@ def _diff_tree(before, after, names, by_before: bool):
     per_request = type(shown)(scaled.functions, scaled.edges, 1)   # already per request
     tree = build_tree(per_request)
     empty = type(shown)({}, {}, 1)
-    significant = cmp.node_significance(tree, [r["key"] for r in rows
+    significant = cf.node_significance(tree, [r["key"] for r in rows
                                                if r["total_significant"]]) if eb and ea else None
-    return tree, per_request, cmp.node_deltas(tree, gb or empty, ga or empty), significant, rows
+    return tree, per_request, cf.node_deltas(tree, gb or empty, ga or empty), significant, rows
