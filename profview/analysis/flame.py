@@ -9,7 +9,8 @@ import numpy as np
 
 from ..model.callgraph import CallGraph
 from . import calltree
-from .codeloc import APP, BUILTIN, STDLIB, classify
+from .codeloc import APP, BUILTIN, STDLIB, classify, short_path
+from .stats import format_ms
 
 # Colour classes: 0 app, 1 stdlib, 2 built-in, 3 synthetic; packages from 4 on (one each).
 CLASS_APP, CLASS_STDLIB, CLASS_BUILTIN, CLASS_SYNTHETIC = 0, 1, 2, 3
@@ -161,3 +162,43 @@ def build_tree(graph: CallGraph, mode: str = calltree.ESTIMATED_MODE, app_only: 
     else:
         tree = calltree.build(graph, mode=mode, threshold=threshold)
     return app_only_tree(tree) if app_only else tree
+
+
+def frame_tooltip(tree, i: int, name: str, graph=None, delta=None, significant=None) -> str:
+    """The tooltip of frame *i* of a flame *tree* (drawn under *name*): its function, times
+    and shares, calls per request (from *graph*), the comparison's change (*delta*, with
+    *significant*), and why its size is scaled, estimated or shared."""
+    t = tree
+    func = t.funcs[i]
+    root = t.total[0] or 1.0
+    if func is None:
+        return "%s\n%s (%.1f%%)" % (name, format_ms(t.total[i] * 1e3),
+                                    100 * t.total[i] / root)
+    lines = ["%s" % func[2], "%s:%d" % (short_path(func[0], 80), func[1]),
+             "total %s (%.1f%%)   self %s (%.1f%%)" % (
+                 format_ms(t.total[i] * 1e3), 100 * t.total[i] / root,
+                 format_ms(t.self_time[i] * 1e3), 100 * t.self_time[i] / root)]
+    if graph is not None and func in graph.functions:
+        s = graph.functions[func]
+        n = max(1, graph.requests)
+        calls = "%d calls" % s.ncalls + (" (%d primitive)" % s.primcalls
+                                         if s.primcalls != s.ncalls else "")
+        lines.append(calls + " in all; function total %s" % format_ms(s.cumtime * 1e3))
+        if n > 1:
+            lines.append("per request (of %d): %s total, %.1f calls" % (
+                n, format_ms(s.cumtime * 1e3 / n), s.ncalls / n))
+    if delta is not None:
+        lines.append("change per request: %+.3f ms (after − before)%s" % (
+            1e3 * delta[i], "" if significant is None or significant[i]
+            else ", not significant"))
+    if t.flags[i] & calltree.SCALED:
+        lines.append("drawn at %s, not pstats' %s (%+.0f%%): shrunk to fit inside its "
+                     "caller, whose time pstats also counts at other depths (recursion)"
+                     % (format_ms(t.total[i] * 1e3), format_ms(t.unscaled[i] * 1e3),
+                        100.0 * (t.total[i] - t.unscaled[i]) / (t.unscaled[i] or 1.0)))
+    if t.flags[i] & calltree.ESTIMATED:
+        lines.append("estimated: this function has several callers; its time here is "
+                     "shared out in proportion to call-edge time")
+    elif t.flags[i] & calltree.SHARED:
+        lines.append("called from several places: this node is the time of this call edge")
+    return "\n".join(lines)

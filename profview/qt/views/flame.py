@@ -11,10 +11,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from ...analysis import calltree
-from ...analysis.codeloc import short_path
 from ...analysis.flame import (CLASS_APP, CLASS_BUILTIN, CLASS_STDLIB, CLASS_SYNTHETIC,
-                               colour_classes, package_hue)
-from ...analysis.stats import format_ms
+                               colour_classes, frame_tooltip, package_hue)
 from .. import safe_text
 
 ROW = 18
@@ -246,40 +244,8 @@ class FlameView(QWidget):
 
     # --- input -------------------------------------------------------------------------
     def tooltip_text(self, i: int) -> str:
-        t = self.tree
-        func = t.funcs[i]
-        root = t.total[0] or 1.0
-        if func is None:
-            return "%s\n%s (%.1f%%)" % (self._names[i], format_ms(t.total[i] * 1e3),
-                                        100 * t.total[i] / root)
-        lines = ["%s" % func[2], "%s:%d" % (short_path(func[0], 80), func[1]),
-                 "total %s (%.1f%%)   self %s (%.1f%%)" % (
-                     format_ms(t.total[i] * 1e3), 100 * t.total[i] / root,
-                     format_ms(t.self_time[i] * 1e3), 100 * t.self_time[i] / root)]
-        if self.graph is not None and func in self.graph.functions:
-            s = self.graph.functions[func]
-            n = max(1, self.graph.requests)
-            calls = "%d calls" % s.ncalls + (" (%d primitive)" % s.primcalls
-                                             if s.primcalls != s.ncalls else "")
-            lines.append(calls + " in all; function total %s" % format_ms(s.cumtime * 1e3))
-            if n > 1:
-                lines.append("per request (of %d): %s total, %.1f calls" % (
-                    n, format_ms(s.cumtime * 1e3 / n), s.ncalls / n))
-        if self.delta is not None:
-            lines.append("change per request: %+.3f ms (after − before)%s" % (
-                1e3 * self.delta[i], "" if self.significant is None or self.significant[i]
-                else ", not significant"))
-        if t.flags[i] & calltree.SCALED:
-            lines.append("drawn at %s, not pstats' %s (%+.0f%%): shrunk to fit inside its "
-                         "caller, whose time pstats also counts at other depths (recursion)"
-                         % (format_ms(t.total[i] * 1e3), format_ms(t.unscaled[i] * 1e3),
-                            100.0 * (t.total[i] - t.unscaled[i]) / (t.unscaled[i] or 1.0)))
-        if t.flags[i] & calltree.ESTIMATED:
-            lines.append("estimated: this function has several callers; its time here is "
-                         "shared out in proportion to call-edge time")
-        elif t.flags[i] & calltree.SHARED:
-            lines.append("called from several places: this node is the time of this call edge")
-        return "\n".join(lines)
+        return frame_tooltip(self.tree, i, self._names[i], self.graph, self.delta,
+                             self.significant)
 
     def mouseMoveEvent(self, event) -> None:
         if self._drag is not None:

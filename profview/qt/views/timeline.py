@@ -8,14 +8,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QListWidgetItem, QWidget
 
 from ...analysis.timeline import prepare
 from ...analysis.stats import format_clock, format_ms
 from ..workers import Latest, Task
+from . import timeline_layout
 from .timeline_series import Series
-from .. import safe_text
 from ..models.roles import ITEM_ROLE
 
 
@@ -44,61 +43,7 @@ class TimelinePanel(QWidget):
 
     # --- layout ------------------------------------------------------------------------
     def _build(self) -> None:
-        self.log = QCheckBox("Log scale")
-        self.threshold = QSpinBox()
-        self.threshold.setRange(0, 10_000_000)
-        self.threshold.setSuffix(" ms")
-        self.threshold.setSpecialValueText("no threshold")
-        self.threshold.setToolTip("Mark requests slower than this as outliers too "
-                                  "(besides those beyond the p95 of their endpoint)")
-        self.select_range = QPushButton("Select time range")
-        self.select_range.setCheckable(True)
-        self.info = safe_text.label("")
-        bar = QHBoxLayout()
-        for w in (self.log, QLabel("Outliers over"), self.threshold, self.select_range):
-            bar.addWidget(w)
-        bar.addWidget(self.info, 1)
-        self.plots = pg.GraphicsLayoutWidget()
-        self.plots.setBackground("w")
-        self.main = self.plots.addPlot(row=0, col=0, axisItems={
-            "bottom": pg.DateAxisItem(orientation="bottom")})
-        self.main.setLabel("left", "elapsed", units="ms")
-        self.main.showGrid(x=True, y=True, alpha=0.2)
-        self.main.setMouseEnabled(x=True, y=False)
-        self.sql = self.plots.addPlot(row=1, col=0, axisItems={
-            "bottom": pg.DateAxisItem(orientation="bottom")})
-        self.sql.setLabel("left", "queries")
-        self.sql.setXLink(self.main)
-        self.sql.setMouseEnabled(x=True, y=False)
-        self.sql_ms = self.plots.addPlot(row=2, col=0, axisItems={
-            "bottom": pg.DateAxisItem(orientation="bottom")})
-        self.sql_ms.setLabel("left", "SQL", units="ms")
-        self.sql_ms.setXLink(self.main)
-        self.sql_ms.setMouseEnabled(x=True, y=False)
-        self.plots.ci.layout.setRowStretchFactor(0, 4)
-        self.region = pg.LinearRegionItem(brush=(80, 120, 220, 40))
-        self.region.setZValue(-10)
-        self.legend = QListWidget()
-        self.legend.setMaximumWidth(260)
-        self.slow = QListWidget()
-        self.slow.setMaximumWidth(260)
-        side = QSplitter(Qt.Vertical)
-        for title, widget in (("Endpoints (untick to hide)", self.legend),
-                              ("Slowest requests", self.slow)):
-            box = QWidget()
-            lay = QVBoxLayout(box)
-            lay.setContentsMargins(0, 0, 0, 0)
-            lay.addWidget(QLabel(title))
-            lay.addWidget(widget)
-            side.addWidget(box)
-        body = QSplitter(Qt.Horizontal)
-        body.addWidget(self.plots)
-        body.addWidget(side)
-        body.setStretchFactor(0, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(bar)
-        layout.addWidget(body)
+        timeline_layout.build(self)
         self.log.toggled.connect(lambda on: self.main.setLogMode(y=on))
         self.threshold.editingFinished.connect(self._recompute)
         self.select_range.toggled.connect(self._on_select_range)
