@@ -16,6 +16,7 @@ from ..model.scope import ENDPOINT, Scope
 from ..model.request import Problem
 from . import docks, export, menus
 from .live import LiveFollow
+from .status import StatusLine
 from .menus import settings
 from ..loading.names import name_points
 from ..analysis.sql import n_plus_one_by_endpoint
@@ -59,8 +60,6 @@ class MainWindow(QMainWindow):
         self._awaiting_picture = False
         self._extra_problems: list = []
         self._settings_problems: list = []   # bad values in the settings file, kept
-        self._summary = ""
-        self._findings_note = ""   # "; 4 findings (see Findings)", shown after _summary
         self.max_bytes = DEFAULT_MAX_BYTES   # files over this are refused (--max-size)
         self.flame = FlamePanel(self.session, self)
         self.setCentralWidget(self.flame)
@@ -86,6 +85,7 @@ class MainWindow(QMainWindow):
         self.ready.connect(lambda: QTimer.singleShot(FINDINGS_DELAY_MS, self,
                                                      self.findings.run))
         self.status = safe_text.label("Open a directory of request profiles to begin.")
+        self.line = StatusLine(self.status)
         self.progress = QProgressBar()
         self._progress_clock = QElapsedTimer()
         self.progress.setMaximumWidth(220)
@@ -132,7 +132,7 @@ class MainWindow(QMainWindow):
         if self.session.capture is None:
             self.ready.connect(self._compare_when_loaded)
             return
-        self.status.setText("Loading the capture to compare with…")
+        self.line.say("Loading the capture to compare with…")
         Task(load_capture, self.compare_paths, mp_context="forkserver", background=True,
              max_bytes=self.max_bytes).start(
             on_done=self._on_after_loaded, on_failed=self._on_failed, owner=self)
@@ -155,7 +155,7 @@ class MainWindow(QMainWindow):
         self.docks["Compare"].raise_()
         slower = sum(r["verdict"] == "slower" for r in result["endpoints"])
         faster = sum(r["verdict"] == "faster" for r in result["endpoints"])
-        self.status.setText("Compared with %s: %d %s faster, %d slower" % (
+        self.line.say("Compared with %s: %d %s faster, %d slower" % (
             ", ".join(self.compare_paths), faster, "endpoint" if faster == 1 else "endpoints",
             slower))
         self.compared.emit()
@@ -169,8 +169,8 @@ class MainWindow(QMainWindow):
     def reload(self) -> None:
         if not self.paths:
             return
-        self.status.setText("Loading %s…" % ", ".join(os.path.basename(p.rstrip("/")) or p
-                                                     for p in self.paths))
+        self.line.say("Loading %s…" % ", ".join(os.path.basename(p.rstrip("/")) or p
+                                                for p in self.paths))
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self._awaiting_picture = True
@@ -190,11 +190,11 @@ class MainWindow(QMainWindow):
         self._progress_clock.start()
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.status.setText("Reading profiles: %d of %d" % (done, total))
+        self.line.say("Reading profiles: %d of %d" % (done, total))
 
     def _on_failed(self, message: str) -> None:
         self.progress.setVisible(False)
-        self.status.setText("Could not load: %s" % message)
+        self.line.say("Could not load: %s" % message)
         self._extra_problems.append(Problem(", ".join(self.paths), message))
         self._show_problems()
         self._picture_done()
@@ -207,8 +207,8 @@ class MainWindow(QMainWindow):
         self.timeline.mark_n_plus_one({ep.name for ep in self.session.endpoints
                                        if ep.key in flags})
         if flags:
-            self._summary += "; N+1 queries in %d endpoint%s" % (
-                len(flags), "" if len(flags) == 1 else "s")
+            self.line.add("; N+1 queries in %d endpoint%s" % (
+                len(flags), "" if len(flags) == 1 else "s"))
 
     def _on_range(self, requests) -> None:
         first, last = min(r.start for r in requests), max(r.start for r in requests)
@@ -228,8 +228,8 @@ class MainWindow(QMainWindow):
             self._wanted_endpoint = scope.endpoint.name
         self.session.set_capture(capture, endpoints, derived)
         self.findings.run()
-        self._summary += "  ·  %d new request%s" % (added, "" if added == 1 else "s")
-        self.status.setText(self._status_summary())
+        self.line.add("  ·  %d new request%s" % (added, "" if added == 1 else "s"))
+        self.line.show()
 
     def _on_finding_statement(self, statement: str) -> None:
         self.docks["SQL"].show()
@@ -240,15 +240,7 @@ class MainWindow(QMainWindow):
         n = len(self.findings.findings)
         self.docks["Findings"].setWindowTitle("Findings (%d)" % n if n else "Findings")
         # said in the status bar too: the panel may be a tab nobody has opened yet
-        old, text = self._status_summary(), self.status.text()
-        self._findings_note = "; %d finding%s (see Findings)" % (n, "" if n == 1 else "s") \
-            if n else ""
-        if text.startswith(old):   # the summary is on show (not "Merging…"): update it
-            self.status.setText(self._status_summary() + text[len(old):])
-
-    def _status_summary(self) -> str:
-        """What the status bar says about the capture: counts, N+1, findings."""
-        return self._summary + self._findings_note
+        self.line.set_findings(n)
 
     def _on_capture(self, capture) -> None:
         self.progress.setVisible(False)
@@ -260,12 +252,10 @@ class MainWindow(QMainWindow):
                 on_done=self._on_n_plus_one, owner=self)
         self._show_problems()
         n, bad = len(capture.requests), len(capture.problems)
-        self._findings_note = ""
         n_ep = len(self.session.endpoints)
-        self._summary = "%d request%s in %d endpoint%s%s" % (
+        self.line.set_summary("%d request%s in %d endpoint%s%s" % (
             n, "" if n == 1 else "s", n_ep, "" if n_ep == 1 else "s",
-            "; %d problem%s (see Problems)" % (bad, "" if bad == 1 else "s") if bad else "")
-        self.status.setText(self._summary)
+            "; %d problem%s (see Problems)" % (bad, "" if bad == 1 else "s") if bad else ""))
         self.flame.view.empty_text = ("No request profiles could be read here: see the "
                                       "Problems panel." if not n else self.flame.view.empty_text)
         if not n:
@@ -291,8 +281,8 @@ class MainWindow(QMainWindow):
 
     def _on_scope(self, scope) -> None:
         requests = self.session.requests_of(scope)
-        self.status.setText("Merging %d profile%s…" % (len(requests),
-                                                       "" if len(requests) == 1 else "s"))
+        self.line.say("Merging %d profile%s…" % (len(requests),
+                                                 "" if len(requests) == 1 else "s"))
         Task(load_graph, requests, with_progress=True, mp_context="forkserver",
              background=True).start(on_done=lambda result: self._on_graph(scope, result),
                                     on_failed=self._on_failed, owner=self)
@@ -305,8 +295,8 @@ class MainWindow(QMainWindow):
         self.session.set_graph(scope, graph)
         if scope == self.session.scope:
             n = len(self.session.requests_of(scope))
-            self.status.setText("%s  ·  %s: %d request%s merged" % (
-                self._status_summary(), self.session.scope_label(), n, "" if n == 1 else "s"))
+            self.line.show("%s: %d request%s merged" % (
+                self.session.scope_label(), n, "" if n == 1 else "s"))
             if graph is None:
                 self._picture_done()
 
