@@ -9,12 +9,11 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QProgressBar
 
 from ..loading.merge import load_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
-from ..loading.scan import load_capture
 from ..app import pipeline
 from ..app.session import ALL, Session
 from ..model.scope import ENDPOINT, Scope
 from ..model.request import Problem
-from . import docks, export, menus
+from . import comparing, docks, export, menus
 from .live import LiveFollow
 from .status import StatusLine
 from .menus import settings
@@ -117,48 +116,12 @@ class MainWindow(QMainWindow):
 
     def compare_dialog(self) -> None:
         """Pick the "after" capture (and the "before" one when nothing is open)."""
-        if not self.paths:
-            before = QFileDialog.getExistingDirectory(self, "Compare: the BEFORE capture")
-            if not before:
-                return
-            self.open_paths([before])
-        after = QFileDialog.getExistingDirectory(self, "Compare with: the AFTER capture")
-        if after:
-            self.compare_with([after])
+        comparing.ask(self)
 
     def compare_with(self, paths) -> None:
-        """Load *paths* as the "after" capture and compare the open one with it."""
-        self.compare_paths = [os.fspath(p) for p in paths]
-        if self.session.capture is None:
-            self.ready.connect(self._compare_when_loaded)
-            return
-        self.line.say("Loading the capture to compare with…")
-        Task(load_capture, self.compare_paths, mp_context="forkserver", background=True,
-             max_bytes=self.max_bytes).start(
-            on_done=self._on_after_loaded, on_failed=self._on_failed, owner=self)
-
-    def _compare_when_loaded(self) -> None:
-        self.ready.disconnect(self._compare_when_loaded)
-        self.compare_with(self.compare_paths)
-
-    def _on_after_loaded(self, after) -> None:
-        before = self.session.capture
-        Task(pipeline.compare_with_points, before, after).start(
-            on_done=lambda result: self._on_compared(before, after, result),
-            on_failed=self._on_failed, owner=self)
-
-    def _on_compared(self, before, after, computed) -> None:
-        result, after_points = computed
-        self.compare.set_captures(before, after, result)
-        self.timeline.set_comparison(after_points)
-        self.docks["Compare"].show()
-        self.docks["Compare"].raise_()
-        slower = sum(r["verdict"] == "slower" for r in result["endpoints"])
-        faster = sum(r["verdict"] == "faster" for r in result["endpoints"])
-        self.line.say("Compared with %s: %d %s faster, %d slower" % (
-            ", ".join(self.compare_paths), faster, "endpoint" if faster == 1 else "endpoints",
-            slower))
-        self.compared.emit()
+        """Load *paths* as the "after" capture and compare the open one with it; the
+        ``compared`` signal fires when the comparison is on show."""
+        comparing.compare_with(self, paths)
 
     def open_paths(self, paths) -> None:
         """Load *paths* (files and directories) in a worker; the views follow."""
