@@ -356,3 +356,20 @@ def test_an_edited_view_file_still_compares(tmp_path, site):
     assert all(r["before"] and r["after"] for r in result["endpoints"]), [
         (r["name"], r["verdict"]) for r in result["endpoints"]]
     assert len(result["endpoints"]) == 8
+
+
+def test_a_capture_is_grouped_once_and_forgotten_with_it(before):
+    """Endpoints are computed once per Capture (it never changes) and shared; the cache does
+    not keep a capture alive."""
+    import gc
+
+    from profview.analysis import endpoints as eps
+    from profview.loading.scan import load_capture
+    capture = load_capture([before], workers=1)
+    first, again = eps.group(capture), eps.group(capture)
+    assert first == again and all(a is b for a, b in zip(first, again)) and first is not again
+    key = id(capture)
+    assert key in eps._GROUPED
+    del capture, first, again
+    gc.collect()
+    assert key not in eps._GROUPED

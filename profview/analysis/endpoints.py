@@ -10,6 +10,7 @@ Requests whose routing failed (404, 405) and static files are endpoints of their
 """
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from dataclasses import replace
 
@@ -33,13 +34,29 @@ def _route_signatures(requests) -> dict:
                     else None) for r in requests}
 
 
+_GROUPED: dict = {}   # id(capture) -> (weak reference to it, its endpoints)
+
+
 def group(capture: Capture) -> list:
     """The capture's endpoints, largest total time first.
 
     The capture's ``grouping`` decides: ``"view"`` (the rule above) or ``"path"`` (raw
     paths).  Buckets are made at load time to fit the grouping, so switching grouping means
-    loading again (which is fast).
+    loading again (which is fast).  A Capture never changes, so its endpoints are computed
+    once and shared (the report, the comparison, the findings and the panels all ask; the
+    same Endpoint objects also keep scopes equal by identity).
     """
+    key = id(capture)
+    hit = _GROUPED.get(key)
+    if hit is not None and hit[0]() is capture:
+        return list(hit[1])
+    found = _group(capture)
+    _GROUPED[key] = (weakref.ref(capture, lambda _ref, k=key: _GROUPED.pop(k, None)),
+                     tuple(found))
+    return found
+
+
+def _group(capture: Capture) -> list:
     signatures = _route_signatures(capture.requests)
     decisions = {}
     if capture.grouping == VIEW:
