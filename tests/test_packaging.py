@@ -51,6 +51,8 @@ def test_wheel_holds_every_module_the_icon_and_the_license(dists):
     assert modules <= names
     for resource in ("profview.svg", "profview.desktop", "profview-mime.xml"):
         assert "profview/resources/" + resource in names
+    # the HTML page's style sheet and script, which the page inlines
+    assert {"profview/report/html/page.css", "profview/report/html/page.js"} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(meta).decode()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from importlib import resources
 
 # C0 controls (bar tab and newlines) are not allowed in HTML text nor in XML (the SVG parts),
 # and a crafted path or SQL string may hold them.
@@ -21,74 +22,10 @@ def esc(value) -> str:
     return html.escape(_CONTROLS.sub("", str(value)), quote=True)
 
 
-CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;
- margin:2em auto;max-width:1100px;padding:0 1em}
-h1{font-size:1.5em;margin-bottom:.3em}h2{font-size:1.2em;border-bottom:1px solid #d8dbe0;
- padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em;margin:.2em 0}h4{margin:.8em 0 .2em}
-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;margin:.4em 0}
-th,td{padding:.25em .6em;border-bottom:1px solid #e5e7eb;text-align:right;vertical-align:top}
-th:first-child,td:first-child{text-align:left;overflow-wrap:anywhere}
-th{background:#f4f5f7;font-weight:600}
-table.sortable th{cursor:pointer;user-select:none}
-th.asc::after{content:" \\25B2"}th.desc::after{content:" \\25BC"}
-code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-pre{background:#f6f8fa;border:1px solid #e5e7eb;border-radius:4px;padding:.6em;margin:.3em 0;
- white-space:pre-wrap;overflow-wrap:anywhere}
-a{color:#2f6db5}.muted{color:#5f6675}
-.badge{display:inline-block;padding:0 .55em;border-radius:.8em;font-size:12px;font-weight:600;
- border:1px solid transparent}
-.high,.slower{background:#fde2e1;color:#a4161a;border-color:#f3b4b1}
-.medium{background:#ffe8cc;color:#8a4b00;border-color:#f5c68a}
-.low{background:#fff6bf;color:#6b5900;border-color:#e8d77a}
-.info,.new,.gone{background:#e0ecff;color:#1f4f99;border-color:#b2cbf2}
-.faster{background:#dcf5e3;color:#1b6b34;border-color:#a5dcb6}
-.unchanged{background:#eceef1;color:#4a5060;border-color:#d3d6dc}
-.endpoint,.finding{border:1px solid #e1e4e8;border-radius:6px;padding:.6em 1em;margin:1em 0;
- break-inside:avoid}
-.sev-high{border-left:5px solid #c62828}.sev-medium{border-left:5px solid #e07b00}
-.sev-low{border-left:5px solid #c9a800}.sev-info{border-left:5px solid #2f6db5}
-.chart{display:block;margin:.4em 0;max-width:100%}.chart .tick{font-size:10px;fill:#555}
-.chart .lab{font-size:11px;fill:#333}
-button.copy{font-size:11px;margin:0 0 .6em}
-@media print{body{margin:0;max-width:none;font-size:12px}button.copy{display:none}
- a{color:inherit;text-decoration:none}details>summary{list-style:none}}
-"""
-
-# Sort a table on a header click (numbers by their data-v, text otherwise; empty cells last),
-# and put a Copy button after every <pre class="copyable">.  No data is ever written into the
-# script: all of it lives in escaped HTML.
-SCRIPT = """
-(function(){
-function key(td){return td.getAttribute("data-v");}
-document.querySelectorAll("table.sortable").forEach(function(t){
- t.querySelectorAll("th").forEach(function(th,i){
-  th.title="Click to sort";
-  th.addEventListener("click",function(){
-   var asc=!th.classList.contains("asc");
-   t.querySelectorAll("th").forEach(function(h){h.classList.remove("asc","desc");});
-   th.classList.add(asc?"asc":"desc");
-   var body=t.tBodies[0],rows=Array.prototype.slice.call(body.rows);
-   rows.sort(function(a,b){
-    var x=key(a.cells[i]),y=key(b.cells[i]);
-    if(x&&y){return asc?x-y:y-x;}
-    if(x!==null&&y!==null&&(x||y)){return x?-1:1;}
-    var s=a.cells[i].textContent.localeCompare(b.cells[i].textContent);
-    return asc?s:-s;});
-   rows.forEach(function(r){body.appendChild(r);});
-  });
- });
-});
-document.querySelectorAll("pre.copyable").forEach(function(pre){
- if(!navigator.clipboard){return;}
- var b=document.createElement("button");b.type="button";b.className="copy";
- b.textContent="Copy";
- b.addEventListener("click",function(){navigator.clipboard.writeText(pre.textContent).then(
-  function(){b.textContent="Copied";});});
- pre.parentNode.insertBefore(b,pre.nextSibling);
-});
-})();
-"""
+# The page's style sheet and script are package data (report/html/), inlined into each page:
+# the page is one self-contained file.  No data is ever written into the script.
+def _asset(name: str) -> str:
+    return resources.files("profview.report.html").joinpath(name).read_text(encoding="utf-8")
 
 
 def page(title: str, heading: str, body: list, version: str) -> str:
@@ -100,8 +37,8 @@ def page(title: str, heading: str, body: list, version: str) -> str:
             "<title>%s</title><style>%s</style></head><body>\n<h1>%s</h1>"
             '<p class="muted">Written by profview %s on %s.</p>\n%s\n'
             "<script>%s</script></body></html>\n" % (
-                esc(title), CSS, esc(heading), esc(version), esc(stamp), "\n".join(body),
-                SCRIPT))
+                esc(title), _asset("page.css"), esc(heading), esc(version), esc(stamp),
+                "\n".join(body), _asset("page.js")))
 
 
 def _finding(f: dict, anchors: dict) -> str:
