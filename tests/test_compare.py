@@ -104,6 +104,9 @@ def test_sample_before_and_after(before, after):
     assert roster["delta_p50_ms"] == pytest.approx(
         roster["after"]["p50_ms"] - roster["before"]["p50_ms"])
     assert roster["delta_p50_pct"] < -50
+    for r in result["endpoints"]:   # a stable order: by size of change, then by statement
+        assert r["sql_changes"] == sorted(r["sql_changes"], key=lambda c: (
+            -abs(c["after"] - c["before"]), c["statement"]))
     changes = {c["statement"]: (c["before"], c["after"]) for c in roster["sql_changes"]}
     lazy = next(v for k, v in changes.items() if "FROM classes, student_identifier" in k)
     assert lazy[0] > 100 and lazy[1] == 0                    # the lazy load is gone
