@@ -6,7 +6,7 @@ bare ``marshal.loads`` of the same files.
     python bench/bench_scopes.py CAPTURE_DIR [CAPTURE_DIR ...]
 
 Prints, per capture, the 50th and 95th percentile and the maximum over the walk, for profview
-and for the baseline; the scopes' sizes too.  (The target of issue 19: 100 ms at 1,000
+and for the baseline; the scopes' sizes too.  (The target: 100 ms at 1,000
 requests, 250 ms at 10,000, 95th percentile.)  The call graph's layout is not included: it
 runs after the flame graph is drawn.
 """
