@@ -30,7 +30,8 @@ def test_name_points_before_parsing(plain, before):
     assert full.exact_time and len(full) == 29
     rows = {r["profile"]: r for r in map(json.loads,
                                          (before / "requests.jsonl").read_text().splitlines())}
-    for name, x, y in zip(full.requests, full.x, full.y):
+    assert full.requests == () and full.request(0) is None   # a preview: names only
+    for name, x, y in zip(full.names, full.x, full.y):
         assert (x, y) == (rows[name]["start"], rows[name]["elapsed_ms"])
     assert "GET /attendance/<int:student_id>" in full.groups   # the URL rule names the series
 

@@ -25,10 +25,15 @@ class Points:
     y: np.ndarray             # elapsed, ms
     group: np.ndarray         # int index into ``groups``
     groups: tuple             # series names (endpoints, or templated paths before parsing)
-    requests: tuple           # Request objects (capture_points), or file names (preview)
+    requests: tuple           # Request objects (capture_points); empty for a preview
     exact_time: bool          # False: times come from whole-second file names
     queries: np.ndarray = None   # per request (NaN where unknown)
     sql_ms: np.ndarray = None
+    names: tuple = ()         # the file name of each point
+
+    def request(self, i: int):
+        """The Request of point *i*, or None in a preview (made before parsing)."""
+        return self.requests[i] if self.requests else None
 
     def __len__(self) -> int:
         return len(self.x)
@@ -107,14 +112,14 @@ def capture_points(capture, endpoints) -> Points:
     sql = np.asarray([np.nan if r.sql_ms is None else r.sql_ms for r in reqs])
     return Points(x, y, np.asarray([index[id(r)] for r in reqs], np.int32),
                   tuple(ep.name for ep in endpoints), tuple(reqs), not inexact.any(), queries,
-                  sql)
+                  sql, tuple(r.name for r in reqs))
 
 
 def _build(x, y, labels: list, names: tuple, exact: bool) -> Points:
     groups = sorted(set(labels))
     lookup = {g: i for i, g in enumerate(groups)}
     return Points(x, y, np.asarray([lookup[g] for g in labels], np.int32), tuple(groups),
-                  names, exact, np.full(len(x), np.nan), np.full(len(x), np.nan))
+                  (), exact, np.full(len(x), np.nan), np.full(len(x), np.nan), names)
 
 
 def rolling(points: Points, group: int, pct: float, window: int = ROLLING_WINDOW) -> tuple:

@@ -218,11 +218,11 @@ class TimelinePanel(QWidget):
     def _tip(self, x, y, data) -> str:
         pts = self.data.points
         i = int(data)
-        r = pts.requests[i]
+        r = pts.request(i)
         head = "%s\n%s" % (pts.groups[pts.group[i]],
                             format_clock(pts.x[i], "%Y-%m-%d %H:%M:%S"))
-        if isinstance(r, str):
-            return "%s\n%s\nelapsed %s" % (head, r, format_ms(pts.y[i]))
+        if r is None:
+            return "%s\n%s\nelapsed %s" % (head, pts.names[i], format_ms(pts.y[i]))
         path = (r.url_path or r.name) + ("?" + r.query if r.query else "")
         extra = "" if r.status is None else "   status %d" % r.status
         if r.n_queries is not None:
@@ -234,16 +234,15 @@ class TimelinePanel(QWidget):
         pts = self.data.points
         self.slow.clear()
         for i in order:
-            r = pts.requests[i]
-            label = r if isinstance(r, str) else "%s %s" % (r.method or "", r.url_path or r.name)
+            r = pts.request(i)
+            label = pts.names[i] if r is None else "%s %s" % (r.method or "", r.url_path or r.name)
             item = QListWidgetItem("%s  %s" % (format_ms(pts.y[i]), label))
             item.setData(ITEM_ROLE, int(i))
             self.slow.addItem(item)
 
     # --- interaction -------------------------------------------------------------------
     def _request(self, i: int):
-        r = self.data.points.requests[i]
-        return None if isinstance(r, str) else r
+        return self.data.points.request(i)
 
     def _on_click(self, _item, spots, _event=None) -> None:
         if len(spots):
