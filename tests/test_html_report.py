@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 from profiles import profile_call
-from profview.analysis import compare
 from profview.app import comparison
 from profview.report import build as report
 from profview.report.html_charts import MAX_DOTS, before_after_strip, latency_strip
