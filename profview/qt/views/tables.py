@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QLineEdit, QSplitter,
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLineEdit, QSplitter,
                                QTableView, QTreeView, QVBoxLayout, QWidget)
 
 from ...model.scope import SET
 from ..models import ITEM_ROLE, SORT_ROLE, EdgeModel, EndpointModel, FunctionModel
 from .. import safe_text
+from .titled import titled_column
 
 
 def _proxy(model, parent) -> QSortFilterProxyModel:
@@ -129,15 +130,8 @@ class FunctionPanel(QWidget):
         self.callees = _Table(self.callees_model)
         self.filter = _filter_box("Filter functions", self.model.set_filter)
         self.title = safe_text.label("")
-        side = QSplitter(Qt.Vertical)
-        for label, table in (("Callers (who called it)", self.callers),
-                             ("Callees (what it called)", self.callees)):
-            box = QWidget()
-            lay = QVBoxLayout(box)
-            lay.setContentsMargins(0, 0, 0, 0)
-            lay.addWidget(QLabel(label))
-            lay.addWidget(table)
-            side.addWidget(box)
+        side = titled_column((("Callers (who called it)", self.callers),
+                              ("Callees (what it called)", self.callees)))
         left = QWidget()
         lay = QVBoxLayout(left)
         lay.setContentsMargins(0, 0, 0, 0)

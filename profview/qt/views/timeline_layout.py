@@ -5,9 +5,10 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QPushButton,
-                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+                               QSpinBox, QSplitter, QVBoxLayout)
 
 from .. import safe_text
+from .titled import titled_column
 
 
 def _plot(panel, row: int, label: str, units=None):
@@ -52,15 +53,8 @@ def build(panel) -> None:
     panel.legend.setMaximumWidth(260)
     panel.slow = QListWidget()
     panel.slow.setMaximumWidth(260)
-    side = QSplitter(Qt.Vertical)
-    for title, widget in (("Endpoints (untick to hide)", panel.legend),
-                          ("Slowest requests", panel.slow)):
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel(title))
-        lay.addWidget(widget)
-        side.addWidget(box)
+    side = titled_column((("Endpoints (untick to hide)", panel.legend),
+                          ("Slowest requests", panel.slow)))
     body = QSplitter(Qt.Horizontal)
     body.addWidget(panel.plots)
     body.addWidget(side)
