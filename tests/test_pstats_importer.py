@@ -173,12 +173,22 @@ def test_addresses_in_builtin_names_are_dropped_and_their_entries_added(tmp_path
     assert (s.ncalls, s.primcalls) == (5, 5)
     assert s.tottime == pytest.approx(0.3) and s.cumtime == pytest.approx(0.3)
     assert graph.edges[(view, plain)].ncalls == 5
+    assert pstats_file.read(path).callees == {view: [plain]}     # the index follows, once
     # and in a real profile: a method called through super() is named with its address
     import random
 
     def work():
         return [random.Random(i).random() for i in range(3)]
-    real = pstats_file.load(profile_call(tmp_path / "GET.y.1ms.1795313504.prof", work))
+    real_path = profile_call(tmp_path / "GET.y.1ms.1795313504.prof", work)
+    real = pstats_file.load(real_path)
     names = [k[2] for k in real.functions]
+    # the callee index names exactly the edges of the renamed stats, each once
+    data = pstats_file.read(real_path)
+    expected: dict = {}
+    for key, value in data.stats.items():
+        for caller in value[4]:
+            expected.setdefault(caller, set()).add(key)
+    assert {c: set(v) for c, v in data.callees.items() if v} == expected
+    assert all(len(v) == len(set(v)) for v in data.callees.values())
     assert any(n.startswith("<function Random.seed") for n in names)
     assert not any(" at 0x" in n for n in names)
