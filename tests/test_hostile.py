@@ -91,11 +91,11 @@ def test_line_importers_huge_single_line(tmp_path):
     assert queries == [] and "characters" in problems[0].message
 
 
-def _crash_on_poison(chunk, grouping, max_bytes):
+def _crash_on_poison(chunk, grouping, max_bytes, fraction=1.0):
     """A scan_chunk whose process dies on one file, as if marshal had crashed on it."""
     if any(item.path.name.startswith("POISON") for item in chunk):
         os._exit(77)
-    return _real_scan_chunk(chunk, grouping, max_bytes)
+    return _real_scan_chunk(chunk, grouping, max_bytes, fraction)
 
 
 _real_scan_chunk = scan.scan_chunk

@@ -14,7 +14,6 @@ import weakref
 from collections import defaultdict
 from dataclasses import replace
 
-from ..model.callgraph import sum_stats
 from ..model.capture import Capture, Endpoint
 from . import view_choice as vc
 from .codeloc import shorten
@@ -189,7 +188,7 @@ def _endpoint(key, reqs, capture, why, joined) -> Endpoint:
     # buckets in the order their first request came: a set's order follows string hashes,
     # and float sums in another order differ in their last digits from run to run
     buckets = list(dict.fromkeys(r.bucket for r in reqs))
-    functions = sum_stats(capture.buckets.get(b, {}) for b in buckets)
+    functions = capture.store.functions_of(buckets)
     view = what if kind == VIEW else None
     if joined:
         why += (" %d request%s never reached the view (a decorator answered first) and "

@@ -24,6 +24,7 @@ except ImportError:  # not on Windows: no cap there
     resource = None
 
 from ..model.callgraph import CallGraph
+from . import pstats_arrays
 from .files import FileRefused, read_regular
 
 SUFFIXES = (".prof", ".pstats")
@@ -65,6 +66,28 @@ def read(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Pstats:
     return parse(data)
 
 
+def read_arrays(path: Path, interner, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple:
+    """``(stats, arrays)``: the pstats dict at *path* as ``marshal`` gave it, and as
+    ``pstats_arrays.Arrays`` numbered by *interner*.  Plain cProfile data is checked column
+    by column; anything else goes through ``validate``, which accepts it or says what is
+    wrong (ProfileError).  OSError when the file cannot be read."""
+    try:
+        data = read_regular(path, max_bytes)
+    except FileRefused as exc:
+        raise ProfileError(str(exc)) from None
+    stats = _unmarshal(data)
+    try:
+        arrays = pstats_arrays.from_dict(stats, interner)
+    except pstats_arrays.BadKey as exc:
+        raise ProfileError("malformed function key %s" % _short(exc.args[0])) from None
+    except Exception:   # whatever a crafted value trips there: validate explains it
+        arrays = None
+    if arrays is not None:
+        return stats, arrays
+    checked = _checked(stats)
+    return checked.stats, pstats_arrays.from_validated(checked.stats, interner)
+
+
 def load(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CallGraph:
     """The call graph stored at *path*; raises ProfileError or OSError."""
     return CallGraph.from_pstats(read(path, max_bytes).stats)
@@ -72,6 +95,10 @@ def load(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CallGraph:
 
 def parse(data: bytes) -> Pstats:
     """Unmarshal and validate pstats bytes; raises ProfileError with a readable message."""
+    return _checked(_unmarshal(data))
+
+
+def _unmarshal(data: bytes):
     if not data:
         raise ProfileError("empty file")
     first = data[:1]
@@ -88,6 +115,10 @@ def parse(data: bytes) -> Pstats:
                            "(corrupt or crafted); not loaded") from None
     except Exception as exc:  # marshal raises EOFError/ValueError/TypeError on bad data
         raise ProfileError("truncated or corrupt pstats data (%s)" % _short(exc)) from None
+    return stats
+
+
+def _checked(stats) -> Pstats:
     try:
         return without_addresses(validate(stats))
     except ProfileError:

@@ -1,8 +1,7 @@
 """Merged call graphs of a set of requests (an endpoint, a selection), read back from disk.
 
-The loader keeps only per-bucket function totals; views that need edges (call tree, call
-graph, callers/callees) re-read the request files here: ``marshal.loads`` of a request profile
-takes well under a millisecond.
+Files are read again here when what the capture keeps in memory does not give the answer
+(see ``scopes``): part of a bucket, or a profile that is not in the capture.
 """
 from __future__ import annotations
 
@@ -62,29 +61,37 @@ def _parts(files, progress, workers, mp_context, background):
             yield part
 
 
-def load_graph(requests, progress=None, workers=None, mp_context=None,
+def read_parts(files, progress=None, workers=None, mp_context=None,
                background: bool = False) -> tuple:
-    """``(graph, problems)``: the call graph summed over *requests*' profiles.
-
-    A file that changed or vanished since loading becomes a problem; the others still merge.
-    ``graph`` is None when none could be read.  *progress(done, total)* is called now and then.
-    150 requests or more are merged in worker processes (*mp_context* and *background*: see
-    ``pool.make_pool``).
-    """
-    files = [r.file for r in requests]
+    """``(functions, edges, files merged, problems)``: *files* read and summed into the
+    loader's ``{key: [5]}`` accumulators.  150 files or more are read in worker processes
+    (*mp_context* and *background*: see ``pool.make_pool``)."""
     funcs: dict = {}
     edges: dict = {}
     problems, merged = [], 0
-    parts = _parts(files, progress, workers, mp_context, background)
-    for part_funcs, part_edges, part_problems, n in parts:
+    for part_funcs, part_edges, part_problems, n in _parts(
+            list(files), progress, workers, mp_context, background):
         add_totals(funcs, part_funcs)
         add_totals(edges, part_edges)
         problems.extend(part_problems)
         merged += n
+    return funcs, edges, merged, problems
+
+
+def load_graph(requests, progress=None, workers=None, mp_context=None,
+               background: bool = False) -> tuple:
+    """``(graph, problems)``: the call graph summed over *requests*' profiles, every file
+    read again (``scopes.scope_graph`` gives the same from what a capture keeps).
+
+    A file that changed or vanished since loading becomes a problem; the others still merge.
+    ``graph`` is None when none could be read.  *progress(done, total)* is called now and then.
+    """
+    funcs, edges, merged, problems = read_parts([r.file for r in requests], progress,
+                                                workers, mp_context, background)
     if not merged:
         return None, problems
-    graph = CallGraph({k: Stats(*v) for k, v in funcs.items()},
-                      {k: Stats(*v) for k, v in edges.items()}, requests=merged)
+    graph = CallGraph({k: Stats(*v[:4]) for k, v in funcs.items()},
+                      {k: Stats(*v[:4]) for k, v in edges.items()}, requests=merged)
     return graph, problems
 
 

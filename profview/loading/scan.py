@@ -11,16 +11,18 @@ import functools
 import gc
 import os
 import time
+import zlib
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 from ..importers import pstats_file
 from ..importers.discover import Found, discover
+from ..importers.pstats_arrays import Children, Interner
 from ..importers.sidecar import load_sidecars
 from ..importers.werkzeug_name import parse_name
 from ..model.capture import Capture
+from ..model.store import Builder, part_of
 from ..model.request import Problem, Request
-from .accumulate import add_buckets, add_functions
 from . import preflight
 from .pool import PARALLEL_FROM, make_pool
 from ..analysis.executes import execute_calls
@@ -28,6 +30,9 @@ from ..analysis.tying import tie
 from ..analysis.view_candidates import find_candidates
 
 CHUNK = 64
+# Requests whose own numbers the capture keeps (``model.store.Kept``, ~30 KB each): all of
+# them up to this many, an even sample (by a hash of the name) beyond.
+KEEP_REQUESTS = 2000
 
 
 @contextmanager
@@ -47,23 +52,36 @@ def no_gc():
             gc.enable()
 
 
-def scan_one(found: Found, grouping: str, buckets: dict,
-             max_bytes: int = pstats_file.DEFAULT_MAX_BYTES):
-    """Read one profile; add its functions to *buckets*; return its Request or a Problem."""
+def keeps(name: str, fraction: float) -> bool:
+    """Whether the request profile *name* is one whose own numbers are kept: a hash of the
+    name, so workers agree without talking and a reload keeps the same ones."""
+    return fraction >= 1.0 or zlib.crc32(name.encode("utf-8", "replace")) < fraction * 2 ** 32
+
+
+def scan_one(found: Found, grouping: str, interner, parts: dict,
+             max_bytes: int = pstats_file.DEFAULT_MAX_BYTES, kept=None,
+             fraction: float = 1.0):
+    """Read one profile; add its arrays to its bucket in *parts* (and to *kept*, see
+    ``keeps``); return its Request or a Problem."""
     path = found.path
     try:
-        stats, callees, total_tt = pstats_file.read(path, max_bytes)
+        stats, arrays = pstats_file.read_arrays(path, interner, max_bytes)
     except pstats_file.ProfileError as exc:
         return Problem(str(path), str(exc))
     except OSError as exc:
         return Problem(str(path), "cannot read: %s" % (exc.strerror or exc))
     try:
-        return _request(found, stats, callees, total_tt, grouping, buckets)
+        request = _request(found, stats, Children(arrays, interner), arrays.total_tt,
+                           grouping)
     except Exception as exc:  # a valid-looking file that still trips analysis: report it
         return Problem(str(path), "could not be analysed: %s: %s" % (type(exc).__name__, exc))
+    parts.setdefault(request.bucket, []).append(arrays)
+    if kept is not None and keeps(found.name, fraction):
+        kept.append((str(path), arrays))
+    return request
 
 
-def _request(found: Found, stats, callees, total_tt, grouping, buckets) -> Request:
+def _request(found: Found, stats, callees, total_tt, grouping) -> Request:
     path, record = found.path, found.record
     wz = parse_name(path.name)
     info: dict = {}
@@ -87,20 +105,23 @@ def _request(found: Found, stats, callees, total_tt, grouping, buckets) -> Reque
         bucket = ("view", method, candidates)
     else:
         bucket = ("path", method, url_path)
-    add_functions(buckets.setdefault(bucket, {}), stats)
     return Request(file=path, name=found.name, method=method, url_path=url_path,
                    total_tt=total_tt, named=wz is not None or record is not None,
                    flask=flask, bucket=bucket, db_executes=execute_calls(stats), **info)
 
 
-def scan_chunk(found: list, grouping: str, max_bytes: int) -> tuple:
-    """``(requests, problems, buckets)`` for a list of files; runs in a worker process."""
-    requests, problems, buckets = [], [], {}
+def scan_chunk(found: list, grouping: str, max_bytes: int, fraction: float = 1.0) -> tuple:
+    """``(requests, problems, (keys, parts, kept))`` for a list of files; runs in a worker
+    process.  *parts* are the chunk's bucket sums (``store.part_of``) and *kept* the
+    ``(file, Arrays)`` of requests kept whole, in ids that *keys* (id → FuncKey) name."""
+    requests, problems, parts, kept = [], [], {}, []
+    interner = Interner()
     with no_gc():
         for item in found:
-            result = scan_one(item, grouping, buckets, max_bytes)
+            result = scan_one(item, grouping, interner, parts, max_bytes, kept, fraction)
             (problems if isinstance(result, Problem) else requests).append(result)
-    return requests, problems, buckets
+        summed = {bucket: part_of(profiles) for bucket, profiles in parts.items()}
+    return requests, problems, (interner.keys, summed, kept)
 
 
 def load_capture(paths, grouping: str = "view", workers: int | None = None,
@@ -122,33 +143,34 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
         found = [_join(f, side) for f in found]
     workers = workers or os.cpu_count() or 1
     requests: list = []
-    buckets: dict = {}
+    builder = Builder()
     total = len(found)
     state = {"done": 0}
 
     def take(chunk, result) -> None:
-        reqs, more, part = result
+        reqs, more, (keys, part, kept) = result
         requests.extend(reqs)
         problems.extend(more)
-        add_buckets(buckets, part)
+        builder.add(keys, part, kept)
         state["done"] += len(chunk)
         if progress is not None:
             progress(state["done"], total)
 
+    fraction = KEEP_REQUESTS / max(1, total)
     if not isolate and (workers <= 1 or total < PARALLEL_FROM):
         found, crashed = preflight.screen(found, max_bytes)   # see preflight: marshal
         problems.extend(crashed)
         total = len(found)
         for start in range(0, total, CHUNK):
             chunk = found[start:start + CHUNK]
-            take(chunk, scan_chunk(chunk, grouping, max_bytes))
+            take(chunk, scan_chunk(chunk, grouping, max_bytes, fraction))
     elif total:
         size = max(1 if isolate else 16, min(CHUNK, total // (workers * 4) + 1))
         chunks = [found[i:i + size] for i in range(0, total, size)]
         pool = functools.partial(make_pool, mp_context=mp_context, background=background)
-        _in_processes(chunks, grouping, max_bytes, workers, pool, take)
+        _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction)
     tied = tie(side.queries, side.echo, requests, side.has_queries)
-    return Capture.build(tied.requests, problems + tied.problems, buckets, grouping,
+    return Capture.build(tied.requests, problems + tied.problems, builder.finish(), grouping,
                          tied.queries, side.has_queries, _sources(sidecar_files, logs))
 
 
@@ -170,11 +192,13 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
     side = load_sidecars(sidecar_files, logs)
     if side.requests:
         new = [_join(f, side) for f in new]
-    buckets = {b: {k: list(v) for k, v in funcs.items()} for b, funcs in capture.buckets.items()}
     new, crashed = preflight.screen(new, max_bytes)
-    reqs, more, part = scan_chunk(new, capture.grouping, max_bytes)
+    fraction = KEEP_REQUESTS / max(1, len(capture.requests) + len(new))
+    reqs, more, (keys, part, kept) = scan_chunk(new, capture.grouping, max_bytes, fraction)
     more = list(more) + crashed
-    add_buckets(buckets, part)
+    builder = Builder()
+    builder.add_store(capture.store)
+    builder.add(keys, part, kept)
     now = time.time()
     # the untied-statements summaries are made again below, from all the requests
     retry, kept = [], [p for p in capture.problems if p.kind != "untied"]
@@ -187,8 +211,9 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
     requests = [r for r in capture.requests] + reqs
     tied = tie(side.queries, side.echo, requests, side.has_queries)
     kept += [p for p in side.problems if p not in kept] + tied.problems
-    return (Capture.build(tied.requests, kept, buckets, capture.grouping, tied.queries,
-                          side.has_queries, sources), [p.path for p in retry])
+    return (Capture.build(tied.requests, kept, builder.finish(), capture.grouping,
+                          tied.queries, side.has_queries, sources),
+            [p.path for p in retry])
 
 
 def _sources(sidecar_files, logs) -> tuple:
@@ -209,30 +234,30 @@ def stat_stamp(paths) -> tuple:
     return tuple(out)
 
 
-def _in_processes(chunks, grouping, max_bytes, workers, pool, take) -> None:
+def _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction) -> None:
     """Scan *chunks* in worker processes.  If one dies (a file crashed the parser), each
     file left is read again in a process of its own, to find and report the culprit."""
     taken = 0
     try:
         with pool(workers) as executor, no_gc():
             results = executor.map(scan_chunk, chunks, [grouping] * len(chunks),
-                               [max_bytes] * len(chunks))
+                                   [max_bytes] * len(chunks), [fraction] * len(chunks))
             for chunk, result in zip(chunks, results):
                 take(chunk, result)
                 taken += 1
     except BrokenProcessPool:
         for item in (item for chunk in chunks[taken:] for item in chunk):
-            take([item], _scan_alone(item, grouping, max_bytes, pool))
+            take([item], _scan_alone(item, grouping, max_bytes, pool, fraction))
 
 
-def _scan_alone(item, grouping, max_bytes, pool) -> tuple:
+def _scan_alone(item, grouping, max_bytes, pool, fraction) -> tuple:
     try:
         with pool(1) as executor:
-            return executor.submit(scan_chunk, [item], grouping, max_bytes).result()
+            return executor.submit(scan_chunk, [item], grouping, max_bytes, fraction).result()
     except BrokenProcessPool:
         problem = Problem(str(item.path), "reading this file crashed the parser process "
                           "(the file is corrupt or crafted); the other files are loaded")
-        return [], [problem], {}
+        return [], [problem], ([], {}, [])
 
 
 def _join(found: Found, side) -> Found:

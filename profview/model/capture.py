@@ -1,11 +1,12 @@
 """A loaded capture: its requests, what could not be read, and requests grouped into endpoints."""
 from __future__ import annotations
 
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Mapping, Optional
 
-from .callgraph import FuncKey, Stats
+from .callgraph import FuncKey
+from .store import Store
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,16 @@ class Endpoint:
 class Capture:
     """Everything read from the paths a user opened.
 
-    ``buckets`` holds function stats summed per bucket of requests that are sure to share an
-    endpoint (same method and same view candidates, or same method and path); each request
-    names its bucket in ``Request.bucket``.  Endpoints are built from buckets, so memory grows
-    with distinct code paths and functions, not with the number of files.
+    ``store`` holds function and edge stats summed per bucket of requests that are sure to
+    share an endpoint (same method and same view candidates, or same method and path); each
+    request names its bucket in ``Request.bucket``.  Endpoints and scopes are built from
+    buckets, so memory grows with distinct code paths and functions, not with the number of
+    files.  ``buckets`` is the functions of each bucket as ``{FuncKey: Stats}``.
     """
 
     requests: tuple
     problems: tuple
-    buckets: Mapping = field(default_factory=dict, compare=False)  # bucket → {FuncKey: Stats}
+    store: Store = field(default=None, compare=False)
     grouping: str = "view"
     queries: tuple = ()            # every Query read, attributed or not
     has_queries: bool = False      # a query log was read
@@ -53,14 +55,35 @@ class Capture:
     sources: tuple = ()
 
     @classmethod
-    def build(cls, requests, problems, buckets: dict, grouping: str, queries=(),
+    def build(cls, requests, problems, store: Store, grouping: str, queries=(),
               has_queries: bool = False, sources=()) -> "Capture":
-        frozen = {b: MappingProxyType({k: Stats(*v) for k, v in funcs.items()})
-                  for b, funcs in buckets.items()}
         ordered = tuple(sorted(requests, key=lambda r: (r.time, r.name)))
-        return cls(ordered, tuple(problems), MappingProxyType(frozen), grouping,
+        return cls(ordered, tuple(problems), store, grouping,
                    tuple(queries), has_queries, tuple(sources))
+
+    @property
+    def buckets(self) -> Mapping:
+        """bucket → ``{FuncKey: Stats}``, made on first use of each bucket."""
+        return _BucketFunctions(self.store)
 
     def __len__(self) -> int:
         return len(self.requests)
+
+
+class _BucketFunctions(MappingABC):
+    """A read-only view of a Store's buckets as ``{FuncKey: Stats}`` dicts."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    def __getitem__(self, bucket) -> dict:
+        if bucket not in self._store.buckets:
+            raise KeyError(bucket)
+        return self._store.functions(bucket)
+
+    def __iter__(self):
+        return iter(self._store.buckets)
+
+    def __len__(self) -> int:
+        return len(self._store.buckets)
 

@@ -1,0 +1,380 @@
+"""What a loaded capture keeps of its profiles: function and edge totals per bucket, in arrays.
+
+Every view of a scope (flame graph, tables, call graph) is a function of the scope's
+caller→callee graph, and the graph of a set of buckets is the sum of theirs.  So the loader
+keeps, per bucket (requests sure to share an endpoint), the summed stats of each function
+and each caller→callee edge, in numpy arrays indexed by capture-wide ids: merging a scope is
+a few ``np.bincount`` calls instead of re-reading its profiles from disk.  Memory grows with
+distinct functions and edges per bucket, not with requests.
+
+Written here rather than taken from a library: pstats and gprof2dot keep one dict per profile
+and merge by walking them in Python, which is what this replaces.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from .callgraph import CallGraph, Stats
+
+# ncalls, primcalls, tottime, cumtime, and in how many requests the entry appears: that
+# count is exact under subtraction, so it says whether an entry is still there
+_COLS = 5
+
+
+_LOW = (1 << 32) - 1
+
+
+def edge_codes(callers: np.ndarray, callees: np.ndarray) -> np.ndarray:
+    """One int64 per edge: caller id in the high half, callee id in the low."""
+    return (callers.astype(np.int64) << 32) | callees.astype(np.int64)
+
+
+class Index:
+    """Capture-wide ids: function id → FuncKey, edge id → (caller id, callee id).
+
+    Grows only by ``extended`` (a new object), which appends: ids never change meaning.
+    """
+
+    __slots__ = ("funcs", "codes", "_fid", "_eid")
+
+    def __init__(self, funcs: tuple, codes: np.ndarray, fid: dict = None):
+        self.funcs = funcs            # tuple[FuncKey]
+        self.codes = codes            # int64 per edge id (``edge_codes``)
+        self.codes.setflags(write=False)
+        self._fid = fid if fid is not None else {k: i for i, k in enumerate(funcs)}
+        self._eid = None              # code → edge id, made on first use
+
+    @classmethod
+    def empty(cls) -> "Index":
+        return cls((), np.zeros(0, np.int64), {})
+
+    @property
+    def callers(self) -> np.ndarray:
+        return (self.codes >> 32).astype(np.int32)
+
+    @property
+    def callees(self) -> np.ndarray:
+        return (self.codes & _LOW).astype(np.int32)
+
+    def _edge_ids(self) -> dict:
+        if self._eid is None:
+            self._eid = dict(zip(self.codes.tolist(), range(len(self.codes))))
+        return self._eid
+
+    def extended(self, parts: Iterable[tuple]) -> "Index":
+        """A new index that also knows every function and edge of *parts*
+        (``(functions, edges)`` dicts keyed by FuncKey and (caller, callee))."""
+        fid, eid = dict(self._fid), dict(self._edge_ids())
+        funcs, codes = list(self.funcs), []
+        for functions, edges in parts:
+            for key in functions:
+                if key not in fid:
+                    fid[key] = len(funcs)
+                    funcs.append(key)
+            for caller, callee in edges:
+                for key in (caller, callee):
+                    if key not in fid:
+                        fid[key] = len(funcs)
+                        funcs.append(key)
+                code = (fid[caller] << 32) | fid[callee]
+                if code not in eid:
+                    eid[code] = len(eid)
+                    codes.append(code)
+        out = Index(tuple(funcs), np.concatenate([self.codes, np.array(codes, np.int64)]), fid)
+        out._eid = eid
+        return out
+
+    def absorb(self, keys: list, part: tuple) -> tuple:
+        """``(index, sums)``: *part* (``part_of``, in the ids *keys* names) in this index's
+        ids; the index is this one, or a new one extended by what it did not know."""
+        fid, eid = self._fid, self._edge_ids()
+        remap = np.fromiter(map(fid.get, keys, [-1] * len(keys)), np.int64, len(keys))
+        f_ids, f_val, codes, e_val, n = part
+        index = self
+        if (remap[f_ids] < 0).any() or len(codes) and (
+                remap[codes >> 32] < 0).any() or len(codes) and (remap[codes & _LOW] < 0).any():
+            index = self._with_keys(keys)
+            fid, eid = index._fid, index._edge_ids()
+            remap = np.fromiter(map(fid.get, keys), np.int64, len(keys))
+        codes = (remap[codes >> 32] << 32) | remap[codes & _LOW]
+        missing = [c for c in codes.tolist() if c not in eid]
+        if missing:
+            index = Index(index.funcs, np.concatenate([index.codes, np.array(missing, np.int64)]),
+                          index._fid)
+            eid = index._edge_ids()
+        e_ids = np.fromiter(map(eid.__getitem__, codes.tolist()), np.int32, len(codes))
+        return index, Sums(remap[f_ids].astype(np.int32), f_val, e_ids, e_val, n)
+
+    def _with_keys(self, keys) -> "Index":
+        fid, funcs = dict(self._fid), list(self.funcs)
+        for key in keys:
+            if key not in fid:
+                fid[key] = len(funcs)
+                funcs.append(key)
+        return Index(tuple(funcs), self.codes, fid)
+
+    def sums(self, functions: Mapping, edges: Mapping, requests: int) -> "Sums":
+        """*functions* ``{FuncKey: [5]}`` and *edges* ``{(caller, callee): [5]}`` (see
+        ``loading.accumulate``) as Sums."""
+        fid, eid = self._fid, self._edge_ids()
+        f_ids = np.fromiter((fid[k] for k in functions), np.int32, len(functions))
+        e_ids = np.fromiter((eid[(fid[a] << 32) | fid[b]] for a, b in edges), np.int32,
+                            len(edges))
+        f_val = np.array(list(functions.values()), np.float64).reshape(-1, _COLS)
+        e_val = np.array(list(edges.values()), np.float64).reshape(-1, _COLS)
+        return Sums(f_ids, f_val, e_ids, e_val, requests)
+
+
+def sum_rows(ids: list, vals: list) -> tuple:
+    """``(unique ids, summed rows)`` of several ``(ids, rows)`` parts (rows of five numbers).
+    Rows of four numbers (one request's) count as one request each."""
+    flat = np.concatenate(ids)
+    rows = np.concatenate([v if v.shape[1] == _COLS else
+                           np.column_stack([v, np.ones(len(v))]) for v in vals]
+                          ).astype(np.float64, copy=False)
+    unique, inverse = np.unique(flat, return_inverse=True)
+    out = np.empty((len(unique), _COLS))
+    for c in range(_COLS):
+        out[:, c] = np.bincount(inverse.ravel(), weights=rows[:, c], minlength=len(unique))
+    return unique, out
+
+
+class Sums:
+    """The summed stats of some requests: function ids with their five numbers (``_COLS``),
+    edge ids with theirs, and how many requests were summed.  Immutable by convention (the arrays
+    are set read-only)."""
+
+    __slots__ = ("f_ids", "f_val", "e_ids", "e_val", "requests")
+
+    def __init__(self, f_ids, f_val, e_ids, e_val, requests: int):
+        for a in (f_ids, f_val, e_ids, e_val):
+            a.setflags(write=False)
+        self.f_ids, self.f_val, self.e_ids, self.e_val = f_ids, f_val, e_ids, e_val
+        self.requests = requests
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.f_ids, self.f_val, self.e_ids, self.e_val))
+
+
+def add(parts: list, index: Index, minus: list = ()) -> Sums:
+    """The sum of *parts* less the sum of *minus* (Sums over the same index).
+
+    Sums are added by ``np.bincount`` over dense ids: linear in the entries, no sorting.
+    Subtracting leaves float residue where a function ran only in the requests taken away:
+    an entry that appears in no request left is dropped, and times are clipped at zero.
+    """
+    nf, ne = len(index.funcs), len(index.codes)
+    f = _dense([p.f_ids for p in parts], [p.f_val for p in parts], nf)
+    e = _dense([p.e_ids for p in parts], [p.e_val for p in parts], ne)
+    requests = sum(p.requests for p in parts)
+    if minus:
+        f -= _dense([p.f_ids for p in minus], [p.f_val for p in minus], nf)
+        e -= _dense([p.e_ids for p in minus], [p.e_val for p in minus], ne)
+        requests -= sum(p.requests for p in minus)
+        np.clip(f, 0.0, None, out=f)
+        np.clip(e, 0.0, None, out=e)
+    f_ids = np.flatnonzero(f[:, 4] > 0.5).astype(np.int32)
+    e_ids = np.flatnonzero(e[:, 4] > 0.5).astype(np.int32)
+    return Sums(f_ids, f[f_ids], e_ids, e[e_ids], requests)
+
+
+def _dense(ids: list, vals: list, n: int) -> np.ndarray:
+    out = np.zeros((n, _COLS))
+    if not ids:
+        return out
+    flat = np.concatenate(ids)
+    stacked = np.concatenate(vals)
+    for c in range(_COLS):
+        out[:, c] = np.bincount(flat, weights=stacked[:, c], minlength=n)
+    return out
+
+
+def to_graph(sums: Sums, index: Index) -> CallGraph:
+    """The CallGraph of *sums* (call counts as ints, as pstats has them)."""
+    keys = index.funcs
+    fv = sums.f_val
+    functions = {keys[i]: Stats(int(a), int(b), c, d) for i, a, b, c, d in zip(
+        sums.f_ids.tolist(), *(fv[:, c].tolist() for c in range(4)))}
+    codes = index.codes[sums.e_ids]
+    callers, callees = (codes >> 32).tolist(), (codes & _LOW).tolist()
+    ev = sums.e_val
+    edges = {(keys[i], keys[j]): Stats(int(a), int(b), c, d) for i, j, a, b, c, d in zip(
+        callers, callees, *(ev[:, c].tolist() for c in range(4)))}
+    return CallGraph(functions, edges, requests=sums.requests)
+
+
+def function_stats(sums: Sums, index: Index) -> dict:
+    """``{FuncKey: Stats}`` of *sums*' functions."""
+    keys = index.funcs
+    fv = sums.f_val
+    return {keys[i]: Stats(int(a), int(b), c, d) for i, a, b, c, d in zip(
+        sums.f_ids.tolist(), *(fv[:, c].tolist() for c in range(4)))}
+
+
+def part_of(profiles: list) -> tuple:
+    """``(f ids, f rows, edge codes, e rows, requests)``: *profiles* (``pstats_arrays.Arrays``,
+    with ids that do not repeat) summed, in their own ids.  A worker sends this back."""
+    f_ids, f_val = sum_rows([p.ids for p in profiles], [p.vals for p in profiles])
+    with_edges = [p for p in profiles if len(p.callers)]
+    if with_edges:
+        codes, e_val = sum_rows([edge_codes(p.callers, p.callees) for p in with_edges],
+                                [p.evals for p in with_edges])
+    else:
+        codes, e_val = np.zeros(0, np.int64), np.zeros((0, _COLS))
+    return f_ids.astype(np.int64), f_val, codes, e_val, len(profiles)
+
+
+class Builder:
+    """Puts a Store together from the loader's per-chunk parts, each numbered by ids of its
+    own (``importers.pstats_arrays.Interner``): parts are mapped to capture-wide ids as they
+    come, and summed per bucket at the end."""
+
+    def __init__(self):
+        self._fid: dict = {}
+        self._funcs: list = []
+        self._parts: dict = {}    # bucket → [(f ids, f rows, edge codes, e rows, n)]
+        self._kept: list = []     # (file, f ids, f rows, edge codes, e rows) per request
+
+    def add(self, keys: list, buckets: Mapping, kept=()) -> None:
+        """*keys*: the chunk's id → FuncKey; *buckets*: ``{bucket: (f ids, f rows, edge
+        codes, e rows, requests)}`` in those ids; *kept*: ``(file, Arrays)`` of requests
+        whose own numbers are kept too (see ``Kept``)."""
+        fid, funcs = self._fid, self._funcs
+        remap = np.empty(len(keys), np.int64)
+        for i, key in enumerate(keys):
+            g = fid.get(key)
+            if g is None:
+                g = fid[key] = len(funcs)
+                funcs.append(key)
+            remap[i] = g
+        for bucket, (f_ids, f_val, codes, e_val, n) in buckets.items():
+            codes = (remap[codes >> 32] << 32) | remap[codes & _LOW]
+            self._parts.setdefault(bucket, []).append((remap[f_ids], f_val, codes, e_val, n))
+        for file, a in kept:
+            codes = (remap[a.callers] << 32) | remap[a.callees]
+            # float32: half the memory; sums are made in float64 (``sum_rows``), and a
+            # request's own times and call counts (below 2**24) keep their digits
+            self._kept.append((file, remap[a.ids].astype(np.int32),
+                               a.vals.astype(np.float32), codes, a.evals.astype(np.float32)))
+
+    def add_store(self, store: "Store") -> None:
+        """Everything of *store* (a live capture's earlier state)."""
+        index = store.index
+        keys = list(index.funcs)
+        self.add(keys, {b: (s.f_ids.astype(np.int64), s.f_val, index.codes[s.e_ids], s.e_val,
+                            s.requests) for b, s in store.buckets.items()})
+        k = store.kept
+        for file, i in k.rows.items():
+            fs, es = slice(k.f_at[i], k.f_at[i + 1]), slice(k.e_at[i], k.e_at[i + 1])
+            self._kept.append((file, k.f_ids[fs], k.f_val[fs], index.codes[k.e_ids[es]],
+                               k.e_val[es]))
+
+    def finish(self) -> "Store":
+        summed = {}
+        for bucket, parts in self._parts.items():
+            f_ids, f_val = sum_rows([p[0] for p in parts], [p[1] for p in parts])
+            if any(len(p[2]) for p in parts):
+                codes, e_val = sum_rows([p[2] for p in parts], [p[3] for p in parts])
+            else:
+                codes, e_val = np.zeros(0, np.int64), np.zeros((0, _COLS))
+            summed[bucket] = (f_ids, f_val, codes, e_val, sum(p[4] for p in parts))
+        every = [v[2] for v in summed.values()]
+        all_codes = np.unique(np.concatenate(every)) if every else np.zeros(0, np.int64)
+        index = Index(tuple(self._funcs), all_codes, self._fid)
+        buckets = {b: Sums(f.astype(np.int32), fv,
+                           np.searchsorted(all_codes, c).astype(np.int32), ev, n)
+                   for b, (f, fv, c, ev, n) in summed.items()}
+        return Store(index, buckets, Kept.of(self._kept, all_codes))
+
+
+class Kept:
+    """Each kept request's own function and edge numbers, all in four flat arrays (one
+    array per request would cost ~100 bytes of overhead each, and a list of them pointers):
+    request *i* has rows ``f_at[i]:f_at[i+1]`` and ``e_at[i]:e_at[i+1]``.  The loader keeps
+    every request up to a memory budget (``loading.scan.KEEP_BYTES``), a sample beyond it;
+    scopes that cut a bucket, the findings and the comparison read these instead of files."""
+
+    __slots__ = ("rows", "f_ids", "f_val", "e_ids", "e_val", "f_at", "e_at")
+
+    def __init__(self, rows: dict, f_ids, f_val, e_ids, e_val, f_at, e_at):
+        self.rows = rows                     # request file (str) → i
+        self.f_ids, self.f_val, self.e_ids, self.e_val = f_ids, f_val, e_ids, e_val
+        self.f_at, self.e_at = f_at, e_at
+
+    @classmethod
+    def of(cls, kept: list, all_codes) -> "Kept":
+        kept = sorted(kept, key=lambda k: k[0])     # worker order varies: keep it stable
+        def cat(i, empty):
+            return np.concatenate([k[i] for k in kept]) if kept else empty
+        f_at = np.cumsum([0] + [len(k[1]) for k in kept])
+        e_at = np.cumsum([0] + [len(k[3]) for k in kept])
+        e_ids = np.searchsorted(all_codes, cat(3, np.zeros(0, np.int64))).astype(np.int32)
+        return cls({k[0]: i for i, k in enumerate(kept)}, cat(1, np.zeros(0, np.int32)),
+                   cat(2, np.zeros((0, 4))), e_ids, cat(4, np.zeros((0, 4))), f_at, e_at)
+
+    def __contains__(self, file) -> bool:
+        return str(file) in self.rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def sums(self, files) -> Sums:
+        """The Sums of kept requests *files* (every one must be kept)."""
+        rows = [self.rows[str(f)] for f in files]
+        fs = [slice(self.f_at[i], self.f_at[i + 1]) for i in rows]
+        es = [slice(self.e_at[i], self.e_at[i + 1]) for i in rows]
+        f_ids, f_val = sum_rows([self.f_ids[s] for s in fs], [self.f_val[s] for s in fs])
+        if sum(s.stop - s.start for s in es):
+            e_ids, e_val = sum_rows([self.e_ids[s] for s in es], [self.e_val[s] for s in es])
+        else:
+            e_ids, e_val = np.zeros(0, np.int32), np.zeros((0, _COLS))
+        return Sums(f_ids.astype(np.int32), f_val, e_ids.astype(np.int32), e_val, len(rows))
+
+    def times(self, file) -> tuple:
+        """``(function ids, self times, total times)`` of one kept request."""
+        i = self.rows[str(file)]
+        s = slice(self.f_at[i], self.f_at[i + 1])
+        return self.f_ids[s], self.f_val[s, 2], self.f_val[s, 3]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.f_ids, self.f_val, self.e_ids, self.e_val,
+                                      self.f_at, self.e_at))
+
+
+class Store:
+    """The index and the Sums of every bucket of a capture."""
+
+    __slots__ = ("index", "buckets", "kept")
+
+    def __init__(self, index: Index, buckets: Mapping, kept: "Kept" = None):
+        self.index = index
+        self.buckets = MappingProxyType(dict(buckets))   # bucket → Sums
+        self.kept = kept if kept is not None else Kept.of([], np.zeros(0, np.int64))
+
+    def functions(self, bucket) -> dict:
+        """``{FuncKey: Stats}`` of one bucket ({} for an unknown one)."""
+        sums = self.buckets.get(bucket)
+        return {} if sums is None else function_stats(sums, self.index)
+
+    def functions_of(self, buckets) -> dict:
+        """``{FuncKey: Stats}`` summed over *buckets* (in their order: float sums in another
+        order differ in their last digits)."""
+        parts = [self.buckets[b] for b in buckets if b in self.buckets]
+        if len(parts) == 1:
+            return function_stats(parts[0], self.index)
+        return function_stats(add(parts, self.index), self.index) if parts else {}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held in arrays (the index's dicts and keys not counted)."""
+        return (sum(s.nbytes for s in self.buckets.values()) + self.index.codes.nbytes
+                + self.kept.nbytes)
+
+    def graph(self, files):
+        """The CallGraph of kept requests *files*."""
+        return to_graph(self.kept.sums(files), self.index)
