@@ -11,7 +11,18 @@ import itertools
 import math
 
 import numpy as np
-from scipy import stats as _sps
+
+
+class _Lazy:
+    """``scipy.stats``, imported on first use: it takes about a second to import, and a
+    report without a comparison never needs it."""
+
+    def __getattr__(self, name):
+        from scipy import stats
+        return getattr(stats, name)
+
+
+_sps = _Lazy()
 
 ALPHA = 0.05                # the false discovery rate a verdict is held to, by default
 EXACT_LIMIT = 13_000        # arrangements enumerated for an exact test with ties (8 + 8)

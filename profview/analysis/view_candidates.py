@@ -42,12 +42,20 @@ def is_code(filename: str) -> bool:
     return name.lower().endswith(_CODE_SUFFIXES) and "/templates/" not in name
 
 
-def find_candidates(stats: dict, children: dict) -> tuple:
-    """``(is_flask, candidates)`` for a validated pstats dict and its callee index."""
+_KINDS: dict = {}   # file name → its kind; the same few hundred files in every profile
+
+
+def find_candidates(stats: dict, children) -> tuple:
+    """``(is_flask, candidates)`` for a validated pstats dict and its callee index
+    (``{caller: [callees]}``, or a function that makes it: called only for Flask)."""
     dispatch = [k for k in stats if k[2] == "dispatch_request" and is_flask_dispatch(k)]
     if not dispatch:
         return False, frozenset()
-    kinds: dict = {}
+    if callable(children):
+        children = children()
+    kinds = _KINDS
+    if len(kinds) > 100_000:   # a bound, for a process that reads many apps' profiles
+        kinds.clear()
 
     def kind(key):
         k = kinds.get(key[0])

@@ -17,5 +17,6 @@ def compare(before, after, alpha: float = cmp.ALPHA, min_pct: float = cmp.MIN_PC
     Without *functions*, the per-function rows are not tested (no profile is re-read).
     """
     pairs = cmp.match_endpoints(group(before), group(after))
-    matrices = read_matrices(pairs, os.cpu_count() or 1) if functions else [None] * len(pairs)
+    matrices = (read_matrices(pairs, os.cpu_count() or 1, (before.store, after.store))
+                if functions else [None] * len(pairs))
     return cmp.result(before, after, pairs, matrices, alpha, min_pct, min_ms)

@@ -198,27 +198,17 @@ def _merged(arrays: Arrays) -> Arrays:
                   (codes & 0xFFFFFFFF).astype(np.int32), evals, arrays.total_tt)
 
 
-class Children:
-    """``children.get(key, default)``: the callee keys of one profile's function, from its
-    edge arrays (what ``view_candidates`` walks); built on first use."""
-
-    __slots__ = ("_arrays", "_interner", "_order", "_starts")
-
-    def __init__(self, arrays: Arrays, interner: Interner):
-        self._arrays, self._interner = arrays, interner
-        self._order = self._starts = None
-
-    def get(self, key, default=()):
-        i = self._interner.id_of(key)
-        if i is None:
-            return default
-        if self._order is None:
-            callers = self._arrays.callers
-            self._order = np.argsort(callers, kind="stable")
-            self._starts = np.searchsorted(callers[self._order],
-                                           np.arange(len(self._interner.keys) + 1))
-        lo, hi = self._starts[i], self._starts[i + 1]
-        if lo == hi:
-            return default
-        keys = self._interner.keys
-        return [keys[j] for j in self._arrays.callees[self._order[lo:hi]].tolist()]
+def children(arrays: Arrays, interner: Interner) -> dict:
+    """``{caller key: [callee keys]}`` of one profile (what ``view_candidates`` walks), in
+    one pass over the edges sorted by caller, keyed by names without addresses (a walk
+    reaches built-ins only as callees)."""
+    keys = interner.keys
+    order = np.argsort(arrays.callers, kind="stable")
+    out: dict = {}
+    last, bucket = -1, None
+    for caller, callee in zip(arrays.callers[order].tolist(), arrays.callees[order].tolist()):
+        if caller != last:
+            bucket = out[keys[caller]] = []
+            last = caller
+        bucket.append(keys[callee])
+    return out

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from ..importers import pstats_file
 from ..importers.discover import Found, discover
-from ..importers.pstats_arrays import Children, Interner
+from ..importers.pstats_arrays import Interner, children
 from ..importers.sidecar import load_sidecars
 from ..importers.werkzeug_name import parse_name
 from ..model.capture import Capture
@@ -71,8 +71,8 @@ def scan_one(found: Found, grouping: str, interner, parts: dict,
     except OSError as exc:
         return Problem(str(path), "cannot read: %s" % (exc.strerror or exc))
     try:
-        request = _request(found, stats, Children(arrays, interner), arrays.total_tt,
-                           grouping)
+        request = _request(found, stats, functools.partial(children, arrays, interner),
+                           arrays.total_tt, grouping)
     except Exception as exc:  # a valid-looking file that still trips analysis: report it
         return Problem(str(path), "could not be analysed: %s: %s" % (type(exc).__name__, exc))
     parts.setdefault(request.bucket, []).append(arrays)

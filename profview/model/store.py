@@ -59,6 +59,10 @@ class Index:
     def callees(self) -> np.ndarray:
         return (self.codes & _LOW).astype(np.int32)
 
+    def id_of(self, key):
+        """The id of FuncKey *key*, or None."""
+        return self._fid.get(key)
+
     def _edge_ids(self) -> dict:
         if self._eid is None:
             self._eid = dict(zip(self.codes.tolist(), range(len(self.codes))))

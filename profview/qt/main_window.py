@@ -7,7 +7,7 @@ import sys
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QProgressBar
 
-from ..loading.merge import load_graph
+from ..loading.scopes import scope_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
 from ..app import pipeline
 from ..app.session import ALL, Session
@@ -246,9 +246,10 @@ class MainWindow(QMainWindow):
         requests = self.session.requests_of(scope)
         self.line.say("Merging %d profile%s…" % (len(requests),
                                                  "" if len(requests) == 1 else "s"))
-        Task(load_graph, requests, with_progress=True, mp_context="forkserver",
-             background=True).start(on_done=lambda result: self._on_graph(scope, result),
-                                    on_failed=self._on_failed, owner=self)
+        Task(scope_graph, self.session.capture, requests, with_progress=True,
+             mp_context="forkserver", background=True).start(
+                 on_done=lambda result: self._on_graph(scope, result),
+                 on_failed=self._on_failed, owner=self)
 
     def _on_graph(self, scope, result) -> None:
         graph, problems = result

@@ -10,7 +10,7 @@ from ..analysis.codeloc import short_path, shorten
 from ..analysis.endpoints import group
 from ..analysis.findings import Settings, find
 from ..analysis.summary import endpoint_rows
-from ..loading.reread import request_graph
+from ..loading.reread import Reader
 from ..analysis.stats import format_ms
 
 MAX_SHOWN_PROBLEMS = 20   # the text report lists the first ones; --json has them all
@@ -25,14 +25,14 @@ def build(capture: Capture, settings: Settings = Settings(), findings: bool = Tr
             "problems": [p.as_dict() for p in capture.problems],
             "queries": query_counts(capture.queries),
             "endpoints": endpoint_rows(capture, grouped),
-            "findings": [f.as_dict() for f in find(capture, grouped, settings,
-                                                   read=request_graph)]
-            if findings else None}
+            "findings": findings_of(capture, settings) if findings else None}
 
 
 def findings_of(capture: Capture, settings: Settings = Settings()) -> list:
     """The findings of *capture*, JSON-ready (the report's ``"findings"``)."""
-    return [f.as_dict() for f in find(capture, group(capture), settings, read=request_graph)]
+    read = Reader(capture)
+    return [f.as_dict() for f in find(capture, group(capture), settings, read=read,
+                                      kept=read.kept)]
 
 
 def json_ready(obj):

@@ -26,18 +26,20 @@ RULES = (n_plus_one, slow_query, blocking_io, template_heavy, repeated_work, col
          dev_server, pool_wait, session_serialisation, password_hashing)
 
 
-def find(capture, endpoints=None, settings: Settings = Settings(), *, read) -> list:
+def find(capture, endpoints=None, settings: Settings = Settings(), *, read,
+         kept=None) -> list:
     """Every rule's findings on *capture*, most severe first, then by time at stake.
 
     *endpoints* is ``endpoints.group(capture)`` (computed when None); *read(request)* returns
-    a request's call graph (or its ``{FuncKey: Stats}``), ``loading.reread.request_graph``
-    for profiles on disk: the rules themselves read no file.
+    a request's call graph (or its ``{FuncKey: Stats}``), ``loading.reread.reader`` gives
+    one: the rules themselves read no file.  *kept(request)* says whether ``read`` has it in
+    memory (samples are drawn from those when there are enough).
     """
     if not capture.requests:
         return []
     if endpoints is None:
         endpoints = group(capture)
-    ctx = Context(capture, list(endpoints), settings, read)
+    ctx = Context(capture, list(endpoints), settings, read, kept)
     found = []
     for rule in RULES:
         try:

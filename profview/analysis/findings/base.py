@@ -139,6 +139,9 @@ class Context:
     endpoints: list
     settings: Settings
     read: Callable           # request -> its call graph (``loading.reread.request_graph``)
+    # request -> whether ``read`` has it in memory: samples of big endpoints are drawn from
+    # those (the loader keeps an even sample of a big capture's requests)
+    kept: Optional[Callable] = None
     _cache: dict = field(default_factory=dict)
     _queries: Optional[dict] = None
 
@@ -164,6 +167,7 @@ class Context:
         if len(reqs) <= cap:
             return reqs
         head = reqs[:3]
+        reqs = head + self._in_memory(reqs[3:], cap - 3)
         step = (len(reqs) - 3) / (cap - 3)
         return head + [reqs[3 + int(i * step)] for i in range(cap - 3)]
 
@@ -177,8 +181,17 @@ class Context:
         cap = max(2, self.settings.max_profiles)
         if len(rest) <= cap:
             return rest
+        rest = self._in_memory(rest, cap)
         step = len(rest) / cap
         return [rest[int(i * step)] for i in range(cap)]
+
+    def _in_memory(self, reqs: list, cap: int) -> list:
+        """*reqs*, or those of them in memory when there are at least *cap* (reading the
+        others again would cost as much as loading them did)."""
+        if self.kept is None:
+            return reqs
+        mine = [r for r in reqs if self.kept(r)]
+        return mine if len(mine) >= cap else reqs
 
     def queries(self) -> dict:
         """``{request key: [Query]}`` (empty without a query log)."""

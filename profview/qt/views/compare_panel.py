@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListW
 from ...analysis import compare_functions as cf
 from ...loading.reread import pair_matrices
 from ...analysis.flame import build_tree
-from ...loading.merge import load_graph
+from ...loading.scopes import scope_graph
 from ...analysis.stats import format_ms
 from ..models import ITEM_ROLE, FlatModel
 from ..workers import Latest, Task
@@ -211,9 +211,10 @@ def _diff_tree(before, after, names, by_before: bool):
     """(tree, graph, per-node Δ, per-node significance, function rows) for one endpoint:
     merged before and after, and each function tested, in a worker."""
     eb, ea = _endpoints(before, after, names)
-    rows = cf.function_deltas(eb, ea, top=0, matrices=pair_matrices(eb, ea))
-    gb = load_graph(eb.requests)[0] if eb else None
-    ga = load_graph(ea.requests)[0] if ea else None
+    rows = cf.function_deltas(eb, ea, top=0, matrices=pair_matrices(
+        eb, ea, (before.store, after.store)))
+    gb = scope_graph(before, eb.requests)[0] if eb else None
+    ga = scope_graph(after, ea.requests)[0] if ea else None
     shown = (gb if by_before else ga) or ga or gb
     if shown is None:
         return None

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QSplitter,
                                QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ...analysis.findings import find, settings_from
-from ...loading.reread import request_graph
+from ...loading.reread import Reader
 from ...loading.scan import no_gc
 from ...analysis.stats import format_ms
 from ...model.scope import ENDPOINT, Scope
@@ -34,7 +34,8 @@ def find_quietly(capture, endpoints, settings) -> list:
     collector is back.  (A worker process was tried: pickling a 10,000-request capture to
     send it is one long C call that holds the GIL for 0.1 s.)"""
     with no_gc():
-        return find(capture, endpoints, settings, read=request_graph)
+        read = Reader(capture)
+        return find(capture, endpoints, settings, read=read, kept=read.kept)
 
 
 def thresholds(store: QSettings):
