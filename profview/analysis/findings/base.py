@@ -6,6 +6,8 @@ request files) so the window can link them to its other views, and as text for t
 """
 from __future__ import annotations
 
+import functools
+
 import statistics
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -216,7 +218,13 @@ def norm(filename: str) -> str:
 
 def in_module(key: FuncKey, *fragments: str) -> bool:
     """True when the function's file path contains one of *fragments* (``/``-separated)."""
-    path = norm(key[0])
+    return _path_has(key[0], fragments)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _path_has(filename: str, fragments: tuple) -> bool:
+    # cached: the rules ask about the same few hundred files millions of times
+    path = norm(filename)
     return any(f in path for f in fragments)
 
 

@@ -6,6 +6,8 @@ call of A led to.  The rules use it only where over-approximating is the cautiou
 """
 from __future__ import annotations
 
+import functools
+
 from .base import in_module
 
 # Where I/O, SQL and randomness end up: built-ins (every client library, pure-Python
@@ -31,6 +33,7 @@ SECRET_FILES = ("/hashlib.py", "/hmac.py", "/secrets.py", "/random.py", "/uuid.p
                 "werkzeug/security.py", "cryptography/", "itsdangerous/", "jwt/")
 
 
+@functools.lru_cache(maxsize=1 << 16)   # a pure function of the key, asked per edge
 def is_secret_leaf(key) -> bool:
     """A function whose result depends on a secret, the time or randomness."""
     if key[0] == "~":
@@ -38,6 +41,7 @@ def is_secret_leaf(key) -> bool:
     return in_module(key, *SECRET_FILES)
 
 
+@functools.lru_cache(maxsize=1 << 16)   # a pure function of the key, asked per edge
 def is_impure_leaf(key) -> bool:
     if key[0] == "~":
         return any(f in key[2] for f in IMPURE_BUILTINS) or is_secret_leaf(key)
@@ -76,6 +80,7 @@ DB_FILES = ("sqlalchemy/", "pymysql/", "pg8000/", "psycopg/", "mysql/connector/"
 DB_BUILTINS = ("sqlite3.", "ursor", "psycopg2", "_mysql")
 
 
+@functools.lru_cache(maxsize=1 << 16)   # a pure function of the key, asked per edge
 def is_db(key) -> bool:
     if key[0] == "~":
         return any(f in key[2] for f in DB_BUILTINS)
