@@ -137,12 +137,15 @@ def window_figures(capture: Path, after: Path | None) -> list:
         session.select_scope(scope)
         t_flame = wait(app, flame, 60)
         t_cg = wait(app, cg, 60)
+        rows.append([scope, t_flame - t0, t_cg - t0])
+    timer.stop()
+    for row in rows:    # the baselines, after the walk: not inside the stall measurement
         t1 = time.perf_counter()
-        for r in session.requests_of(scope):
+        for r in session.requests_of(row[0]):
             with open(r.file, "rb") as fh:
                 marshal.loads(fh.read())
-        rows.append((scope.name(cap), t_flame - t0, t_cg - t0, time.perf_counter() - t1))
-    timer.stop()
+        row[0] = row[0].name(cap)
+        row.append(time.perf_counter() - t1)
     out = {"first_picture": first, "walk": rows, "stall_max": max(gaps[1:] or [0.0])}
     if after is not None:
         loaded, shown = [], []

@@ -74,3 +74,54 @@ def test_layout_backend_missing_is_a_clear_error():
     spec = cg.build(callgraph_from_folded(STACKS))
     with pytest.raises(RuntimeError, match="no layout backend worked"):
         cg.layout(spec, "no-such-program")
+
+
+def _uncached_dot(graph, node_thres, edge_thres, max_nodes=cg.MAX_NODES):
+    """gprof2dot the long way: parse the whole graph, prune it in place, write DOT."""
+    import io
+
+    import gprof2dot
+
+    profile = cg._Parser(graph.to_pstats()).parse()
+    profile.prune(node_thres, edge_thres, [], False)
+    while len(profile.functions) > max_nodes:
+        node_thres = max(node_thres * 2, 0.001)
+        profile.prune(node_thres, edge_thres, [], False)
+    buf = io.StringIO()
+    gprof2dot.DotWriter(buf).graph(profile, gprof2dot.themes["color"])
+    return buf.getvalue()
+
+
+def test_a_new_threshold_prunes_the_cached_parse_and_gives_the_same_dot(before):
+    graph, _ = load_graph(load_capture([before], workers=1).requests)
+    cg.clear_cache()
+    parses = cg.stats["parses"]
+    for node, edge in ((0.005, 0.001), (0.02, 0.001), (0.001, 0.0002), (0.005, 0.001),
+                       (0.0, 0.0), (0.1, 0.05)):
+        spec = cg.build(graph, node, edge, max_nodes=120)
+        assert spec.dot == _uncached_dot(graph, node, edge, max_nodes=120), (node, edge)
+    assert cg.stats["parses"] == parses + 1          # parsed once, pruned six times
+    assert cg.build(graph).dot == _uncached_dot(graph, cg.NODE_THRES, cg.EDGE_THRES)
+    other = graph.scaled(1.0)                          # another CallGraph: parsed anew
+    cg.build(other)
+    assert cg.stats["parses"] == parses + 2
+
+
+def test_focus_on_the_cached_parse_leaves_the_cache_whole():
+    graph = callgraph_from_folded(STACKS)
+    cg.clear_cache()
+    assert _names(cg.build(graph, focus=key_of("handler"), depth=1)) == {
+        "main", "handler", "query", "render"}
+    assert _names(cg.build(graph)) == {"main", "handler", "query", "execute", "render",
+                                       "log", "setup", "rare"}
+
+
+def test_the_same_dot_is_laid_out_once():
+    spec = cg.build(callgraph_from_folded(STACKS))
+    if not cg.backends():
+        pytest.skip("no layout backend here")
+    cg.clear_cache()
+    layouts = cg.stats["layouts"]
+    first = cg.layout(spec)
+    again = cg.layout(cg.build(callgraph_from_folded(STACKS)))   # same DOT text
+    assert again is first and cg.stats["layouts"] == layouts + 1
