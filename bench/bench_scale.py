@@ -27,7 +27,7 @@ BARE = ("import marshal, os, sys\n"
         "        with open(os.path.join(d, f), 'rb') as fh:\n"
         "            marshal.loads(fh.read())\n")
 TIMELINE = ("import sys; sys.path.insert(0, sys.argv[2])\n"
-            "from profview.analysis.timeline import name_points\n"
+            "from profview.loading.names import name_points\n"
             "print(len(name_points([sys.argv[1]])))\n")
 
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from profview.analysis.endpoints import group        # noqa: E402
 from profview.analysis.flame import build_tree       # noqa: E402
-from profview.loading.merge import load_graph        # noqa: E402
+from profview.loading.scopes import scope_graph      # noqa: E402
 from profview.loading.scan import load_capture       # noqa: E402
 
 
@@ -33,13 +33,14 @@ def _percentile(values, pct: float) -> float:
 
 
 def walk(capture) -> list:
-    """``(scope name, requests, profview s, baseline s)`` for every endpoint, then All."""
+    """``(scope name, requests, profview s, baseline s)`` for every endpoint, then All: the
+    scope's graph from what the capture keeps (``loading.scopes``) and its flame tree."""
     scopes = [(ep.name, ep.requests) for ep in group(capture)]
     scopes.append(("All requests", capture.requests))
     out = []
     for name, requests in scopes:
         start = time.perf_counter()
-        graph, _problems = load_graph(requests)
+        graph, _problems = scope_graph(capture, requests)
         build_tree(graph)
         ours = time.perf_counter() - start
         start = time.perf_counter()
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
         base = [1000 * r[3] for r in rows]
         print("%s: %d requests, %d scopes (largest %d requests)" % (
             path, len(capture.requests), len(rows), max(r[1] for r in rows)))
-        print("  profview (merge + flame tree): p50 %.0f ms, p95 %.0f ms, max %.0f ms" % (
+        print("  profview (scope graph + flame tree): p50 %.0f ms, p95 %.0f ms, max %.0f ms" % (
             _percentile(ours, 50), _percentile(ours, 95), max(ours)))
         print("  baseline (marshal.loads):      p50 %.0f ms, p95 %.0f ms, max %.0f ms" % (
             _percentile(base, 50), _percentile(base, 95), max(base)))

@@ -97,8 +97,8 @@ def report_main(argv: list) -> int:
     from .loading.scan import load_capture
 
     max_bytes = int(args.max_size * 1024 * 1024)
-    if args.compare:
-        _import_in_background("scipy.stats")
+    # (scipy.stats used to be imported in a thread meanwhile: a worker forked while that
+    # thread held an import lock hung for good as soon as it imported anything itself)
     capture = load_capture(args.paths, grouping=args.group, workers=args.jobs,
                            max_bytes=max_bytes)
     if args.compare:
@@ -156,16 +156,6 @@ def _install_desktop() -> int:
     for path in written:
         print("installed %s" % path)
     return 0
-
-
-def _import_in_background(name: str) -> None:
-    """Start importing *name* in a thread.  ``scipy.stats`` takes about a second to import
-    here; the comparison needs it only after both captures are loaded, and loading mostly
-    waits on worker processes, so the import overlaps it (a later ``import`` waits for it)."""
-    import importlib
-    import threading
-
-    threading.Thread(target=importlib.import_module, args=(name,), daemon=True).start()
 
 
 def _compare_main(args, before) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +185,27 @@ def test_half_splits_of_real_captures_give_no_verdict(tmp_path):
                         if r["verdict"] in ("faster", "slower")]
             assert all(r["q_value"] is None or r["q_value"] >= r["p_value"]
                        for r in result["endpoints"])
+
+
+def test_comparing_big_captures_on_the_command_line_does_not_hang(tmp_path):
+    """Enough profiles to be read in worker processes: a worker forked while another thread
+    held an import lock used to hang for good on its first import."""
+    import subprocess
+    import sys
+
+    from profview.importers.werkzeug_name import parse_name
+
+    src = sorted((Path(__file__).parent / "data" / "smorest").glob("*.prof"))
+    for side in ("before", "after"):
+        (tmp_path / side).mkdir()
+        for i in range(160):
+            f = src[i % len(src)]
+            wz = parse_name(f.name)
+            stem = f.name.rsplit(".", 3)[0]
+            (tmp_path / side / ("%s.%.0fms.%d.prof" % (stem, wz.elapsed_ms, 1796176000 + i))
+             ).write_bytes(f.read_bytes())
+    out = subprocess.run([sys.executable, "-m", "profview.cli", "report",
+                          str(tmp_path / "before"), "--compare", str(tmp_path / "after"),
+                          "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)["endpoints"]) > 5

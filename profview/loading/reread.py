@@ -95,7 +95,9 @@ def read_matrices(pairs, workers: int, stores=(None, None)) -> list:
     unread = sum(1 for _i, side, files, _k in jobs for f in files
                  if stores[side] is None or f not in stores[side].kept)
     if workers > 1 and unread >= PARALLEL_FROM:
-        with make_pool(workers) as pool:
+        # forkserver: this also runs in the window's worker threads, and forking a process
+        # with threads (an import lock held by one of them) can hang the child
+        with make_pool(workers, "forkserver") as pool:
             results = list(pool.map(request_matrix, [j[2] for j in jobs],
                                     [j[3] for j in jobs], chunksize=2))
     else:
