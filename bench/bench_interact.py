@@ -195,7 +195,7 @@ def figures(args) -> list:
     if not args.json:
         slow = max(walk, key=lambda r: r[1])
         print("slowest scope: %s %.3f s (call graph %.3f s), its files' marshal.loads %.3f s"
-              % slow)
+              % tuple(slow))
     if tmp is not None:
         tmp.cleanup()
     return [{"name": n, "value_s": round(v, 4), "baseline_s": round(b, 4),
