@@ -38,13 +38,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BARE = ("import marshal, os, sys\n"
-        "for top in sys.argv[1:]:\n"
-        "    for d, _, fs in os.walk(top):\n"
-        "        for f in fs:\n"
-        "            if f.endswith('.prof'):\n"
-        "                with open(os.path.join(d, f), 'rb') as fh:\n"
-        "                    marshal.loads(fh.read())\n")
+from bench_load import BARE  # noqa: E402  (the one baseline script)
 
 
 def seconds(cmd: list) -> float:

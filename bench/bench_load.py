@@ -23,11 +23,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The baseline of every loading benchmark: read and marshal.loads each profile under the
+# directories given, in a fresh process.
 BARE = ("import marshal, os, sys\n"
-        "for d, _, fs in os.walk(sys.argv[1]):\n"
-        "    for f in fs:\n"
-        "        with open(os.path.join(d, f), 'rb') as fh:\n"
-        "            marshal.loads(fh.read())\n")
+        "for top in sys.argv[1:]:\n"
+        "    for d, _, fs in os.walk(top):\n"
+        "        for f in fs:\n"
+        "            if f.endswith('.prof'):\n"
+        "                with open(os.path.join(d, f), 'rb') as fh:\n"
+        "                    marshal.loads(fh.read())\n")
 PSTATS = ("import os, pstats, sys\n"
           "for d, _, fs in os.walk(sys.argv[1]):\n"
           "    for f in fs:\n"

@@ -21,11 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BARE = ("import marshal, os, sys\n"
-        "for d, _, fs in os.walk(sys.argv[1]):\n"
-        "    for f in fs:\n"
-        "        with open(os.path.join(d, f), 'rb') as fh:\n"
-        "            marshal.loads(fh.read())\n")
+from bench_load import BARE  # noqa: E402  (the one baseline script)
 TIMELINE = ("import sys; sys.path.insert(0, sys.argv[2])\n"
             "from profview.loading.names import name_points\n"
             "print(len(name_points([sys.argv[1]])))\n")

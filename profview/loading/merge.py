@@ -34,19 +34,21 @@ def _merge_files(files) -> tuple:
     return funcs, edges, problems, merged
 
 
-def _parts(files, progress, workers, mp_context, background):
-    """Merged parts of *files*: in this thread for few files, else in worker processes.
+def parts(files, progress, workers, mp_context, background, work=None):
+    """``work(chunk)`` of *files* in chunks (``_merge_files`` by default): in this thread for
+    few files, else in worker processes.
 
     A worker thread merging 1,000 profiles holds the GIL for a second, and every paint of the
     window has to win it back thousands of times (the window stalled); processes leave the
     GIL to the GUI and use both cores.  Crash isolation is not the point here: these files
     were validated when the capture was loaded.
     """
+    work = work or _merge_files
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(files) < PARALLEL_FROM:
         step = 50
         for start in range(0, len(files), step):
-            yield _merge_files(files[start:start + step])
+            yield work(files[start:start + step])
             if progress is not None:
                 progress(min(start + step, len(files)), len(files))
         return
@@ -54,7 +56,7 @@ def _parts(files, progress, workers, mp_context, background):
     chunks = [files[i:i + size] for i in range(0, len(files), size)]
     with make_pool(workers, mp_context, background) as pool:
         done = 0
-        for chunk, part in zip(chunks, pool.map(_merge_files, chunks)):
+        for chunk, part in zip(chunks, pool.map(work, chunks)):
             done += len(chunk)
             if progress is not None:
                 progress(done, len(files))
@@ -69,7 +71,7 @@ def read_parts(files, progress=None, workers=None, mp_context=None,
     funcs: dict = {}
     edges: dict = {}
     problems, merged = [], 0
-    for part_funcs, part_edges, part_problems, n in _parts(
+    for part_funcs, part_edges, part_problems, n in parts(
             list(files), progress, workers, mp_context, background):
         add_totals(funcs, part_funcs)
         add_totals(edges, part_edges)

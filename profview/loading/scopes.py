@@ -16,7 +16,7 @@ from ..importers import pstats_file
 from ..importers.pstats_arrays import Interner
 from ..model import store as st
 from ..model.request import Problem
-from .pool import PARALLEL_FROM, make_pool
+from .merge import load_graph, parts
 
 CACHED = 24          # merged scopes kept per capture (a graph is ~1 MB at 2,000 functions)
 _CACHES: dict = {}   # id(capture) -> (weak reference, _Cache)
@@ -115,29 +115,12 @@ def read_files(files) -> tuple:
 
 
 def _read(files, progress, workers, mp_context, background):
-    """``read_files`` of *files*, in parts: here for few files, else in worker processes
-    (a thread would hold the GIL the window paints with)."""
-    if not files:
-        return
-    workers = workers or 2
-    if workers <= 1 or len(files) < PARALLEL_FROM:
-        yield read_files(files)
-        if progress is not None:
-            progress(len(files), len(files))
-        return
-    size = len(files) // workers + 1
-    chunks = [files[i:i + size] for i in range(0, len(files), size)]
-    with make_pool(workers, mp_context, background) as pool:
-        done = 0
-        for chunk, result in zip(chunks, pool.map(read_files, chunks)):
-            done += len(chunk)
-            if progress is not None:
-                progress(done, len(files))
-            yield result
+    """``read_files`` of *files*, in parts (``merge.parts``: worker processes for many)."""
+    if files:
+        yield from parts(files, progress, workers, mp_context, background, work=read_files)
 
 
 def _reread(capture, requests, progress, workers, mp_context, background, key) -> tuple:
-    from .merge import load_graph
     result = load_graph(requests, progress, workers, mp_context, background)
     _keep(_cache(capture), key, result)
     return result

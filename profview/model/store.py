@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from itertools import repeat
 from types import MappingProxyType
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import numpy as np
 
@@ -37,7 +37,7 @@ def edge_codes(callers: np.ndarray, callees: np.ndarray) -> np.ndarray:
 class Index:
     """Capture-wide ids: function id → FuncKey, edge id → (caller id, callee id).
 
-    Grows only by ``extended`` (a new object), which appends: ids never change meaning.
+    Grows only by ``absorb`` (a new object), which appends: ids never change meaning.
     """
 
     __slots__ = ("funcs", "codes", "_fid", "_eid")
@@ -49,18 +49,6 @@ class Index:
         self._fid = fid if fid is not None else {k: i for i, k in enumerate(funcs)}
         self._eid = None              # code → edge id, made on first use
 
-    @classmethod
-    def empty(cls) -> "Index":
-        return cls((), np.zeros(0, np.int64), {})
-
-    @property
-    def callers(self) -> np.ndarray:
-        return (self.codes >> 32).astype(np.int32)
-
-    @property
-    def callees(self) -> np.ndarray:
-        return (self.codes & _LOW).astype(np.int32)
-
     def id_of(self, key):
         """The id of FuncKey *key*, or None."""
         return self._fid.get(key)
@@ -69,29 +57,6 @@ class Index:
         if self._eid is None:
             self._eid = dict(zip(self.codes.tolist(), range(len(self.codes))))
         return self._eid
-
-    def extended(self, parts: Iterable[tuple]) -> "Index":
-        """A new index that also knows every function and edge of *parts*
-        (``(functions, edges)`` dicts keyed by FuncKey and (caller, callee))."""
-        fid, eid = dict(self._fid), dict(self._edge_ids())
-        funcs, codes = list(self.funcs), []
-        for functions, edges in parts:
-            for key in functions:
-                if key not in fid:
-                    fid[key] = len(funcs)
-                    funcs.append(key)
-            for caller, callee in edges:
-                for key in (caller, callee):
-                    if key not in fid:
-                        fid[key] = len(funcs)
-                        funcs.append(key)
-                code = (fid[caller] << 32) | fid[callee]
-                if code not in eid:
-                    eid[code] = len(eid)
-                    codes.append(code)
-        out = Index(tuple(funcs), np.concatenate([self.codes, np.array(codes, np.int64)]), fid)
-        out._eid = eid
-        return out
 
     def absorb(self, keys: list, part: tuple) -> tuple:
         """``(index, sums)``: *part* (``part_of``, in the ids *keys* names) in this index's
@@ -121,17 +86,6 @@ class Index:
                 fid[key] = len(funcs)
                 funcs.append(key)
         return Index(tuple(funcs), self.codes, fid)
-
-    def sums(self, functions: Mapping, edges: Mapping, requests: int) -> "Sums":
-        """*functions* ``{FuncKey: [5]}`` and *edges* ``{(caller, callee): [5]}`` (see
-        ``loading.accumulate``) as Sums."""
-        fid, eid = self._fid, self._edge_ids()
-        f_ids = np.fromiter((fid[k] for k in functions), np.int32, len(functions))
-        e_ids = np.fromiter((eid[(fid[a] << 32) | fid[b]] for a, b in edges), np.int32,
-                            len(edges))
-        f_val = np.array(list(functions.values()), np.float64).reshape(-1, _COLS)
-        e_val = np.array(list(edges.values()), np.float64).reshape(-1, _COLS)
-        return Sums(f_ids, f_val, e_ids, e_val, requests)
 
 
 def sum_rows(ids: list, vals: list) -> tuple:
