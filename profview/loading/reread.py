@@ -27,9 +27,10 @@ class Reader:
     def kept(self, request) -> bool:
         return request.file in self._store.kept
 
-    def __call__(self, request) -> CallGraph:
+    def __call__(self, request):
+        """A ``KeptGraph`` (what the rules read is made on demand) or a CallGraph."""
         if request.file in self._store.kept:
-            return self._store.graph([request.file])
+            return self._store.request_graph(request.file)
         return request_graph(request)
 
 

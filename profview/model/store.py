@@ -12,7 +12,6 @@ and merge by walking them in Python, which is what this replaces.
 """
 from __future__ import annotations
 
-from itertools import repeat
 from types import MappingProxyType
 from typing import Mapping
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from .callgraph import CallGraph, Stats
 from .kept import Kept
+from .kept_graph import KeptGraph, _stats
 
 # ncalls, primcalls, tottime, cumtime, and in how many requests the entry appears: that
 # count is exact under subtraction, so it says whether an entry is still there
@@ -40,7 +40,7 @@ class Index:
     Grows only by ``absorb`` (a new object), which appends: ids never change meaning.
     """
 
-    __slots__ = ("funcs", "codes", "_fid", "_eid")
+    __slots__ = ("funcs", "codes", "_fid", "_eid", "_masks")
 
     def __init__(self, funcs: tuple, codes: np.ndarray, fid: dict = None):
         self.funcs = funcs            # tuple[FuncKey]
@@ -48,10 +48,20 @@ class Index:
         self.codes.setflags(write=False)
         self._fid = fid if fid is not None else {k: i for i, k in enumerate(funcs)}
         self._eid = None              # code → edge id, made on first use
+        self._masks: dict = {}        # predicate → bool per id (``mask``)
 
     def id_of(self, key):
         """The id of FuncKey *key*, or None."""
         return self._fid.get(key)
+
+    def mask(self, predicate) -> np.ndarray:
+        """``predicate(key)`` for every id, as a bool array (cached: the rules ask the same
+        questions of the same keys in every request)."""
+        out = self._masks.get(predicate)
+        if out is None:
+            out = self._masks[predicate] = np.fromiter(map(predicate, self.funcs), bool,
+                                                       len(self.funcs))
+        return out
 
     def _edge_ids(self) -> dict:
         if self._eid is None:
@@ -151,15 +161,6 @@ def _dense(ids: list, vals: list, n: int) -> np.ndarray:
     for c in range(_COLS):
         out[:, c] = np.bincount(flat, weights=stacked[:, c], minlength=n)
     return out
-
-
-def _stats(vals: np.ndarray) -> map:
-    """Stats tuples of rows, made in C: ``tuple.__new__`` over zipped columns.  The
-    namedtuple's own ``__new__`` is Python code, and it was a third of the findings' time."""
-    counts = np.rint(vals[:, :2]).astype(np.int64)
-    return map(tuple.__new__, repeat(Stats),
-               zip(counts[:, 0].tolist(), counts[:, 1].tolist(), vals[:, 2].tolist(),
-                   vals[:, 3].tolist()))
 
 
 def to_graph(sums: Sums, index: Index) -> CallGraph:
@@ -285,3 +286,10 @@ class Store:
     def graph(self, files):
         """The CallGraph of kept requests *files*."""
         return to_graph(self.kept.sums(files), self.index)
+
+    def request_graph(self, file) -> KeptGraph:
+        """The graph of one kept request, made lazily from its arrays."""
+        k = self.kept
+        i = k.rows[str(file)]
+        fs, es = slice(k.f_at[i], k.f_at[i + 1]), slice(k.e_at[i], k.e_at[i + 1])
+        return KeptGraph(self.index, k.f_ids[fs], k.f_val[fs], k.e_ids[es], k.e_val[es])

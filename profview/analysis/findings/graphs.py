@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from .base import in_module
 
 # Where I/O, SQL and randomness end up: built-ins (every client library, pure-Python
@@ -49,9 +51,43 @@ def is_impure_leaf(key) -> bool:
             or is_secret_leaf(key))
 
 
+def _arrays(graph):
+    """The graph's arrays when it has them (a ``model.kept_graph.KeptGraph``), else None."""
+    return graph if hasattr(graph, "mask") else None
+
+
+def _reach(graph, starts: np.ndarray, reverse: bool = False) -> np.ndarray:
+    """Bool per row: reachable from the rows *starts* by one edge or more (against the
+    edges with *reverse*).  Breadth-first in C (scipy's csgraph), from a virtual node that
+    points at every start; written out by hand it cost more than the rules around it."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+    n = len(graph.f_ids)
+    src, dst = (graph.dst, graph.src) if reverse else (graph.src, graph.dst)
+    matrix = csr_matrix((np.ones(len(src) + len(starts), np.int8),
+                         (np.concatenate([src, np.full(len(starts), n)]),
+                          np.concatenate([dst, starts]))), shape=(n + 1, n + 1))
+    reached = np.zeros(n + 1, bool)
+    reached[breadth_first_order(matrix, n, directed=True, return_predecessors=False)] = True
+    reached = reached[:n]
+    # a start is its own descendant only when an edge from what it reached leads back
+    out = reached.copy()
+    out[starts] = False
+    start = np.zeros(n, bool)
+    start[starts] = True
+    back = reached[src] & start[dst]
+    out[dst[back]] = True
+    return out
+
+
 def impure_ancestors(graph) -> set:
     """Every function that (by the edges) may have led to I/O, SQL, a secret, the clock or
     randomness."""
+    g = _arrays(graph)
+    if g is not None:
+        leaves = g.mask(is_impure_leaf)
+        found = _reach(g, np.flatnonzero(leaves), reverse=True) | leaves
+        return set(g.keys_of(np.flatnonzero(found)))
     todo = [k for k in graph.functions if is_impure_leaf(k)]
     seen = set(todo)
     while todo:
@@ -65,6 +101,15 @@ def impure_ancestors(graph) -> set:
 
 def descendants(graph, key, limit: int = 5000) -> set:
     """Functions reachable from *key* (bounded: a profile has at most a few thousand)."""
+    g = _arrays(graph)
+    if g is not None:
+        gid = g.index.id_of(key)
+        row = -1 if gid is None else g.row_of(gid)
+        if row < 0:
+            return set()
+        found = np.flatnonzero(_reach(g, np.array([row])))
+        if len(found) <= limit:
+            return set(g.keys_of(found))
     seen, todo = set(), [key]
     while todo and len(seen) < limit:
         for callee in graph.callees(todo.pop()):
@@ -110,6 +155,9 @@ def db_entry_seconds(graph, within=None) -> float:
         return not is_db(caller) and not _transparent(caller) and (
             within is None or caller in within)
 
+    g = _arrays(graph)
+    if g is not None:
+        return _db_entry_arrays(g, within)
     total = 0.0
     for (caller, callee), stats in graph.edges.items():
         if not is_db(callee) or is_db(caller):
@@ -124,6 +172,31 @@ def db_entry_seconds(graph, within=None) -> float:
         elif counts(caller):
             total += stats.cumtime
     return total
+
+
+def _db_entry_arrays(g, within) -> float:
+    """``db_entry_seconds`` on whole columns; *within*: None, a bool per row, or keys."""
+    db, through = g.mask(is_db), g.mask(_transparent)
+    if within is None:
+        inside = np.ones(len(db), bool)
+    elif isinstance(within, np.ndarray):
+        inside = within
+    else:
+        inside = np.fromiter((k in within for k in g.functions), bool, len(db))
+    counts = ~db & ~through & inside
+    src, dst, cum = g.src, g.dst, g.e_val[:, 3]
+    enter = db[dst] & ~db[src]
+    # per function: the edge time into it from callers that count
+    mine = np.bincount(dst, weights=cum * counts[src], minlength=len(db))
+    via = enter & through[src]
+    whole = g.f_val[src[via], 3]
+    share = np.divide(mine[src[via]], whole, out=np.zeros(len(whole)), where=whole > 0)
+    return float((cum[via] * np.minimum(1.0, share)).sum()
+                 + cum[enter & ~through[src] & counts[src]].sum())
+
+
+def _is_lazy_loader(key) -> bool:
+    return key[2] == "_load_for_state" and in_module(key, "sqlalchemy/orm/strategies.py")
 
 
 def loader_seconds(graph) -> float:
@@ -141,6 +214,13 @@ def db_seconds_under(graph, root) -> float:
     stats = graph.functions.get(root)
     if stats is None:
         return 0.0
+    g = _arrays(graph)
+    if g is not None:
+        row = g.row_of(g.index.id_of(root))
+        within = _reach(g, np.array([row]))
+        within[row] = True
+        loader = loader_seconds(g) if g.mask(_is_lazy_loader)[within].any() else 0.0
+        return min(stats.cumtime, max(loader, _db_entry_arrays(g, within)))
     within = descendants(graph, root) | {root}
     # The lazy loader below *root* (exact, one pstats entry) is database work too; where the
     # edges through built-ins undercount it, it is the better figure.
@@ -151,4 +231,7 @@ def db_seconds_under(graph, root) -> float:
 
 
 def driver_seconds(graph) -> float:
+    g = _arrays(graph)
+    if g is not None:
+        return float(g.f_val[g.mask(is_driver), 2].sum())
     return sum(s.tottime for k, s in graph.functions.items() if is_driver(k))

@@ -95,7 +95,7 @@ def _from_log(ctx, ep: Endpoint, settings):
     reads = []
     for row in warm[:max(2, settings.max_profiles)]:
         graph = ctx.request_data(row[0])
-        if graph is not None and hasattr(graph, "edges"):
+        if graph is not None and hasattr(graph, "callees"):
             reads.append(orm_estimate(graph, row[1], row[2], row[3]))
     orm_ms = median([e[0] for e in reads]) if reads else 0.0
     render_db = median([e[2] for e in reads]) if reads else 0.0

@@ -27,8 +27,8 @@ RENDER_FIX = ("Rendering dominates: pass the template data it needs ready-made (
 
 
 def _jinja(functions, module: str, name: str):
-    found = [(k, s) for k, s in functions.items()
-             if in_module(k, "jinja2/" + module) and k[2] == name]
+    found = [(k, functions[k]) for k in functions
+             if k[2] == name and in_module(k, "jinja2/" + module)]
     return max(found, key=lambda kv: kv[1].cumtime) if found else (None, None)
 
 
@@ -49,7 +49,7 @@ def measure(ctx, ep) -> list:
         ckey, cstats = _jinja(functions, "environment.py", "compile")
         render = 1000.0 * rstats.cumtime if rstats else 0.0
         db = (1000.0 * db_seconds_under(graph, rkey)
-              if rstats and hasattr(graph, "edges") else 0.0)
+              if rstats and hasattr(graph, "callees") else 0.0)
         rows.append((r, 1000.0 * r.total_tt, render, db,
                      1000.0 * cstats.cumtime if cstats else 0.0,
                      cstats.ncalls if cstats else 0))
