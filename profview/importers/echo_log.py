@@ -11,6 +11,7 @@ from it are joined to requests by time only where that is unambiguous (``analysi
 """
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import replace
@@ -42,8 +43,15 @@ def _epoch(asctime: str):
     """Local wall time with milliseconds (as logging writes it) to epoch seconds; None for
     a time that cannot be (month 13, 99:99:99, February 30, year 0)."""
     stamp, millis = asctime.split(",")
+    seconds = _local_seconds(stamp)
+    return None if seconds is None else seconds + int(millis) / 1000.0
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_seconds(stamp: str):
+    # cached: a log's lines share their seconds, and strptime was a third of reading one
     try:
-        return time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000.0
+        return time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S"))
     except (ValueError, OverflowError):
         return None
 

@@ -11,6 +11,7 @@ Written by hand: no library converts pstats data to arrays.
 from __future__ import annotations
 
 import re
+from array import array
 from itertools import chain
 from typing import NamedTuple, Optional
 
@@ -43,11 +44,14 @@ class Interner:
         self._ids: dict = {}      # key as the file has it → id
         self._plain: dict = {}    # key without address → id
 
-    def ids(self, keys) -> np.ndarray:
-        out = list(map(self._ids.get, keys))
-        if None in out:
-            out = [i if i is not None else self._new(k) for i, k in zip(out, keys)]
-        return np.array(out, np.int32)
+    def ids(self, keys, n: int) -> np.ndarray:
+        """The ids of *n* keys (new ones checked and numbered)."""
+        try:     # every key seen before (most of them, after a chunk's first files)
+            return np.fromiter(map(self._ids.__getitem__, keys), np.int32, n)
+        except KeyError:
+            ids = self._ids
+            return np.fromiter((ids[k] if k in ids else self._new(k) for k in keys),
+                               np.int32, n)
 
     def id_of(self, key) -> Optional[int]:
         """The id of *key* (as a file has it, or without its address), None if unseen."""
@@ -82,32 +86,18 @@ class Arrays(NamedTuple):
     total_tt: float
 
 
-_INT, _NUM = {int}, {int, float}
-
-
-def _column(values, kinds: set, n: int, dtype) -> Optional[np.ndarray]:
-    """*values* as an array if every one is of a type in *kinds* (checked first:
-    ``np.fromiter`` would turn the string "1.5" into a number)."""
-    if not set(map(type, values)) <= kinds:
-        return None
+def _checked(columns, n: int) -> Optional[np.ndarray]:
+    """``(n, 4)`` float64 of four columns ``ncalls, primcalls, tottime, cumtime``, or None
+    unless the counts are ints and the times ints or floats, within pstats_file.validate's
+    bounds.  ``array.array`` does the type test as it converts, in C: ``"q"`` takes ints
+    only, ``"d"`` real numbers only (a per-number check in Python cost more than
+    ``marshal.loads`` itself; ``set(map(type, …))`` then ``np.fromiter``, twice this)."""
+    out = np.empty((n, 4))
     try:
-        return np.fromiter(values, dtype, n)
+        for c, (values, code) in enumerate(zip(columns, "qqdd")):
+            out[:, c] = np.frombuffer(array(code, values), np.int64 if c < 2 else np.float64)
     except (OverflowError, ValueError, TypeError):
         return None
-
-
-def _checked(ncalls, primcalls, tottime, cumtime, n: int) -> Optional[np.ndarray]:
-    """``(n, 4)`` float64 of the four columns, or None unless they are ints and finite
-    numbers within pstats_file.validate's bounds."""
-    out = np.empty((n, 4))
-    for c, (values, kinds, dtype) in enumerate(((ncalls, _INT, np.int64),
-                                                (primcalls, _INT, np.int64),
-                                                (tottime, _NUM, np.float64),
-                                                (cumtime, _NUM, np.float64))):
-        col = _column(values, kinds, n, dtype)
-        if col is None:
-            return None
-        out[:, c] = col
     if n:
         counts, times = out[:, :2], out[:, 2:]
         if counts.min() < 0 or counts.max() >= MAX_CALLS:
@@ -131,10 +121,12 @@ def from_dict(stats, interner: Interner) -> Optional[Arrays]:
     if set(map(type, callers)) != {dict}:
         return None
     n = len(cc)
-    vals = _checked(nc, cc, tt, ct, n)
+    vals = _checked((nc, cc, tt, ct), n)
     if vals is None:
         return None
-    ids = interner.ids(stats)
+    ids = interner.ids(stats, n)
+    # per id: how many entries have it (two, for built-ins that differed by address)
+    seen = np.bincount(ids, minlength=len(interner.keys))
     lens = list(map(len, callers))
     m = sum(lens)
     if m:
@@ -147,23 +139,23 @@ def from_dict(stats, interner: Interner) -> Optional[Arrays]:
             return None                   # ``profile``'s bare call counts: the slow path
         if set(map(type, edge_vals)) != {tuple}:
             return None
-        evals = _checked(*zip(*edge_vals), m)
+        evals = _checked(tuple(zip(*edge_vals)), m)
         if evals is None:
             return None
-        e_from = interner.ids(edge_keys)
-        if not np.isin(e_from, ids).all():
+        e_from = interner.ids(edge_keys, m)
+        if e_from.max() >= len(seen) or not seen[e_from].all():
             return None                   # a caller that is not in the profile: explained there
         e_to = np.repeat(ids, lens)
     else:
         evals = np.zeros((0, 4))
         e_from = e_to = np.zeros(0, np.int32)
     arrays = Arrays(ids, vals, e_from, e_to, evals, float(sum(tt)))
-    return _merged(arrays) if len(np.unique(ids)) != n else arrays
+    return _merged(arrays) if seen.max() > 1 else arrays
 
 
 def from_validated(stats: dict, interner: Interner) -> Arrays:
     """A dict ``pstats_file.validate`` accepted, as Arrays (the slow path: per entry)."""
-    ids = interner.ids(stats)
+    ids = interner.ids(stats, len(stats))
     vals = np.array([(v[1], v[0], v[2], v[3]) for v in stats.values()], np.float64)
     e_from, e_to, evals = [], [], []
     for i, value in zip(ids.tolist(), stats.values()):
@@ -174,7 +166,7 @@ def from_validated(stats: dict, interner: Interner) -> Arrays:
             e_to.append(i)
             evals.append(e)
     total = sum(v[2] for v in stats.values())
-    arrays = Arrays(ids, vals.reshape(-1, 4), interner.ids(e_from) if e_from else
+    arrays = Arrays(ids, vals.reshape(-1, 4), interner.ids(e_from, len(e_from)) if e_from else
                     np.zeros(0, np.int32), np.array(e_to, np.int32),
                     np.array(evals, np.float64).reshape(-1, 4), float(total))
     return _merged(arrays) if len(np.unique(ids)) != len(ids) else arrays

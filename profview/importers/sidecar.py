@@ -200,17 +200,32 @@ def _load_log(path: Path, head: bytes):
     return found, more, imp.kind == "echo"
 
 
-def load_sidecars(paths, logs=()) -> Sidecars:
+def load_records(paths) -> tuple:
+    """``({profile path: RequestRecord}, problems)`` of the ``requests.jsonl`` among *paths*:
+    what reading the profiles needs first (the rest of ``load_sidecars`` can wait)."""
+    records: dict = {}
+    problems: list = []
+    for path in map(Path, paths):
+        if path.name == REQUESTS_FILE:
+            found, more = _guarded(path, problems, load_requests, ({}, []))
+            records.update(found)
+            problems.extend(more)
+    return records, problems
+
+
+def load_sidecars(paths, logs=(), records=None) -> Sidecars:
     """Read the sidecars (and query logs, *logs*) and tie each query to its request's profile.
 
     A query names its request by ``request`` (an id in the ``requests.jsonl`` of the same
     directory) or by ``profile`` (a file name in that directory); either is enough.  A
     ``queries.jsonl`` whose lines do not have profview's fields is read as a user's own
-    JSON-lines log (``query_jsonl``).
+    JSON-lines log (``query_jsonl``).  *records*: ``load_records(paths)`` when already
+    read (its problems are the caller's then).
     """
     from . import query_jsonl
 
-    records: dict = {}
+    read_records = records is None
+    records = {} if read_records else records
     queries: list = []
     echo: list = []
     problems: list = []
@@ -218,6 +233,8 @@ def load_sidecars(paths, logs=()) -> Sidecars:
     for path in paths:
         path = Path(path)
         if path.name == REQUESTS_FILE:
+            if not read_records:
+                continue
             found, more = _guarded(path, problems, load_requests, ({}, []))
             records.update(found)
         else:

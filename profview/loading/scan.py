@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from ..importers import pstats_file
 from ..importers.discover import Found, discover
 from ..importers.pstats_arrays import Interner, children
-from ..importers.sidecar import load_sidecars
+from ..importers.sidecar import load_records, load_sidecars
 from ..importers.werkzeug_name import parse_name
 from ..model.capture import Capture
 from ..model.store import Builder, part_of
@@ -137,10 +137,17 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     lowers the workers' priority (see ``pool.make_pool``).
     """
     found, sidecar_files, problems, logs = discover(paths)
-    side = load_sidecars(sidecar_files, logs)
-    problems.extend(side.problems)
-    if side.requests:
-        found = [_join(f, side) for f in found]
+    # the request records decide buckets, so they come first; the query logs are needed only
+    # to tie statements at the end, and are read while the workers parse the profiles
+    records, more = load_records(sidecar_files)
+    problems.extend(more)
+    if records:
+        found = [_join(f, records) for f in found]
+    sides: list = []
+
+    def logs_meanwhile() -> None:
+        sides.append(load_sidecars(sidecar_files, logs, records))
+
     workers = workers or os.cpu_count() or 1
     requests: list = []
     builder = Builder()
@@ -168,7 +175,12 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
         size = max(1 if isolate else 16, min(CHUNK, total // (workers * 4) + 1))
         chunks = [found[i:i + size] for i in range(0, total, size)]
         pool = functools.partial(make_pool, mp_context=mp_context, background=background)
-        _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction)
+        _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction,
+                      logs_meanwhile)
+    if not sides:
+        logs_meanwhile()
+    side = sides[0]
+    problems.extend(side.problems)
     tied = tie(side.queries, side.echo, requests, side.has_queries)
     return Capture.build(tied.requests, problems + tied.problems, builder.finish(), grouping,
                          tied.queries, side.has_queries, _sources(sidecar_files, logs))
@@ -191,7 +203,7 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
         return capture, []   # nothing changed: the same object, so callers can tell
     side = load_sidecars(sidecar_files, logs)
     if side.requests:
-        new = [_join(f, side) for f in new]
+        new = [_join(f, side.requests) for f in new]
     new, crashed = preflight.screen(new, max_bytes)
     fraction = KEEP_REQUESTS / max(1, len(capture.requests) + len(new))
     reqs, more, (keys, part, kept) = scan_chunk(new, capture.grouping, max_bytes, fraction)
@@ -234,14 +246,19 @@ def stat_stamp(paths) -> tuple:
     return tuple(out)
 
 
-def _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction) -> None:
-    """Scan *chunks* in worker processes.  If one dies (a file crashed the parser), each
-    file left is read again in a process of its own, to find and report the culprit."""
+def _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction,
+                  meanwhile=None) -> None:
+    """Scan *chunks* in worker processes, calling *meanwhile()* here once they are given
+    out.  If one dies (a file crashed the parser), each file left is read again in a
+    process of its own, to find and report the culprit."""
     taken = 0
     try:
         with pool(workers) as executor, no_gc():
             results = executor.map(scan_chunk, chunks, [grouping] * len(chunks),
                                    [max_bytes] * len(chunks), [fraction] * len(chunks))
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None
             for chunk, result in zip(chunks, results):
                 take(chunk, result)
                 taken += 1
@@ -260,6 +277,6 @@ def _scan_alone(item, grouping, max_bytes, pool, fraction) -> tuple:
         return [], [problem], ([], {}, [])
 
 
-def _join(found: Found, side) -> Found:
-    return found._replace(record=side.requests.get(os.path.abspath(found.path)))
+def _join(found: Found, records: dict) -> Found:
+    return found._replace(record=records.get(os.path.abspath(found.path)))
 

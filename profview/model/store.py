@@ -17,7 +17,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .callgraph import CallGraph, Stats
+from .callgraph import CallGraph
 from .kept import Kept
 from .kept_graph import KeptGraph, _stats
 
