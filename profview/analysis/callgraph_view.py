@@ -76,11 +76,17 @@ def parsed(graph) -> _Parsed:
         return entry
 
 
+def parse_count() -> int:
+    """How many parses this process has made (asked of a worker process by the tests)."""
+    return stats["parses"]
+
+
 def clear_cache() -> None:
     """Forget every parse and layout (tests; a window that closes its capture)."""
     with _lock:
         _parsed.clear()
         _layouts.clear()
+        _by_token.clear()
 
 
 def _copy(profile, node_thres: float):
@@ -206,6 +212,32 @@ def build(graph, node_thres: float = NODE_THRES, edge_thres: float = EDGE_THRES,
                           "colour": _colour(theme.edge_color(w)),
                           "width": theme.edge_penwidth(w)})
     return GraphSpec(buf.getvalue(), ids, nodes, edges, message, graph.requests)
+
+
+_by_token: "OrderedDict[object, object]" = OrderedDict()   # token -> graph (worker side)
+
+
+def build_and_layout(graph, node_thres: float = NODE_THRES, edge_thres: float = EDGE_THRES,
+                     focus=None, depth: int = 2, token=None) -> tuple:
+    """``(spec, layout)``: ``build`` and ``layout`` in one call (layout None when nothing is
+    above the thresholds), for a worker process: both are plain data.
+
+    *token* names the graph's content (the caller's own counter): a graph sent again under a
+    token seen lately is swapped for the copy received then, whose gprof2dot parse is
+    cached, so a new threshold costs a prune and a layout, not a parse.  (Each send arrives
+    as a new object: without the token every call parsed again.)"""
+    if token is not None:
+        with _lock:
+            known = _by_token.get(token)
+            if known is None:
+                _by_token[token] = graph
+                while len(_by_token) > PARSED_KEPT:
+                    _by_token.popitem(last=False)
+            else:
+                _by_token.move_to_end(token)
+                graph = known
+    spec = build(graph, node_thres, edge_thres, focus, depth)
+    return spec, (layout(spec) if spec.nodes else None)
 
 
 def backends() -> list:

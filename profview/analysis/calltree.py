@@ -128,11 +128,11 @@ def _children(graph, funcs, parents, idx, func, value, self_t, start, depth, fla
     ratio = 1.0 if full else (value / cum if cum > 0 else 0.0)
     kids = []
     for callee, edge in graph.callees(func).items():
+        v = edge.cumtime * ratio
+        if v < cut or v <= 0:   # first: the cheaper test, and it drops most callees
+            continue
         if _on_path(funcs, parents, idx, callee):
             continue  # recursion: that time is already inside the ancestor
-        v = edge.cumtime * ratio
-        if v < cut or v <= 0:
-            continue
         callee_full = full and edge.cumtime >= stats[callee].cumtime * (1 - 1e-9)
         kflag = (0 if full else ESTIMATED) | (0 if callee_full else SHARED)
         kids.append([callee, v, min(edge.tottime * ratio, v), kflag, callee_full])

@@ -3,7 +3,9 @@ colour classes by code location, search, "my code only", and focus on one functi
 from __future__ import annotations
 
 import re
+import threading
 import zlib
+from collections import OrderedDict
 
 import numpy as np
 
@@ -152,16 +154,44 @@ def focus_tree(graph: CallGraph, func, mode: str = calltree.ESTIMATED_MODE,
 
 
 
+_TREES: OrderedDict = OrderedDict()   # (id(graph), options) -> (graph, tree), newest last
+_TREES_KEPT = 8
+_TREES_LOCK = threading.Lock()
+
+
 def build_tree(graph: CallGraph, mode: str = calltree.ESTIMATED_MODE, app_only: bool = False,
                focus=None, threshold: float = 0.001):
-    """The tree the flame view draws: whole, or focused on a function, maybe app code only."""
+    """The tree the flame view draws: whole, or focused on a function, maybe app code only.
+
+    The last few trees are kept (a built tree is never changed): the worker that merges a
+    scope builds its tree too, and the flame panel then finds it with ``cached_tree``
+    instead of a second round trip through a worker thread."""
     if graph is None:
         return None
+    tree = cached_tree(graph, mode, app_only, focus, threshold)
+    if tree is not None:
+        return tree
     if focus is not None and focus in graph.functions:
         tree = focus_tree(graph, focus, mode, threshold)
     else:
         tree = calltree.build(graph, mode=mode, threshold=threshold)
-    return app_only_tree(tree) if app_only else tree
+    tree = app_only_tree(tree) if app_only else tree
+    with _TREES_LOCK:
+        _TREES[(id(graph), mode, app_only, focus, threshold)] = (graph, tree)
+        while len(_TREES) > _TREES_KEPT:
+            _TREES.popitem(last=False)
+    return tree
+
+
+def cached_tree(graph, mode: str = calltree.ESTIMATED_MODE, app_only: bool = False,
+                focus=None, threshold: float = 0.001):
+    """``build_tree``'s tree for these arguments if it was built lately, else None."""
+    if graph is None:
+        return None
+    with _TREES_LOCK:
+        hit = _TREES.get((id(graph), mode, app_only, focus, threshold))
+    # the graph is held with its tree, so its id cannot have been reused by another
+    return hit[1] if hit is not None and hit[0] is graph else None
 
 
 def frame_tooltip(tree, i: int, name: str, graph=None, delta=None, significant=None) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import os
 
+from ..analysis import flame
 from ..analysis.endpoints import group
 from ..analysis.summary import endpoint_summaries
 from ..analysis.timeline import capture_points, prepare
 from ..loading.scan import extend_capture, load_capture, no_gc
+from ..loading.scopes import scope_graph
 from .comparison import compare
 from .session import Derived
 
@@ -21,6 +23,15 @@ def load_grouped(paths, **kwargs) -> tuple:
     with no_gc():
         capture = load_capture(paths, **kwargs)
         return (capture, *grouped(capture, paths))
+
+
+def scope_and_tree(capture, requests, tree_options: dict, **kwargs) -> tuple:
+    """``scope_graph``'s ``(graph, problems)``, with the flame tree of the graph built too
+    (``flame.build_tree(graph, **tree_options)``, which keeps it): one worker does both, so
+    the flame graph is on show as soon as the merged scope arrives."""
+    graph, problems = scope_graph(capture, requests, **kwargs)
+    flame.build_tree(graph, **tree_options)
+    return graph, problems
 
 
 def compare_with_points(before, after) -> tuple:

@@ -143,8 +143,11 @@ class Session:
             self.focus = func
             self.events.options.emit()
 
+    def tree_options(self) -> dict:
+        """The options of ``flame.build_tree`` as they are now (a snapshot)."""
+        return {"mode": self.mode, "app_only": self.app_only, "focus": self.focus}
+
     def tree_request(self) -> dict:
         """The arguments of ``flame.build_tree`` for what is on show: a snapshot a worker can
         use while the user goes on clicking."""
-        return {"graph": self.graph, "mode": self.mode, "app_only": self.app_only,
-                "focus": self.focus}
+        return {"graph": self.graph, **self.tree_options()}

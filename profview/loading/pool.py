@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 BACKGROUND_NICE = 10
 # Fewer files than this are read faster in the calling process than with workers (starting
@@ -29,3 +31,36 @@ def make_pool(workers: int, mp_context=None, background: bool = False) -> Proces
     context = multiprocessing.get_context(mp_context) if mp_context else None
     return ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=_lower_priority if background else None)
+
+
+_APART: dict = {}              # (mp_context, background) -> the one long-lived worker process
+_APART_LOCK = threading.Lock()
+
+
+def apart(fn, *args, mp_context=None, background: bool = False):
+    """``fn(*args)`` in a long-lived worker process of its own (made on first use), or here
+    when no process can be had (or it died: then once more in a new one first).
+
+    For pure-Python work a GUI asks for on every click (the call graph's gprof2dot parse,
+    prune and layout: 50-150 ms): done in a thread, it held the GIL that every paint of the
+    window needs, and a table's paint, which calls back into Python for each cell, took
+    five to ten times longer.  *fn* and *args* must pickle; the calling thread waits
+    without the GIL.
+    """
+    for attempt in (0, 1):
+        with _APART_LOCK:
+            pool = _APART.get((mp_context, background))
+            if pool is None:
+                try:
+                    pool = make_pool(1, mp_context, background)
+                except (OSError, ValueError, ImportError):
+                    return fn(*args)
+                _APART[(mp_context, background)] = pool
+        try:
+            return pool.submit(fn, *args).result()
+        except BrokenProcessPool:
+            with _APART_LOCK:
+                if _APART.get((mp_context, background)) is pool:
+                    del _APART[(mp_context, background)]
+            pool.shutdown(wait=False)
+    return fn(*args)

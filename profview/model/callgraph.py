@@ -57,6 +57,10 @@ class CallGraph:
         self._callers: dict | None = None
         self.requests = requests  # how many request profiles were summed into this graph
 
+    def __reduce__(self):
+        """Pickled as its two dicts (a worker process lays out the call graph)."""
+        return (type(self), (dict(self._functions), dict(self._edges), self.requests))
+
     @classmethod
     def from_pstats(cls, stats: Mapping) -> "CallGraph":
         """Build from a *validated* pstats dict (see ``importers.pstats_file``)."""

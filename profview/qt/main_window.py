@@ -7,13 +7,13 @@ import sys
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QProgressBar
 
-from ..loading.scopes import scope_graph
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
 from ..app import pipeline
 from ..app.session import ALL, Session
 from ..model.scope import ENDPOINT, Scope
 from ..model.request import Problem
 from . import comparing, docks, export, menus
+from .idle_gc import IdleCollector
 from .live import LiveFollow
 from .status import StatusLine
 from .menus import settings
@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("profview")
         self.setAcceptDrops(True)
         self.session = Session()
+        self.idle_gc = IdleCollector(self.session, self)
         self.paths: list = []
         self._wanted_endpoint = endpoint
         self._awaiting_picture = False
@@ -246,7 +247,8 @@ class MainWindow(QMainWindow):
         requests = self.session.requests_of(scope)
         self.line.say("Merging %d profile%s…" % (len(requests),
                                                  "" if len(requests) == 1 else "s"))
-        Task(scope_graph, self.session.capture, requests, with_progress=True,
+        Task(pipeline.scope_and_tree, self.session.capture, requests,
+             self.session.tree_options(), with_progress=True,
              mp_context="forkserver", background=True).start(
                  on_done=lambda result: self._on_graph(scope, result),
                  on_failed=self._on_failed, owner=self)

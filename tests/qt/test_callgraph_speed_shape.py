@@ -7,6 +7,7 @@ import pytest
 
 from profview.analysis import callgraph_view as cg
 from profview.app.session import Session
+from profview.model.callgraph import CallGraph
 from profview.loading.merge import load_graph
 from profview.loading.scan import load_capture
 from profview.qt.views import callgraph as view
@@ -29,14 +30,39 @@ def panel(qtbot, before):
     wait_all()
 
 
-def test_a_new_threshold_does_not_parse_again(qtbot, panel):
-    parses = cg.stats["parses"]
+def _apart(fn, *args, **_kwargs):
+    return fn(*args)
+
+
+def _parses_in_worker() -> int:
+    return view.apart(cg.parse_count, mp_context="forkserver", background=True)
+
+
+@pytest.mark.parametrize("where", ["worker process", "this process"])
+def test_a_new_threshold_does_not_parse_again(qtbot, panel, monkeypatch, where):
+    """The layout worker keeps the parse of the graph it was sent (by token); run here
+    (no worker process to be had), the parse cache is this process's."""
+    if where == "this process":
+        monkeypatch.setattr(view, "apart", _apart)
+        count = cg.parse_count
+    else:
+        count = _parses_in_worker
+    with qtbot.waitSignal(panel.drawn, timeout=LOAD):
+        panel.node_slider.setValue(25)               # parsed here, once, if it was not
+    parses = count()
+    assert parses >= 1
     for value in (20, 8, 3):
         with qtbot.waitSignal(panel.drawn, timeout=LOAD):
             panel.node_slider.setValue(value)
         assert panel.spec.dot == cg.build(panel.session.graph, value / 1000.0, 0.001).dot
-    assert cg.stats["parses"] == parses
+    assert count() == parses
     assert len(panel._nodes) == len(panel.spec.nodes) > 0
+    # another graph (here an equal copy: another scope) gets a token of its own: parsed
+    g = panel.session.graph
+    with qtbot.waitSignal(panel.drawn, timeout=LOAD):
+        panel.session.set_graph(panel.session.scope,
+                                CallGraph(dict(g.functions), dict(g.edges), g.requests))
+    assert count() == parses + 1
 
 
 def test_a_dragged_slider_runs_one_layout_at_a_time_and_shows_the_last(qtbot, panel,

@@ -9,7 +9,7 @@ from ...analysis.stats import format_clock, format_ms
 from ...analysis.summary import summarise
 from ...model.scope import ALL, ENDPOINT, REQUEST, Scope
 from .. import safe_text
-from .roles import ITEM_ROLE, SORT_ROLE
+from .roles import ALIGNMENT, DISPLAY, HORIZONTAL, ITEM_ROLE, RIGHT, SORT_ROLE, TOOLTIP
 
 
 def _clock(epoch: float) -> str:
@@ -76,7 +76,7 @@ class EndpointModel(QAbstractItemModel):
         self.endResetModel()
 
     def _request_matches(self, r) -> bool:
-        return self._filter in self._request_value(r, 0, Qt.DisplayRole).lower()
+        return self._filter in self._request_value(r, 0, DISPLAY).lower()
 
     def _arrange(self) -> None:
         column, order = self._sort
@@ -158,7 +158,7 @@ class EndpointModel(QAbstractItemModel):
         return len(self.HEADERS)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+        if orientation == HORIZONTAL and role == DISPLAY:
             return self.HEADERS[section]
         return None
 
@@ -172,23 +172,23 @@ class EndpointModel(QAbstractItemModel):
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
             return None
-        if role not in (Qt.DisplayRole, SORT_ROLE, Qt.ToolTipRole, Qt.TextAlignmentRole,
+        if role not in (DISPLAY, SORT_ROLE, TOOLTIP, ALIGNMENT,
                         ITEM_ROLE):
             return None
-        if role == Qt.TextAlignmentRole:
-            return int(Qt.AlignRight | Qt.AlignVCenter) if index.column() else None
+        if role == ALIGNMENT:
+            return RIGHT if index.column() else None
         item = self.item(index)
         if role == ITEM_ROLE:
             return item
         if item.kind == REQUEST:
-            if role == Qt.ToolTipRole:
+            if role == TOOLTIP:
                 return None
             return self._request_value(item.request, index.column(), role)
         value = self._values(item)[index.column()]
         if role == SORT_ROLE:
             return value[1]
         found = self.n_plus_one.get(item.endpoint.key) if item.kind == ENDPOINT else None
-        if role == Qt.ToolTipRole:
+        if role == TOOLTIP:
             if index.column() != 0:
                 return None
             why = getattr(item.endpoint, "why", "") if item.kind == ENDPOINT else ""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
+from .roles import DISPLAY, HORIZONTAL
+
 
 class FlatModel(QAbstractTableModel):
     """A table of ``self.rows`` under ``HEADERS``."""
@@ -25,6 +27,6 @@ class FlatModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+        if orientation == HORIZONTAL and role == DISPLAY:
             return self.HEADERS[section]
         return None

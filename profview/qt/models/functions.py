@@ -7,7 +7,7 @@ from ...analysis.codeloc import short_path, shorten
 from ...model.callgraph import format_func
 from .. import safe_text
 from .flat import FlatModel
-from .roles import ITEM_ROLE, SORT_ROLE
+from .roles import ALIGNMENT, DISPLAY, HORIZONTAL, ITEM_ROLE, RIGHT, SORT_ROLE, TOOLTIP
 
 
 def _location(key, limit: int) -> str:
@@ -60,7 +60,7 @@ class FunctionModel(FlatModel):
         self.rows = rows
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.ToolTipRole:
+        if orientation == HORIZONTAL and role == TOOLTIP:
             return ("times in ms, summed over %d requests" % self.requests
                     if self.requests > 1 else "times in ms")
         return super().headerData(section, orientation, role)
@@ -78,11 +78,11 @@ class FunctionModel(FlatModel):
         col = index.column()
         if role == ITEM_ROLE:
             return key
-        if role == Qt.TextAlignmentRole:
-            return int(Qt.AlignRight | Qt.AlignVCenter) if col < 5 else None
-        if role == Qt.ToolTipRole:
+        if role == ALIGNMENT:
+            return RIGHT if col < 5 else None
+        if role == TOOLTIP:
             return safe_text.tip(format_func(key)) if col >= 5 else None
-        if role == Qt.DisplayRole:
+        if role == DISPLAY:
             return _FUNCTION_TEXT[col](key, s)
         if role == SORT_ROLE:
             return _FUNCTION_SORT[col](key, s)
@@ -128,16 +128,16 @@ class EdgeModel(FlatModel):
         key, s = self.rows[index.row()]
         if role == ITEM_ROLE:
             return key
-        if role == Qt.TextAlignmentRole:
-            return int(Qt.AlignRight | Qt.AlignVCenter) if 0 < index.column() < 4 else None
+        if role == ALIGNMENT:
+            return RIGHT if 0 < index.column() < 4 else None
         values = [(shorten(key[2], 80), key[2]), (str(s.ncalls), s.ncalls),
                   ("%.3f" % (s.cumtime * 1e3), s.cumtime), ("%.3f" % (s.tottime * 1e3),
                                                             s.tottime),
                   (_location(key, 50), key[0])]
-        if role == Qt.DisplayRole:
+        if role == DISPLAY:
             return values[index.column()][0]
         if role == SORT_ROLE:
             return values[index.column()][1]
-        if role == Qt.ToolTipRole:
+        if role == TOOLTIP:
             return safe_text.tip(format_func(key))
         return None

@@ -13,6 +13,7 @@ from ...analysis.flame import build_tree
 from ...loading.scopes import scope_graph
 from ...analysis.stats import format_ms
 from ..models import ITEM_ROLE, FlatModel
+from ..models.roles import DISPLAY, FOREGROUND, TOOLTIP
 from ..workers import Latest, Task
 from .tables import plain_table
 from .flame import FlameView
@@ -38,11 +39,11 @@ class EndpointDeltaModel(FlatModel):
         col = index.column()
         if role == ITEM_ROLE:
             return r
-        if role == Qt.ForegroundRole and col == 1 and r["verdict"] in VERDICT_COLOURS:
+        if role == FOREGROUND and col == 1 and r["verdict"] in VERDICT_COLOURS:
             return VERDICT_COLOURS[r["verdict"]]
-        if role == Qt.ToolTipRole and col == 1 and r["note"]:
+        if role == TOOLTIP and col == 1 and r["note"]:
             return safe_text.tip(r["note"])
-        if role != Qt.DisplayRole:
+        if role != DISPLAY:
             return None
         b, a = r["before"], r["after"]
 
@@ -66,13 +67,13 @@ class FunctionDeltaModel(FlatModel):
                "calls Δ/req", "", "q", "function"]
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
-        if not index.isValid() or role not in (Qt.DisplayRole, ITEM_ROLE, Qt.ForegroundRole):
+        if not index.isValid() or role not in (DISPLAY, ITEM_ROLE, FOREGROUND):
             return None
         d = self.rows[index.row()]
         if role == ITEM_ROLE:
             return d["key"]
         delta = d["after_s_per_request"] - d["before_s_per_request"]
-        if role == Qt.ForegroundRole:
+        if role == FOREGROUND:
             if not d.get("significant", True):
                 return NOT_SIGNIFICANT
             return VERDICT_COLOURS["slower" if delta > 0 else "faster"] \

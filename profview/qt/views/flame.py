@@ -233,14 +233,16 @@ class FlameView(QWidget):
         p.setFont(self._font)
         metrics = QFontMetrics(self._font)
         wide = np.nonzero(width >= 28)[0]
+        # Qt's enums looked up once: ~4 µs each on PySide6, per label otherwise
+        elide, align = Qt.ElideRight, Qt.AlignVCenter | Qt.AlignLeft
+        pens = (QColor(20, 20, 20), QColor(120, 120, 120))
         for j in wide.tolist():
             name = self._names[idx[j]]
-            text = metrics.elidedText(name, Qt.ElideRight, int(width[j]) - 6)
+            text = metrics.elidedText(name, elide, int(width[j]) - 6)
             if not text or text == "…":
                 continue
-            p.setPen(QColor(120, 120, 120) if dim[j] else QColor(20, 20, 20))
-            p.drawText(QRectF(left[j] + 3, tops[j], width[j] - 6, ROW - 1),
-                       Qt.AlignVCenter | Qt.AlignLeft, text)
+            p.setPen(pens[bool(dim[j])])
+            p.drawText(QRectF(left[j] + 3, tops[j], width[j] - 6, ROW - 1), align, text)
 
     # --- input -------------------------------------------------------------------------
     def tooltip_text(self, i: int) -> str:

@@ -164,6 +164,10 @@ class FlamePanel(QWidget):
         if request["graph"] is None:
             self.view.set_tree(None)
             return
+        tree = flame.cached_tree(**request)   # built with the merge, as a rule
+        if tree is not None:
+            self._on_tree(generation, tree, request["graph"])
+            return
         Task(flame.build_tree, **request).start(
             on_done=lambda tree: self._on_tree(generation, tree, request["graph"]), owner=self)
 

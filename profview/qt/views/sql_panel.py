@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QPushButton,
 from ...analysis import sql
 from ...analysis.stats import format_clock, format_ms
 from ..models import ITEM_ROLE, FlatModel
+from ..models.roles import DISPLAY, FOREGROUND, TOOLTIP
 from ..workers import Latest, Task
 from .tables import plain_table
 from .. import safe_text
@@ -54,11 +55,11 @@ class StatementsModel(FlatModel):
         col = index.column()
         if role == ITEM_ROLE:
             return (q, r)
-        if role == Qt.ToolTipRole and col in (3, 4):
+        if role == TOOLTIP and col in (3, 4):
             return safe_text.tip(q.statement if col == 3 else q.parameters)
-        if role == Qt.ForegroundRole and col == 2 and badges:
+        if role == FOREGROUND and col == 2 and badges:
             return QColor("red")
-        if role != Qt.DisplayRole:
+        if role != DISPLAY:
             return None
         if col == 0:
             if q.start is None:
@@ -85,11 +86,11 @@ class GroupsModel(FlatModel):
             return None
         g = self.rows[index.row()]
         col = index.column()
-        if role == Qt.ToolTipRole and col == 6:
+        if role == TOOLTIP and col == 6:
             return safe_text.tip(g["fingerprint"])
-        if role == Qt.ForegroundRole and col == 5 and g["n_plus_one"]:
+        if role == FOREGROUND and col == 5 and g["n_plus_one"]:
             return QColor("red")
-        if role != Qt.DisplayRole:
+        if role != DISPLAY:
             return None
         return [str(g["count"]), "%.1f" % g["per_request"], "%.2f" % g["total_ms"],
                 "%.3f" % g["mean_ms"], "%.2f" % g["max_ms"],

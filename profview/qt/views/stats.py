@@ -12,6 +12,7 @@ from ...analysis.summary import endpoint_summaries
 from ...analysis.timeline import log_histogram
 from ...model.scope import ENDPOINT, REQUEST, Scope
 from ..models import ITEM_ROLE, SORT_ROLE, FlatModel
+from ..models.roles import ALIGNMENT, DISPLAY, RIGHT
 from ..workers import Task
 from .. import safe_text
 
@@ -54,9 +55,9 @@ class StatsModel(FlatModel):
             return ep
         if role == SORT_ROLE:
             return value
-        if role == Qt.TextAlignmentRole:
-            return int(Qt.AlignRight | Qt.AlignVCenter) if index.column() else None
-        if role == Qt.DisplayRole:
+        if role == ALIGNMENT:
+            return RIGHT if index.column() else None
+        if role == DISPLAY:
             return "" if value is None else fmt(value)
         return None
 
