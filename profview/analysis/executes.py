@@ -34,13 +34,19 @@ def _in_sqlalchemy(filename: str) -> bool:
     return filename.replace("\\", "/").endswith(_SQLA_DEFAULT)
 
 
-def execute_calls(stats) -> int:
+def execute_keys(keys) -> list:
+    """The keys among *keys* that ``execute_calls`` counts: one cheap pass by name (this
+    runs for every profile loaded, or once per shape of profile)."""
+    return [k for k in keys if "execute" in k[2] or k[2] == "do_ping"]
+
+
+def execute_calls(stats, keys=None) -> int:
     """DB-API statements a validated pstats dict shows: C-driver execute()/executemany()
     calls, less SQLAlchemy's connection pings (``pool_pre_ping`` runs one unlogged
-    ``SELECT 1`` per checkout); without a C driver, SQLAlchemy's ``do_execute*`` calls."""
+    ``SELECT 1`` per checkout); without a C driver, SQLAlchemy's ``do_execute*`` calls.
+    *keys*: ``execute_keys(stats)``, when known already."""
     c_calls = funnel = pings = 0
-    # this runs for every profile loaded: one cheap pass picks the few names that matter
-    for key in [k for k in stats if "execute" in k[2] or k[2] == "do_ping"]:
+    for key in execute_keys(stats) if keys is None else keys:
         filename, _line, name = key
         calls = _count(stats[key][1])
         if filename == "~":

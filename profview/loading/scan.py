@@ -25,7 +25,7 @@ from ..model.store import Builder, part_of
 from ..model.request import Problem, Request
 from . import preflight
 from .pool import PARALLEL_FROM, make_pool
-from ..analysis.executes import execute_calls
+from ..analysis.executes import execute_calls, execute_keys
 from ..analysis.tying import tie
 from ..analysis.view_candidates import find_candidates
 
@@ -33,6 +33,9 @@ CHUNK = 64
 # Requests whose own numbers the capture keeps (``model.store.Kept``, ~30 KB each): all of
 # them up to this many, an even sample (by a hash of the name) beyond.
 KEEP_REQUESTS = 2000
+# A worker's interner starts afresh beyond this many keys (many apps' profiles in one
+# long-lived process): a bound on its memory, and on the ids its receiver maps.
+MAX_PROCESS_KEYS = 1_000_000
 
 
 @contextmanager
@@ -71,17 +74,33 @@ def scan_one(found: Found, grouping: str, interner, parts: dict,
     except OSError as exc:
         return Problem(str(path), "cannot read: %s" % (exc.strerror or exc))
     try:
-        request = _request(found, stats, functools.partial(children, arrays, interner),
-                           arrays.total_tt, grouping)
+        facts = _facts(stats, arrays, interner, grouping)
+        request = _request(found, stats, facts, arrays.total_tt, grouping)
     except Exception as exc:  # a valid-looking file that still trips analysis: report it
         return Problem(str(path), "could not be analysed: %s: %s" % (type(exc).__name__, exc))
+    arrays = arrays._replace(shape=None)     # the facts stay in this process
     parts.setdefault(request.bucket, []).append(arrays)
     if kept is not None and keeps(found.name, fraction):
         kept.append((str(path), arrays))
     return request
 
 
-def _request(found: Found, stats, callees, total_tt, grouping) -> Request:
+def _facts(stats, arrays, interner, grouping) -> tuple:
+    """``((is_flask, view candidates), execute keys)`` of a profile: functions of its
+    shape, worked out once per shape (``pstats_arrays.Shape``)."""
+    shape = arrays.shape
+    known = shape.facts.get(grouping) if shape is not None else None
+    if known is None:
+        view = (False, frozenset())
+        if grouping == "view":
+            view = find_candidates(stats, functools.partial(children, arrays, interner))
+        known = (view, execute_keys(stats))
+        if shape is not None:
+            shape.facts[grouping] = known
+    return known
+
+
+def _request(found: Found, stats, facts, total_tt, grouping) -> Request:
     path, record = found.path, found.record
     wz = parse_name(path.name)
     info: dict = {}
@@ -96,9 +115,7 @@ def _request(found: Found, stats, callees, total_tt, grouping) -> Request:
     else:
         method = url_path = None
         info = dict(elapsed_ms=total_tt * 1000.0, time=path.stat().st_mtime)
-    flask, candidates = False, frozenset()
-    if grouping == "view":
-        flask, candidates = find_candidates(stats, callees)
+    (flask, candidates), executes = facts
     if grouping == "view" and record is not None and record.rule:
         bucket = ("rule", method, record.rule)   # the app's own URL rule wins
     elif candidates:
@@ -107,21 +124,36 @@ def _request(found: Found, stats, callees, total_tt, grouping) -> Request:
         bucket = ("path", method, url_path)
     return Request(file=path, name=found.name, method=method, url_path=url_path,
                    total_tt=total_tt, named=wz is not None or record is not None,
-                   flask=flask, bucket=bucket, db_executes=execute_calls(stats), **info)
+                   flask=flask, bucket=bucket, db_executes=execute_calls(stats, executes),
+                   **info)
 
 
-def scan_chunk(found: list, grouping: str, max_bytes: int, fraction: float = 1.0) -> tuple:
-    """``(requests, problems, (keys, parts, kept))`` for a list of files; runs in a worker
+def scan_chunk(found: list, grouping: str, max_bytes: int, fraction: float = 1.0,
+               interner: Interner = None) -> tuple:
+    """``(requests, problems, (news, parts, kept))`` for a list of files; runs in a worker
     process.  *parts* are the chunk's bucket sums (``store.part_of``) and *kept* the
-    ``(file, Arrays)`` of requests kept whole, in ids that *keys* (id → FuncKey) name."""
+    ``(file, Arrays)`` of requests kept whole, in ids that *news* (``Interner.news``) and
+    earlier chunks of the same interner name.  Without *interner*, the process's own: its
+    ids and the shapes it knows (``pstats_arrays.Shape``) serve every chunk it reads."""
     requests, problems, parts, kept = [], [], {}, []
-    interner = Interner()
+    interner = interner if interner is not None else process_interner()
     with no_gc():
         for item in found:
             result = scan_one(item, grouping, interner, parts, max_bytes, kept, fraction)
             (problems if isinstance(result, Problem) else requests).append(result)
         summed = {bucket: part_of(profiles) for bucket, profiles in parts.items()}
-    return requests, problems, (interner.keys, summed, kept)
+    return requests, problems, (interner.news(), summed, kept)
+
+
+_PROCESS: list = [None, None]    # [pid, Interner] of a worker process
+
+
+def process_interner() -> Interner:
+    """This process's interner, made on first use; a forked child makes its own (the
+    parent's numbering, copied, would no longer match what the parent was sent)."""
+    if _PROCESS[0] != os.getpid() or len(_PROCESS[1].keys) > MAX_PROCESS_KEYS:
+        _PROCESS[:] = [os.getpid(), Interner()]
+    return _PROCESS[1]
 
 
 def load_capture(paths, grouping: str = "view", workers: int | None = None,
@@ -168,9 +200,10 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
         found, crashed = preflight.screen(found, max_bytes)   # see preflight: marshal
         problems.extend(crashed)
         total = len(found)
+        interner = Interner()
         for start in range(0, total, CHUNK):
             chunk = found[start:start + CHUNK]
-            take(chunk, scan_chunk(chunk, grouping, max_bytes, fraction))
+            take(chunk, scan_chunk(chunk, grouping, max_bytes, fraction, interner))
     elif total:
         size = max(1 if isolate else 16, min(CHUNK, total // (workers * 4) + 1))
         chunks = [found[i:i + size] for i in range(0, total, size)]
@@ -206,7 +239,8 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
         new = [_join(f, side.requests) for f in new]
     new, crashed = preflight.screen(new, max_bytes)
     fraction = KEEP_REQUESTS / max(1, len(capture.requests) + len(new))
-    reqs, more, (keys, part, kept) = scan_chunk(new, capture.grouping, max_bytes, fraction)
+    reqs, more, (keys, part, kept) = scan_chunk(new, capture.grouping, max_bytes, fraction,
+                                                Interner())
     more = list(more) + crashed
     builder = Builder()
     builder.add_store(capture.store)

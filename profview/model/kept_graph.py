@@ -52,11 +52,11 @@ class Functions(Mapping):
         row = self._row(key)
         if row < 0:
             raise KeyError(key)
-        return next(_stats(self._graph.f_val[row:row + 1]))
+        return self._graph.stats_at(row)
 
     def get(self, key, default=None):
         row = self._row(key)
-        return default if row < 0 else next(_stats(self._graph.f_val[row:row + 1]))
+        return default if row < 0 else self._graph.stats_at(row)
 
     def items(self):
         return zip(iter(self), _stats(self._graph.f_val))
@@ -101,6 +101,11 @@ class KeptGraph:
         order = np.argsort(self.f_ids, kind="stable")
         at = order[np.searchsorted(self.f_ids, gids, sorter=order)] if len(gids) else gids
         return at.astype(np.int64)
+
+    def stats_at(self, row: int) -> Stats:
+        """The Stats of one row (rules read a few; a one-row ``_stats`` cost 5 µs)."""
+        calls, prim, tottime, cumtime = self.f_val[row].tolist()
+        return Stats(round(calls), round(prim), tottime, cumtime)
 
     def keys_of(self, rows) -> list:
         """FuncKeys of rows."""

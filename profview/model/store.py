@@ -13,7 +13,7 @@ and merge by walking them in Python, which is what this replaces.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 import numpy as np
 
@@ -198,6 +198,14 @@ def part_of(profiles: list) -> tuple:
     return f_ids.astype(np.int64), f_val, codes, e_val, len(profiles)
 
 
+class News(NamedTuple):
+    """Keys an interner numbered since it last sent some: ids *start* on, named *token*."""
+
+    token: str
+    start: int
+    keys: list
+
+
 class Builder:
     """Puts a Store together from the loader's per-chunk parts, each numbered by ids of its
     own (``importers.pstats_arrays.Interner``): parts are mapped to capture-wide ids as they
@@ -208,19 +216,32 @@ class Builder:
         self._funcs: list = []
         self._parts: dict = {}    # bucket → [(f ids, f rows, edge codes, e rows, n)]
         self._kept: list = []     # (file, f ids, f rows, edge codes, e rows) per request
+        self._remaps: dict = {}   # an interner's token → its ids in capture-wide ids
 
-    def add(self, keys: list, buckets: Mapping, kept=()) -> None:
-        """*keys*: the chunk's id → FuncKey; *buckets*: ``{bucket: (f ids, f rows, edge
-        codes, e rows, requests)}`` in those ids; *kept*: ``(file, Arrays)`` of requests
-        whose own numbers are kept too (see ``Kept``)."""
+    def add(self, keys, buckets: Mapping, kept=()) -> None:
+        """*keys*: the chunk's id → FuncKey, or News from an interner that numbered earlier
+        chunks too (``Interner.news``: their keys were sent then);
+        *buckets*: ``{bucket: (f ids, f rows, edge codes, e rows, requests)}`` in those ids;
+        *kept*: ``(file, Arrays)`` of requests whose own numbers are kept too (``Kept``)."""
+        if isinstance(keys, News):
+            token, start, keys = keys
+        else:
+            token, start = None, 0
         fid, funcs = self._fid, self._funcs
-        remap = np.empty(len(keys), np.int64)
+        fresh = np.empty(len(keys), np.int64)
         for i, key in enumerate(keys):
             g = fid.get(key)
             if g is None:
                 g = fid[key] = len(funcs)
                 funcs.append(key)
-            remap[i] = g
+            fresh[i] = g
+        remap = fresh
+        if token is not None:
+            known = self._remaps.get(token, np.zeros(0, np.int64))
+            if start != len(known):   # chunks of one interner must come in its order
+                raise ValueError("a chunk's ids start at %d, %d were known" % (start,
+                                                                             len(known)))
+            remap = self._remaps[token] = np.concatenate([known, fresh])
         for bucket, (f_ids, f_val, codes, e_val, n) in buckets.items():
             codes = (remap[codes >> 32] << 32) | remap[codes & _LOW]
             self._parts.setdefault(bucket, []).append((remap[f_ids], f_val, codes, e_val, n))

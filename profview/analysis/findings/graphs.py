@@ -56,20 +56,45 @@ def _arrays(graph):
     return graph if hasattr(graph, "mask") else None
 
 
+def _matrix(graph, reverse: bool):
+    """The graph's edges as a CSR matrix (callee→caller with *reverse*), made once per
+    graph: the rules ask for reachability from many roots of one request."""
+    from scipy.sparse import csr_matrix
+    memo = graph.memo
+    matrix = memo.get(("csr", reverse))
+    if matrix is None:
+        n = len(graph.f_ids)
+        src, dst = (graph.dst, graph.src) if reverse else (graph.src, graph.dst)
+        matrix = memo[("csr", reverse)] = csr_matrix(
+            (np.ones(len(src), np.int8), (src, dst)), shape=(n, n))
+    return matrix
+
+
 def _reach(graph, starts: np.ndarray, reverse: bool = False) -> np.ndarray:
     """Bool per row: reachable from the rows *starts* by one edge or more (against the
-    edges with *reverse*).  Breadth-first in C (scipy's csgraph), from a virtual node that
-    points at every start; written out by hand it cost more than the rules around it."""
+    edges with *reverse*).  Breadth-first in C (scipy's csgraph); written out by hand it
+    cost more than the rules around it.  One start: on the graph's cached matrix, and the
+    answer cached too (the rules ask for the same roots again); several: from a virtual
+    node that points at every start."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import breadth_first_order
     n = len(graph.f_ids)
     src, dst = (graph.dst, graph.src) if reverse else (graph.src, graph.dst)
-    matrix = csr_matrix((np.ones(len(src) + len(starts), np.int8),
-                         (np.concatenate([src, np.full(len(starts), n)]),
-                          np.concatenate([dst, starts]))), shape=(n + 1, n + 1))
-    reached = np.zeros(n + 1, bool)
-    reached[breadth_first_order(matrix, n, directed=True, return_predecessors=False)] = True
-    reached = reached[:n]
+    key = ("reach", int(starts[0]), reverse) if len(starts) == 1 else None
+    if key is not None and key in graph.memo:
+        return graph.memo[key].copy()
+    if key is not None:
+        reached = np.zeros(n, bool)
+        reached[breadth_first_order(_matrix(graph, reverse), int(starts[0]), directed=True,
+                                    return_predecessors=False)] = True
+    else:
+        matrix = csr_matrix((np.ones(len(src) + len(starts), np.int8),
+                             (np.concatenate([src, np.full(len(starts), n)]),
+                              np.concatenate([dst, starts]))), shape=(n + 1, n + 1))
+        reached = np.zeros(n + 1, bool)
+        reached[breadth_first_order(matrix, n, directed=True,
+                                    return_predecessors=False)] = True
+        reached = reached[:n]
     # a start is its own descendant only when an edge from what it reached leads back
     out = reached.copy()
     out[starts] = False
@@ -77,6 +102,8 @@ def _reach(graph, starts: np.ndarray, reverse: bool = False) -> np.ndarray:
     start[starts] = True
     back = reached[src] & start[dst]
     out[dst[back]] = True
+    if key is not None:
+        graph.memo[key] = out.copy()
     return out
 
 
@@ -202,9 +229,24 @@ def _is_lazy_loader(key) -> bool:
 def loader_seconds(graph) -> float:
     """Time in SQLAlchemy's lazy loader (``LazyLoader._load_for_state``: one pstats entry,
     so exact): the lazy loads' SQL, their row processing and the loader's own work."""
-    return max([s.cumtime for k, s in graph.functions.items()
-                if k[2] == "_load_for_state" and in_module(k, "sqlalchemy/orm/strategies.py")]
-               or [0.0])
+    key, stats = heaviest(graph, _is_lazy_loader)
+    return stats.cumtime if stats is not None else 0.0
+
+
+def heaviest(graph, predicate) -> tuple:
+    """``(key, Stats)`` of the function *predicate* picks with the most cumulative time,
+    ``(None, None)`` when it picks none.  *predicate* is a module-level function of the
+    key: kept graphs answer from the index's cached mask of it."""
+    g = _arrays(graph)
+    if g is not None:
+        rows = np.flatnonzero(g.mask(predicate))
+        if not len(rows):
+            return None, None
+        row = int(rows[np.argmax(g.f_val[rows, 3])])
+        return g.keys_of([row])[0], g.stats_at(row)
+    functions = getattr(graph, "functions", graph)
+    found = [(k, functions[k]) for k in functions if predicate(k)]
+    return max(found, key=lambda kv: kv[1].cumtime) if found else (None, None)
 
 
 def db_seconds_under(graph, root) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..stats import format_ms
 from .base import (Evidence, Finding, function_evidence, in_module, median, severity,
                    slowest)
-from .graphs import db_seconds_under
+from .graphs import db_seconds_under, heaviest
 
 RULE = "template_heavy"
 COMPILE_FIX = ("render_template_string (Environment.from_string) parses and compiles its "
@@ -26,10 +26,12 @@ RENDER_FIX = ("Rendering dominates: pass the template data it needs ready-made (
               "fragment (Flask-Caching, Jinja2 {% cache %} extensions).")
 
 
-def _jinja(functions, module: str, name: str):
-    found = [(k, functions[k]) for k in functions
-             if k[2] == name and in_module(k, "jinja2/" + module)]
-    return max(found, key=lambda kv: kv[1].cumtime) if found else (None, None)
+def _is_render(key) -> bool:
+    return key[2] == "render" and in_module(key, "jinja2/environment.py")
+
+
+def _is_compile(key) -> bool:
+    return key[2] == "compile" and in_module(key, "jinja2/environment.py")
 
 
 def check(ctx, settings) -> list:
@@ -44,9 +46,8 @@ def measure(ctx, ep) -> list:
         graph = ctx.request_data(r)
         if graph is None:
             continue
-        functions = getattr(graph, "functions", graph)
-        rkey, rstats = _jinja(functions, "environment.py", "render")
-        ckey, cstats = _jinja(functions, "environment.py", "compile")
+        rkey, rstats = heaviest(graph, _is_render)
+        ckey, cstats = heaviest(graph, _is_compile)
         render = 1000.0 * rstats.cumtime if rstats else 0.0
         db = (1000.0 * db_seconds_under(graph, rkey)
               if rstats and hasattr(graph, "callees") else 0.0)
@@ -58,8 +59,8 @@ def measure(ctx, ep) -> list:
 
 def _endpoint(ctx, ep, settings):
     n = len(ep.requests)
-    render_key, _rs = _jinja(ep.functions, "environment.py", "render")
-    compile_key, _cs = _jinja(ep.functions, "environment.py", "compile")
+    render_key, _rs = heaviest(ep.functions, _is_render)
+    compile_key, _cs = heaviest(ep.functions, _is_compile)
     if render_key is None and compile_key is None:
         return None
     rows = measure(ctx, ep)
