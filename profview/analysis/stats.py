@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import math
-import time
 import statistics
+import time
 from typing import Sequence
+
+import numpy as np
 
 
 def p50(values: Sequence[float]) -> float:
@@ -59,11 +61,19 @@ def bh_adjust(pvalues: Sequence) -> list:
     discovery at false discovery rate *q* when its adjusted value is below *q*; the procedure
     controls the FDR for independent or positively dependent tests.
     """
-    idx = [i for i, p in enumerate(pvalues) if p is not None and not math.isnan(p)]
-    out: list = [None] * len(pvalues)
+    values = np.array([np.nan if p is None else p for p in pvalues], np.float64)
+    out: list = [None] * len(values)
+    idx = np.flatnonzero(~np.isnan(values))
     m = len(idx)
-    running = 1.0
-    for rank, i in reversed(list(enumerate(sorted(idx, key=lambda i: pvalues[i]), 1))):
-        running = min(running, pvalues[i] * m / rank)
-        out[i] = min(1.0, running)
+    if not m:
+        return out
+    # ascending p (ties in index order, as a stable sort gives), then the running minimum
+    # of p·m/rank from the largest rank down: the same products, in the same order, as the
+    # textbook loop
+    order = idx[np.argsort(values[idx], kind="stable")]
+    ranks = np.arange(1, m + 1)
+    scaled = values[order] * m / ranks
+    running = np.minimum.accumulate(np.minimum(scaled[::-1], 1.0))[::-1]
+    for i, q in zip(order.tolist(), np.minimum(1.0, running).tolist()):
+        out[i] = q
     return out

@@ -33,6 +33,40 @@ def make_pool(workers: int, mp_context=None, background: bool = False) -> Proces
                                initializer=_lower_priority if background else None)
 
 
+def start_forkserver(preload=()) -> None:
+    """Start the "forkserver" process now, with *preload* (module names) imported in it.
+
+    A worker forked from it then starts with those modules loaded, instead of importing
+    numpy and the loader on every start (0.3 s a worker here); started before the first
+    pool, it does that import while the window is being built.  A no-op once running, and
+    where there is no forkserver (the pools then import as before)."""
+    try:
+        from multiprocessing import forkserver
+        multiprocessing.set_forkserver_preload(list(preload))
+        forkserver.ensure_running()
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def warm_imports(*modules) -> threading.Thread:
+    """Import *modules* in a daemon thread (what a step the user asked for will need while
+    it waits for something else, e.g. scipy.stats, ~0.8 s, while a capture loads).
+
+    Only for processes whose pools use "forkserver" or "spawn": a process forked while this
+    thread held an import lock would hang at its first import."""
+    import importlib
+
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass    # the step that needs it reports the problem itself
+    thread = threading.Thread(target=run, name="warm-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 _APART: dict = {}              # (mp_context, background) -> the one long-lived worker process
 _APART_LOCK = threading.Lock()
 

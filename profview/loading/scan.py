@@ -176,9 +176,7 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     if records:
         found = [_join(f, records) for f in found]
     sides: list = []
-
-    def logs_meanwhile() -> None:
-        sides.append(load_sidecars(sidecar_files, logs, records))
+    side_args = (sidecar_files, logs, records)
 
     workers = workers or os.cpu_count() or 1
     requests: list = []
@@ -209,10 +207,8 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
         chunks = [found[i:i + size] for i in range(0, total, size)]
         pool = functools.partial(make_pool, mp_context=mp_context, background=background)
         _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction,
-                      logs_meanwhile)
-    if not sides:
-        logs_meanwhile()
-    side = sides[0]
+                      side_args, sides)
+    side = sides[0] if sides else load_sidecars(*side_args)
     problems.extend(side.problems)
     tied = tie(side.queries, side.echo, requests, side.has_queries)
     return Capture.build(tied.requests, problems + tied.problems, builder.finish(), grouping,
@@ -281,21 +277,30 @@ def stat_stamp(paths) -> tuple:
 
 
 def _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction,
-                  meanwhile=None) -> None:
-    """Scan *chunks* in worker processes, calling *meanwhile()* here once they are given
-    out.  If one dies (a file crashed the parser), each file left is read again in a
-    process of its own, to find and report the culprit."""
+                  side_args=None, sides=None) -> None:
+    """Scan *chunks* in worker processes; with *side_args*, a worker reads the sidecars
+    and query logs too (``load_sidecars(*side_args)``, appended to *sides*).  If a worker
+    dies (a file crashed the parser), each file left is read again in a process of its
+    own, to find and report the culprit (and the logs are read here)."""
     taken = 0
     try:
         with pool(workers) as executor, no_gc():
+            # first in the queue: one worker parses the logs while the other starts on the
+            # profiles.  Read here, they held the GIL the window's thread needs, and kept a
+            # core from the workers (which the window runs at a lower priority)
+            side = executor.submit(load_sidecars, *side_args) if side_args else None
             results = executor.map(scan_chunk, chunks, [grouping] * len(chunks),
                                    [max_bytes] * len(chunks), [fraction] * len(chunks))
-            if meanwhile is not None:
-                meanwhile()
-                meanwhile = None
             for chunk, result in zip(chunks, results):
                 take(chunk, result)
                 taken += 1
+            if side is not None:
+                try:
+                    sides.append(side.result())
+                except BrokenProcessPool:
+                    raise
+                except Exception:   # it could not come back (pickling): read here instead
+                    pass
     except BrokenProcessPool:
         for item in (item for chunk in chunks[taken:] for item in chunk):
             take([item], _scan_alone(item, grouping, max_bytes, pool, fraction))

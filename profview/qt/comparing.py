@@ -7,6 +7,7 @@ import os
 from PySide6.QtWidgets import QFileDialog
 
 from ..app import pipeline
+from ..loading import pool
 from ..loading.scan import load_capture
 from .workers import Task
 
@@ -34,6 +35,7 @@ def compare_with(window, paths) -> None:
         window.ready.connect(when_loaded)
         return
     window.line.say("Loading the capture to compare with…")
+    pool.warm_imports("scipy.stats")   # the tests need it (0.8 s); the workers parse meanwhile
     Task(load_capture, window.compare_paths, mp_context="forkserver", background=True,
          max_bytes=window.max_bytes).start(
         on_done=lambda after: _compare(window, after), on_failed=window._on_failed,

@@ -17,6 +17,7 @@ from .idle_gc import IdleCollector
 from .live import LiveFollow
 from .status import StatusLine
 from .menus import settings
+from ..loading import pool
 from ..loading.names import name_points
 from ..analysis.sql import n_plus_one_by_endpoint
 from ..analysis.stats import format_clock
@@ -33,7 +34,13 @@ from .workers import Task
 from . import safe_text
 
 GIL_SWITCH_S = 0.0005        # see MainWindow.__init__
-FINDINGS_DELAY_MS = 400
+# What the worker processes run, imported once in the forkserver they are forked from.
+FORKSERVER_PRELOAD = ("profview.loading.scan", "profview.loading.reread",
+                      "profview.loading.scopes", "profview.app.pipeline",
+                      "profview.analysis.callgraph_view")
+# What the findings need beyond the loader, imported while a capture loads.
+FINDINGS_IMPORTS = ("scipy.sparse.csgraph", "profview.analysis.findings")
+FINDINGS_DELAY_MS = 100
 
 
 class MainWindow(QMainWindow):
@@ -53,6 +60,8 @@ class MainWindow(QMainWindow):
         sys.setswitchinterval(GIL_SWITCH_S)
         self.setWindowTitle("profview")
         self.setAcceptDrops(True)
+        # the loaders' worker processes start from it with their modules imported
+        pool.start_forkserver(FORKSERVER_PRELOAD)
         self.session = Session()
         self.idle_gc = IdleCollector(self.session, self)
         self.paths: list = []
@@ -140,6 +149,7 @@ class MainWindow(QMainWindow):
         self._awaiting_picture = True
         self._extra_problems = []
         Task(name_points, self.paths).start(on_done=self.timeline.set_preview, owner=self)
+        pool.warm_imports(*FINDINGS_IMPORTS)   # while the workers parse
         Task(pipeline.load_grouped, self.paths, mp_context="forkserver", background=True,
              max_bytes=self.max_bytes, with_progress=True).start(
             on_done=self._on_loaded, on_failed=self._on_failed,

@@ -70,10 +70,13 @@ def test_slowest_list_and_range_selection(qtbot, window, before):
 
 def test_preview_from_file_names(qtbot, session_panel, plain):
     panel = session_panel
-    panel.set_preview(name_points([plain]))
-    qtbot.waitUntil(lambda: panel.data is not None, timeout=LOAD)
-    assert len(panel.data.points) == 12
-    assert "file names" in panel.info.text()
+    points = name_points([plain])
+    panel.set_preview(points)
+    assert len(points) == 12
+    x, y = panel.preview.getData()
+    assert sorted(y.tolist()) == sorted(points.y.tolist())
+    assert panel.preview.scene() is not None
+    assert "12 requests" in panel.info.text() and "file names" in panel.info.text()
     assert not panel.sql.isVisible() and not panel.sql_ms.isVisible()
 
 
