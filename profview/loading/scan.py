@@ -158,7 +158,8 @@ def process_interner() -> Interner:
 
 def load_capture(paths, grouping: str = "view", workers: int | None = None,
                  max_bytes: int = pstats_file.DEFAULT_MAX_BYTES, progress=None,
-                 mp_context=None, isolate: bool = False, background: bool = False) -> Capture:
+                 mp_context=None, isolate: bool = False, background: bool = False,
+                 meanwhile=None) -> Capture:
     """Load every profile under *paths* into a Capture; unreadable files become problems.
 
     *progress(done, total)* is called as files are read.  *mp_context* is the
@@ -166,7 +167,10 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     process that runs Qt threads is unsafe).  With *isolate*, profiles are always parsed in
     worker processes, so that a crafted file that crashed ``marshal`` would take down a
     worker, never the caller: the file is then reported and the rest loads.  *background*
-    lowers the workers' priority (see ``pool.make_pool``).
+    lowers the workers' priority (see ``pool.make_pool``).  *meanwhile()* is called on this
+    thread while the workers parse (after they have all started: it may import modules,
+    which a thread must not do while processes are forked), or after reading when there
+    are no workers.
     """
     found, sidecar_files, problems, logs = discover(paths)
     # the request records decide buckets, so they come first; the query logs are needed only
@@ -202,12 +206,16 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
         for start in range(0, total, CHUNK):
             chunk = found[start:start + CHUNK]
             take(chunk, scan_chunk(chunk, grouping, max_bytes, fraction, interner))
+        if meanwhile is not None:
+            meanwhile()
     elif total:
         size = max(1 if isolate else 16, min(CHUNK, total // (workers * 4) + 1))
         chunks = [found[i:i + size] for i in range(0, total, size)]
         pool = functools.partial(make_pool, mp_context=mp_context, background=background)
         _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction,
-                      side_args, sides)
+                      side_args, sides, meanwhile)
+    elif meanwhile is not None:
+        meanwhile()
     side = sides[0] if sides else load_sidecars(*side_args)
     problems.extend(side.problems)
     tied = tie(side.queries, side.echo, requests, side.has_queries)
@@ -277,7 +285,7 @@ def stat_stamp(paths) -> tuple:
 
 
 def _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction,
-                  side_args=None, sides=None) -> None:
+                  side_args=None, sides=None, meanwhile=None) -> None:
     """Scan *chunks* in worker processes; with *side_args*, a worker reads the sidecars
     and query logs too (``load_sidecars(*side_args)``, appended to *sides*).  If a worker
     dies (a file crashed the parser), each file left is read again in a process of its
@@ -291,6 +299,9 @@ def _in_processes(chunks, grouping, max_bytes, workers, pool, take, fraction,
             side = executor.submit(load_sidecars, *side_args) if side_args else None
             results = executor.map(scan_chunk, chunks, [grouping] * len(chunks),
                                    [max_bytes] * len(chunks), [fraction] * len(chunks))
+            if meanwhile is not None:   # every worker is started by now
+                meanwhile()
+                meanwhile = None
             for chunk, result in zip(chunks, results):
                 take(chunk, result)
                 taken += 1
