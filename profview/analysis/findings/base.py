@@ -12,6 +12,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+import numpy as np
+
 from ...importers import pstats_file
 from ...model.callgraph import FuncKey, format_func
 from .. import sql
@@ -156,6 +158,24 @@ class Context:
             except (pstats_file.ProfileError, OSError):
                 self._cache[key] = None
         return self._cache[key]
+
+    def picks(self, predicate) -> frozenset:
+        """The capture's functions *predicate* (a module-level function of a key) picks,
+        worked out once per predicate: the rules ask of every endpoint, and a predicate
+        per function per endpoint per rule was a quarter of the findings' time."""
+        key = ("picks", predicate)
+        found = self._cache.get(key)
+        if found is None:
+            store = getattr(self.capture, "store", None)
+            if store is not None:
+                funcs = store.index.funcs
+                found = frozenset(funcs[i] for i in
+                                  np.flatnonzero(store.index.mask(predicate)).tolist())
+            else:
+                found = frozenset(k for ep in self.endpoints for k in ep.functions
+                                  if predicate(k))
+            self._cache[key] = found
+        return found
 
     def request_functions(self, request) -> Optional[dict]:
         data = self.request_data(request)

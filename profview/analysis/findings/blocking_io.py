@@ -54,12 +54,16 @@ def check(ctx, settings) -> list:
     return [f for ep in ctx.endpoints for f in [_endpoint(ctx, ep, settings)] if f]
 
 
+def _blocking(key) -> bool:
+    return category(key) is not None
+
+
 def _self(stats) -> float:
     return stats.tottime
 
 
 def _endpoint(ctx, ep, settings):
-    m = measure(ctx, ep, lambda k: category(k) is not None, _self, settings.blocking_min_ms)
+    m = measure(ctx, ep, _blocking, _self, settings.blocking_min_ms)
     if m is None or not m.whole:
         return None
     ms, whole = m.ms, m.whole

@@ -18,11 +18,20 @@ SERVER_FIX = ("Werkzeug's development server is meant for development: serve pro
               "traffic with a WSGI server such as Gunicorn, uWSGI or Waitress, behind a proxy.")
 
 
+def _debugger(key) -> bool:
+    return in_module(key, *DEBUGGER)
+
+
+def _server(key) -> bool:
+    return in_module(key, *SERVER)
+
+
 def check(ctx, settings) -> list:
     out = []
-    for kind, fragments in (("debugger", DEBUGGER), ("server", SERVER)):
-        hits = [(ep, k, s) for ep in ctx.endpoints for k, s in ep.functions.items()
-                if in_module(k, *fragments)]
+    for kind, picks in (("debugger", _debugger), ("server", _server)):
+        picked = ctx.picks(picks)
+        hits = [(ep, k, ep.functions[k]) for ep in ctx.endpoints for k in ep.functions
+                if k in picked]
         if hits:
             out.append(_finding(kind, hits, ctx, settings))
     return out

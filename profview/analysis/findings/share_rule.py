@@ -36,7 +36,8 @@ def measure(ctx, ep, matches, seconds, gate_ms: float = 0.0):
     """A ``Measure`` of the functions *matches(key)* picks, timed by *seconds(stats)*
     (tottime or cumtime; the caller keeps them disjoint), or None when none ran.  The
     profiles are read only when the endpoint's summed stats reach half of *gate_ms*."""
-    keys = [k for k in ep.functions if matches(k)]
+    picked = ctx.picks(matches)
+    keys = [k for k in ep.functions if k in picked]
     if not keys:
         return None
     mean = 1000.0 * sum(seconds(ep.functions[k]) for k in keys) / len(ep.requests)
@@ -46,9 +47,10 @@ def measure(ctx, ep, matches, seconds, gate_ms: float = 0.0):
     for r in ctx.warm_sample(ep):
         functions = ctx.request_functions(r)
         if functions is not None:
+            found = [(k, functions.get(k)) for k in keys]
             rows.append((1000.0 * r.total_tt,
-                         {k: (1000.0 * seconds(functions[k]), functions[k].ncalls)
-                          for k in keys if k in functions}))
+                         {k: (1000.0 * seconds(st), st.ncalls) for k, st in found
+                          if st is not None}))
     if not rows:
         return None
     per_key = [(k, median([row[1].get(k, (0.0, 0))[0] for row in rows]),
