@@ -159,3 +159,73 @@ def test_a_bad_key_is_named_and_built_ins_by_address_are_added_up(tmp_path):
     graph = scope_graph(capture, capture.requests)[0]
     assert graph.functions[plain].ncalls == 4
     assert np.isclose(graph.edges[(("a.py", 1, "f"), plain)].tottime, 0.5)
+
+
+def _edges_as_dict(arrays, interner) -> dict:
+    keys = interner.keys
+    return {(keys[a], keys[b]): tuple(row) for a, b, row in
+            zip(arrays.callers.tolist(), arrays.callees.tolist(), arrays.evals.tolist())}
+
+
+def test_profiles_of_one_shape_share_their_numbering_and_keep_their_own_numbers():
+    """The interner's shape cache: a second profile with the same functions and edges is
+    numbered from the cache, and reads exactly as it does through a fresh interner."""
+    paths = sorted(MICROBLOG.glob("*.prof"))
+    interner = pa.Interner()
+    hits = 0
+    for path in paths:
+        stats = marshal.loads(path.read_bytes())
+        before = len(interner.shapes)
+        arrays = pa.from_dict(stats, interner)
+        hits += len(interner.shapes) == before
+        fresh_in = pa.Interner()
+        fresh = pa.from_dict(stats, fresh_in)
+        assert _arrays_as_dict(arrays, interner) == _arrays_as_dict(fresh, fresh_in)
+        assert _edges_as_dict(arrays, interner) == _edges_as_dict(fresh, fresh_in)
+    assert hits > 0, "the real capture repeats shapes: some profiles must hit the cache"
+    assert len(interner.shapes) < len(paths)
+
+
+def test_a_changed_edge_or_function_is_another_shape():
+    interner = pa.Interner()
+    base = {k: (v[0], v[1], v[2], v[3], dict(v[4])) for k, v in GOOD.items()}
+    pa.from_dict(base, interner)
+    same_numbers_other_edge = {
+        ("a.py", 1, "f"): (1, 1, 0.5, 1.0, {("a.py", 9, "g"): (1, 1, 0.5, 0.5)}),
+        ("a.py", 9, "g"): (2, 2, 0.5, 0.5, {})}
+    arrays = pa.from_dict(same_numbers_other_edge, interner)
+    assert len(interner.shapes) == 2
+    edges = _edges_as_dict(arrays, interner)
+    assert list(edges) == [(("a.py", 9, "g"), ("a.py", 1, "f"))]
+    renamed = {("a.py", 2, "f"): base[("a.py", 1, "f")], ("a.py", 9, "g"): (
+        2, 2, 0.5, 0.5, {("a.py", 2, "f"): (2, 2, 0.5, 0.5)})}
+    arrays = pa.from_dict(renamed, interner)
+    assert len(interner.shapes) == 3 and ("a.py", 2, "f") in _arrays_as_dict(arrays, interner)
+
+
+def test_chunks_numbered_by_one_interner_build_the_same_store_as_one_chunk():
+    """A worker keeps its interner across chunks and sends only new keys (``News``); the
+    Builder must map them as if every chunk had sent all its keys."""
+    from profview.importers.discover import discover
+    from profview.model.store import Builder
+
+    found = discover([SMOREST])[0]
+    whole = scan.scan_chunk(found, "view", 10 ** 9, 1.0, pa.Interner())
+    interner, parts = pa.Interner(), []
+    for start in range(0, len(found), 7):
+        parts.append(scan.scan_chunk(found[start:start + 7], "view", 10 ** 9, 1.0, interner))
+    assert parts[1][2][0].start > 0     # later chunks send only the keys that are new
+    one, many = Builder(), Builder()
+    one.add(*whole[2])
+    for part in parts:
+        many.add(*part[2])
+    a, b = one.finish(), many.finish()
+    assert set(a.buckets) == set(b.buckets)
+    for bucket in a.buckets:
+        fa, fb = a.functions(bucket), b.functions(bucket)
+        assert set(fa) == set(fb)
+        for key in fa:   # sums in another order: the last digits may differ
+            assert fa[key][:2] == fb[key][:2]
+            assert fa[key][2:] == pytest.approx(fb[key][2:], rel=1e-9)
+    with pytest.raises(ValueError):     # a chunk out of its interner's order is refused
+        Builder().add(*parts[1][2])
