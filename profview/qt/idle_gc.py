@@ -28,6 +28,7 @@ class IdleCollector(QObject):
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
+        self._session = session
         young, middle, _full = gc.get_threshold()
         gc.set_threshold(young, middle, _NEVER)
         self.collections = 0
@@ -36,6 +37,10 @@ class IdleCollector(QObject):
         self._timer.setInterval(IDLE_MS)
         self._timer.timeout.connect(self._collect)
         ev = session.events
+        self._pending = False
+        ev.capture.connect(self._on_pending)
+        ev.scope.connect(self._on_pending)
+        ev.graph.connect(self._on_graph)
         for signal in (ev.capture, ev.scope, ev.graph, ev.function, ev.options):
             signal.connect(self.poke)
         self._timer.start()
@@ -44,7 +49,23 @@ class IdleCollector(QObject):
         """Something happened: wait for the next quiet moment."""
         self._timer.start()
 
+    def waiting(self) -> bool:
+        """A scope is on its way: a capture or a scope came and its graph (or the news that
+        there is none) has not (a merge of thousands of requests can take seconds with no
+        session event).  The user is waiting for it: the window is not idle."""
+        return self._pending
+
+    def _on_pending(self, *_args) -> None:
+        self._pending = bool(self._session.capture is not None and
+                             self._session.capture.requests)
+
+    def _on_graph(self, *_args) -> None:
+        self._pending = False
+
     def _collect(self) -> None:
+        if self.waiting():
+            self._timer.start()     # after the graph has come, and the window is quiet
+            return
         # gc.get_count()[2]: collections of generation 1 since the last full one
         if gc.isenabled() and gc.get_count()[2] > 0:
             gc.collect()

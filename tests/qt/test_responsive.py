@@ -72,3 +72,27 @@ def test_full_collections_wait_for_a_quiet_moment(qtbot, thresholds, monkeypatch
     finally:
         gc.callbacks.pop()
     del keep
+
+
+def test_no_full_collection_while_a_scope_is_on_its_way(qtbot, thresholds, monkeypatch):
+    """A merge of thousands of requests can take seconds with no session event: the window
+    is not idle then, and a full collection would only delay the graph the user waits for."""
+    from pathlib import Path
+
+    from profview.loading.scan import load_capture
+    from profview.loading.scopes import scope_graph
+
+    monkeypatch.setattr(idle_gc, "IDLE_MS", 30)
+    capture = load_capture([Path(__file__).parent.parent / "data" / "smorest"], workers=1)
+    session = Session()
+    collector = idle_gc.IdleCollector(session)
+    session.set_capture(capture)                    # its graph is not merged yet
+    keep = [[i] for i in range(50_000)]
+    while gc.get_count()[2] == 0:
+        keep.append([[] for _ in range(1000)])
+    before = collector.collections
+    qtbot.wait(200)                                 # several idle periods go by
+    assert collector.collections == before and collector.waiting()
+    session.set_graph(session.scope, scope_graph(capture, capture.requests)[0])
+    qtbot.waitUntil(lambda: collector.collections == before + 1, timeout=2000)
+    del keep
