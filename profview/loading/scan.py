@@ -15,6 +15,8 @@ import zlib
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
+import numpy as np
+
 from ..importers import pstats_file
 from ..importers.discover import Found, discover
 from ..importers.pstats_arrays import Interner, children
@@ -81,7 +83,10 @@ def scan_one(found: Found, grouping: str, interner, parts: dict,
     arrays = arrays._replace(shape=None)     # the facts stay in this process
     parts.setdefault(request.bucket, []).append(arrays)
     if kept is not None and keeps(found.name, fraction):
-        kept.append((str(path), arrays))
+        # in float32 as the capture keeps them (``store.Builder``): converted here, in the
+        # workers, the pickles the loader receives are half the size
+        kept.append((str(path), arrays._replace(vals=arrays.vals.astype(np.float32),
+                                                evals=arrays.evals.astype(np.float32))))
     return request
 
 

@@ -250,7 +250,8 @@ class Builder:
             # float32: half the memory; sums are made in float64 (``sum_rows``), and a
             # request's own times and call counts (below 2**24) keep their digits
             self._kept.append((file, remap[a.ids].astype(np.int32),
-                               a.vals.astype(np.float32), codes, a.evals.astype(np.float32)))
+                               a.vals.astype(np.float32, copy=False), codes,
+                               a.evals.astype(np.float32, copy=False)))
 
     def add_store(self, store: "Store") -> None:
         """Everything of *store* (a live capture's earlier state)."""
