@@ -214,8 +214,12 @@ def _diff_tree(before, after, names, by_before: bool):
     eb, ea = _endpoints(before, after, names)
     rows = cf.function_deltas(eb, ea, top=0, matrices=pair_matrices(
         eb, ea, (before.store, after.store)))
-    gb = scope_graph(before, eb.requests)[0] if eb else None
-    ga = scope_graph(after, ea.requests)[0] if ea else None
+    # forkserver, as every pool this process starts: forking a process with threads (Qt's,
+    # an import warming up) is unsafe
+    gb = scope_graph(before, eb.requests, mp_context="forkserver", background=True)[0] \
+        if eb else None
+    ga = scope_graph(after, ea.requests, mp_context="forkserver", background=True)[0] \
+        if ea else None
     shown = (gb if by_before else ga) or ga or gb
     if shown is None:
         return None
