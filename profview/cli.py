@@ -78,16 +78,6 @@ def _write_html(path: str, text: str) -> int:
     return 0
 
 
-def _import(name: str) -> None:
-    """Import *name* now, if it can be (else the step that needs it says so)."""
-    import importlib
-
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        pass
-
-
 def report_main(argv: list) -> int:
     """``profview report``: exit 0 when anything loaded, 2 when nothing could."""
     parser = _report_parser()
@@ -104,6 +94,7 @@ def report_main(argv: list) -> int:
             print("profview: " + error, file=sys.stderr)
             return 2
     from .report import build as report
+    from .loading.pool import import_quietly
     from .loading.scan import load_capture
 
     max_bytes = int(args.max_size * 1024 * 1024)
@@ -111,7 +102,7 @@ def report_main(argv: list) -> int:
     # thread of its own, a worker forked while it held an import lock hung for good)
     needed = "scipy.stats" if args.compare else "scipy.sparse.csgraph"
     capture = load_capture(args.paths, grouping=args.group, workers=args.jobs,
-                           max_bytes=max_bytes, meanwhile=lambda: _import(needed))
+                           max_bytes=max_bytes, meanwhile=lambda: import_quietly(needed))
     if args.compare:
         return _compare_main(args, capture)
     result = report.build(capture, args.settings)

@@ -52,21 +52,27 @@ def start_forkserver(preload=()) -> None:
         pass
 
 
+def import_quietly(*modules) -> None:
+    """Import *modules* now, those that can be (the step that needs one that cannot
+    reports the problem itself)."""
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def warm_imports(*modules) -> threading.Thread:
-    """Import *modules* in a daemon thread (what a step the user asked for will need while
-    it waits for something else, e.g. scipy.stats, ~0.8 s, while a capture loads).
+    """``import_quietly(*modules)`` in a daemon thread (what a step the user asked for will
+    need while it waits for something else, e.g. scipy.stats, ~0.8 s, while a capture
+    loads).
 
     Only for processes whose pools use "forkserver" or "spawn": a process forked while this
     thread held an import lock would hang at its first import."""
-    import importlib
-
-    def run() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                pass    # the step that needs it reports the problem itself
-    thread = threading.Thread(target=run, name="warm-imports", daemon=True)
+    thread = threading.Thread(target=import_quietly, args=modules, name="warm-imports",
+                              daemon=True)
     thread.start()
     return thread
 
