@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.callgraph import CallGraph
+from .codeloc import template_label
 
 EXACT, ESTIMATED_MODE = "exact", "estimated"
 ESTIMATED = 1      # the node's value is an estimate (its parent holds part of a function)
@@ -60,7 +61,7 @@ class CallTree:
             if func is None:
                 name = SEVERAL_LABEL if flag & SEVERAL else ROOT_LABEL
             else:
-                name = func[2]
+                name = template_label(func) or func[2]
             out.append(name + "*" if marks and flag & ESTIMATED else name)
         return out
 

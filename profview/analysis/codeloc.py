@@ -87,3 +87,26 @@ def shorten(text: str, limit: int = 120) -> str:
     """Cut absurdly long names (a 1 MB function name loads, but is shown cut)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
+
+
+_TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".xml", ".txt", ".svg")
+_TEMPLATE_FUNCS = {"root": "", "<module>": "load", "macro": "macro"}
+
+
+def template_label(key) -> str | None:
+    """``"user.html › block content"`` for a frame of a compiled Jinja template, else None.
+
+    Jinja compiles a template to a Python module whose code objects keep the template's
+    file name: ``root`` renders the page, ``block_<name>`` a block, ``macro`` a macro and
+    ``<module>`` runs when the template is loaded.  Their own names say nothing to a user."""
+    filename, _line, name = key
+    if name not in _TEMPLATE_FUNCS and not name.startswith("block_"):
+        return None
+    norm = filename.replace("\\", "/")
+    if not (norm.lower().endswith(_TEMPLATE_SUFFIXES) or norm == "<template>"):
+        return None
+    at = norm.rfind("/templates/")
+    template = norm[at + len("/templates/"):] if at >= 0 else norm.rpartition("/")[2]
+    part = ("block " + name[len("block_"):]) if name.startswith("block_") else \
+        _TEMPLATE_FUNCS[name]
+    return template + (" › " + part if part else "")

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..model.callgraph import CallGraph
 from . import calltree
-from .codeloc import APP, BUILTIN, STDLIB, classify, short_path
+from .codeloc import APP, BUILTIN, STDLIB, classify, short_path, template_label
 from .stats import format_ms
 
 # Colour classes: 0 app, 1 stdlib, 2 built-in, 3 synthetic; packages from 4 on (one each).
@@ -21,8 +21,8 @@ CLASS_APP, CLASS_STDLIB, CLASS_BUILTIN, CLASS_SYNTHETIC = 0, 1, 2, 3
 def colour_classes(tree) -> tuple:
     """``(classes, packages)``: a uint16 class per node and the package name per class >= 4.
 
-    Packages are numbered in the order they first appear in the tree (largest frames first),
-    so the packages that matter most get the first, most distinct colours.
+    Packages are numbered in the order they first appear in the tree; a number only indexes
+    ``packages``: the colour comes from the package's name (``package_hue``).
     """
     packages: dict = {}
     out = np.empty(len(tree), np.uint16)
@@ -42,14 +42,29 @@ def colour_classes(tree) -> tuple:
     return out, {v: k for k, v in packages.items()}
 
 
-PACKAGE_HUES = (220, 280, 195, 305, 250, 175, 330, 235, 265, 205)
+# Hues of the packages a Flask app meets most, spread so neighbours in a flame graph differ;
+# any other package gets a hue from a hash of its name.  Either way a package keeps its colour
+# on every endpoint, in every view and in every session (numbering packages in the order a
+# tree showed them made flask_login blue on one endpoint and pink on the next).
+KNOWN_PACKAGE_HUES = {"werkzeug": 220, "flask": 280, "sqlalchemy": 195, "jinja2": 305,
+                      "flask_sqlalchemy": 250, "flask_login": 175, "markupsafe": 330,
+                      "click": 235, "itsdangerous": 265, "blinker": 205, "wtforms": 290,
+                      "flask_wtf": 320, "marshmallow": 185, "flask_smorest": 240,
+                      "webargs": 300, "apispec": 210, "psycopg2": 190, "pymysql": 200,
+                      "requests": 270, "urllib3": 255, "redis": 315, "flask_babel": 230}
 
 
-def package_hue(cls: int, name: str = "") -> int:
-    """The hue of package class *cls*: distinct for the first ten, then a stable hash."""
-    if 4 <= cls < 4 + len(PACKAGE_HUES):
-        return PACKAGE_HUES[cls - 4]
-    return 170 + zlib.crc32(name.encode()) % 170
+def package_hue(name: str) -> int:
+    """The hue of a package (blues to purples, away from your code's orange and the
+    standard library's green), the same wherever and whenever the package is drawn."""
+    hue = KNOWN_PACKAGE_HUES.get(name.lower())
+    return hue if hue is not None else 170 + zlib.crc32(name.lower().encode()) % 170
+
+
+def short_label(func) -> str:
+    """What a frame of *func* is called on screen: its template and block for a compiled
+    Jinja template, else its function name."""
+    return template_label(func) or func[2]
 
 
 def search(tree, pattern: str, regex: bool = False) -> tuple:

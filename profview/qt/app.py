@@ -34,6 +34,35 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _screenshot_when_ready(app, window, args) -> None:
+    """Save the window as PNG once the whole state is on show: the first picture (or the
+    comparison) *and* the findings, whose count the Findings tab shows; then quit."""
+    from PySide6.QtCore import QTimer
+
+    waiting = {"picture", "findings"} if args.paths else set()
+    shot: list = []
+
+    def shoot() -> None:
+        if shot:
+            return
+        shot.append(True)
+        window.grab().save(args.screenshot)
+        print("saved %s" % args.screenshot)
+        app.quit()
+
+    def arrived(what: str) -> None:
+        waiting.discard(what)
+        if not waiting:
+            QTimer.singleShot(400, shoot)
+
+    done = window.compared if args.compare else window.ready
+    done.connect(lambda: arrived("picture"))
+    window.findings.updated.connect(lambda: arrived("findings"))
+    if not args.paths:
+        QTimer.singleShot(300, shoot)
+    QTimer.singleShot(120_000, shoot)   # never hang: a picture of whatever is there
+
+
 def window_icon(stack: ExitStack):
     """The application icon, read from the package's resources (valid while *stack* is)."""
     from PySide6.QtGui import QIcon
@@ -88,14 +117,5 @@ def main(argv: list) -> int:
 
     QTimer.singleShot(100, start)
     if args.screenshot:
-        def shoot() -> None:
-            window.grab().save(args.screenshot)
-            print("saved %s" % args.screenshot)
-            app.quit()
-
-        done = window.compared if args.compare else window.ready
-        done.connect(lambda: QTimer.singleShot(400, shoot))
-        if not args.paths:
-            QTimer.singleShot(300, shoot)
-        QTimer.singleShot(120_000, shoot)   # never hang: a picture of whatever is there
+        _screenshot_when_ready(app, window, args)
     return app.exec()

@@ -53,8 +53,7 @@ def _show(window, before, after, computed) -> None:
     result, after_points = computed
     window.compare.set_captures(before, after, result)
     window.timeline.set_comparison(after_points)
-    window.docks["Compare"].show()
-    window.docks["Compare"].raise_()
+    window.show_comparison()
     slower = sum(r["verdict"] == "slower" for r in result["endpoints"])
     faster = sum(r["verdict"] == "faster" for r in result["endpoints"])
     window.line.say("Compared with %s: %d %s faster, %d slower" % (

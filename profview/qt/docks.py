@@ -6,17 +6,18 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QDockWidget
 
 LEFT, BOTTOM = Qt.LeftDockWidgetArea, Qt.BottomDockWidgetArea
+# The endpoint list never collapses to a sliver: its names and p50 stay readable.
+ENDPOINTS_MIN_WIDTH = 240
 
 
 def build(window) -> dict:
     """``{name: QDockWidget}`` for the window's panels, docked and tabbed: Endpoints on the
-    left; Timeline, Call graph, Compare and Findings in one bottom group; Functions, SQL,
-    Statistics and Problems beside it."""
+    left; Timeline, Call graph and Findings in one bottom group; Functions, SQL, Statistics
+    and Problems beside it.  (A comparison has the centre: ``MainWindow.show_comparison``.)"""
     docks = {}
     for name, widget, area in (("Endpoints", window.endpoints, LEFT),
                                ("Timeline", window.timeline, BOTTOM),
                                ("Call graph", window.callgraph, BOTTOM),
-                               ("Compare", window.compare, BOTTOM),
                                ("Findings", window.findings, BOTTOM),
                                ("Functions", window.functions, BOTTOM),
                                ("SQL", window.sql, BOTTOM),
@@ -27,8 +28,9 @@ def build(window) -> dict:
         dock.setWidget(widget)
         window.addDockWidget(area, dock)
         docks[name] = dock
+    window.endpoints.setMinimumWidth(ENDPOINTS_MIN_WIDTH)
     window.splitDockWidget(docks["Timeline"], docks["Functions"], Qt.Horizontal)
-    for name in ("Call graph", "Compare", "Findings"):
+    for name in ("Call graph", "Findings"):
         window.tabifyDockWidget(docks["Timeline"], docks[name])
     docks["Timeline"].raise_()
     for name in ("SQL", "Statistics", "Problems"):

@@ -5,7 +5,7 @@ import os
 import sys
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QProgressBar
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QProgressBar, QTabWidget
 
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
 from ..app import pipeline
@@ -71,7 +71,6 @@ class MainWindow(QMainWindow):
         self._settings_problems: list = []   # bad values in the settings file, kept
         self.max_bytes = DEFAULT_MAX_BYTES   # files over this are refused (--max-size)
         self.flame = FlamePanel(self.session, self)
-        self.setCentralWidget(self.flame)
         self.endpoints = EndpointPanel(self.session, self)
         self.functions = FunctionPanel(self.session, self)
         self.timeline = TimelinePanel(self.session, self)
@@ -79,6 +78,14 @@ class MainWindow(QMainWindow):
         self.sql = SqlPanel(self.session, self)
         self.callgraph = CallGraphPanel(self.session, self)
         self.compare = ComparePanel(self.session, self)
+        # The centre: the flame graph, and a comparison once there is one (its verdicts,
+        # function deltas and differential flame graph need the room a dock does not give).
+        self.centre = QTabWidget(self)
+        self.centre.setDocumentMode(True)
+        self.centre.addTab(self.flame, "Flame graph")
+        self.centre.addTab(self.compare, "Compare")
+        self.centre.setTabVisible(1, False)
+        self.setCentralWidget(self.centre)
         self.findings = FindingsPanel(self.session, settings(), self)
         self.compare_paths: list = []
         self.problems = ProblemsPanel()
@@ -111,6 +118,11 @@ class MainWindow(QMainWindow):
         self._restored = self._restore() if persist else False
         if self._settings_problems:
             self._show_problems()
+
+    def show_comparison(self) -> None:
+        """Bring the comparison to the centre (its tab appears with the first one)."""
+        self.centre.setTabVisible(1, True)
+        self.centre.setCurrentWidget(self.compare)
 
     # --- opening -----------------------------------------------------------------------
     def open_files_dialog(self) -> None:

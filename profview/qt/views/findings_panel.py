@@ -121,6 +121,7 @@ class FindingsPanel(QWidget):
     def _on_failed(self, message: str) -> None:
         self._for = None
         self.info.setText("Could not look for findings: %s" % message)
+        self.updated.emit()   # what is on show is final (a screenshot waits for it)
 
     def _on_found(self, capture, found) -> None:
         if capture is not self.session.capture:

@@ -35,7 +35,7 @@ def class_colour(cls: int, packages: dict) -> QColor:
     if cls == CLASS_SYNTHETIC:
         return QColor.fromHsv(0, 0, 225)
     # packages: blues to purples, away from the app's orange
-    return QColor.fromHsv(package_hue(cls, packages.get(cls, "")), 105, 232)
+    return QColor.fromHsv(package_hue(packages.get(cls, "")), 105, 232)
 
 
 class FlameView(QWidget):
@@ -48,6 +48,7 @@ class FlameView(QWidget):
     clicked = Signal(object)
     context = Signal(object, object)
     zoomed = Signal(list)
+    beyond = Signal(int)     # back (-1) or forward (+1) past this tree's own zoom history
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -66,6 +67,9 @@ class FlameView(QWidget):
         self.empty_text = EMPTY_TEXT
         self._x0, self._x1, self._yoff = 0.0, 1.0, 0.0
         self._zoom_path: list = []
+        self._history: list = []     # views to go back to: (x0, x1, yoff, zoom path)
+        self._future: list = []      # views ``back`` left, for ``forward``
+        self._wheeling = False       # in a run of wheel/key zooms (one history step)
         self._drag = None
         self._font = QFont(self.font())
         self._font.setPointSizeF(max(7.0, self._font.pointSizeF() * 0.9))
@@ -93,35 +97,104 @@ class FlameView(QWidget):
     def packages(self) -> dict:
         return dict(self._packages) if self.tree is not None and len(self.tree) else {}
 
-    # --- zoom --------------------------------------------------------------------------
+    def package_times(self) -> dict:
+        """``{class: self time}`` of each package class on show (what orders the legend)."""
+        if self.tree is None or not len(self.tree):
+            return {}
+        sums = np.bincount(self._classes, weights=self.tree.self_time)
+        return {c: float(sums[c]) for c in self._packages if c < len(sums)}
+
+    def has_estimates(self) -> bool:
+        """Whether any frame is hatched (estimated or shrunk to fit)."""
+        t = self.tree
+        return bool(t is not None and len(t) and (
+            t.flags & (calltree.ESTIMATED | calltree.SCALED)).any())
+
+    # --- zoom and its history ------------------------------------------------------------
     def reset_zoom(self) -> None:
+        """The whole tree; the history starts afresh (a new tree or orientation)."""
+        self._history, self._future = [], []
+        self._set_view(0.0, self._full(), 0.0, [])
+
+    def _full(self) -> float:
         total = float(self.tree.total[0]) if self.tree is not None and len(self.tree) else 1.0
-        self._x0, self._x1, self._yoff = 0.0, total or 1.0, 0.0
-        self._zoom_path = []
-        self.zoomed.emit([])
+        return total or 1.0
+
+    def _state(self) -> tuple:
+        return (self._x0, self._x1, self._yoff, tuple(self._zoom_path))
+
+    def _set_view(self, x0: float, x1: float, yoff: float, path) -> None:
+        self._x0, self._x1, self._yoff = x0, x1, yoff
+        self._zoom_path = list(path)
+        self._wheeling = False
+        self.zoomed.emit([self._names[i] for i in self._zoom_path])
         self.update()
+
+    def _remember(self) -> None:
+        """Keep the view as it is now for ``back`` (called before a zoom or a focus)."""
+        state = self._state()
+        if not self._history or self._history[-1] != state:
+            self._history.append(state)
+            del self._history[:-100]
+        self._future = []
+
+    def back(self) -> bool:
+        """The previous zoom (Alt+Left, the mouse's back button); False at the start."""
+        if not self._history:
+            self.beyond.emit(-1)
+            return False
+        self._future.append(self._state())
+        self._set_view(*self._history.pop())
+        return True
+
+    def forward(self) -> bool:
+        """The zoom ``back`` left (Alt+Right, the mouse's forward button)."""
+        if not self._future:
+            self.beyond.emit(1)
+            return False
+        self._history.append(self._state())
+        self._set_view(*self._future.pop())
+        return True
+
+    def zoom_out_step(self) -> None:
+        """Esc: from a zoomed frame to its parent; from a wheel zoom to the whole tree."""
+        if self._zoom_path[:-1]:
+            self.zoom_to(self._zoom_path[-2])
+        elif self._zoom_path or (self._x0, self._x1) != (0.0, self._full()):
+            self._remember()
+            self._set_view(0.0, self._full(), 0.0, [])
+
+    def zoom_path(self) -> list:
+        """``[(node, label), ...]`` from the root's child to the zoomed frame (breadcrumbs)."""
+        return [(i, self._names[i]) for i in self._zoom_path]
 
     def zoom_to(self, index: int) -> None:
         """Show frame *index* full width (double-click); the path to it becomes breadcrumbs."""
         t = self.tree
         if t is None or t.total[index] <= 0:
             return
-        self._x0, self._x1 = float(t.start[index]), float(t.start[index] + t.total[index])
+        if index == 0:
+            self._remember()
+            self._set_view(0.0, self._full(), self._yoff, [])
+            return
         path, i = [], index
         while i > 0:
             path.append(i)
             i = int(t.parent[i])
-        self._zoom_path = list(reversed(path))
-        self.zoomed.emit([self._names[i] for i in self._zoom_path])
-        self.update()
+        self._remember()
+        self._set_view(float(t.start[index]), float(t.start[index] + t.total[index]),
+                       self._yoff, reversed(path))
 
     def zoom_by(self, factor: float, anchor_px: float | None = None) -> None:
         span = self._x1 - self._x0
         if anchor_px is None:
             anchor_px = self.width() / 2
         anchor = self._x0 + span * anchor_px / max(1, self.width())
-        full = float(self.tree.total[0]) if self.tree is not None and len(self.tree) else 1.0
+        full = self._full()
         new = min(full, max(span * factor, full * 1e-7))
+        if not self._wheeling:
+            self._remember()      # one history step per run of wheel or key zooms
+            self._wheeling = True
         self._x0 = anchor - (anchor - self._x0) * new / span
         self._x1 = self._x0 + new
         self._clamp()
@@ -230,19 +303,38 @@ class FlameView(QWidget):
         p.end()
 
     def _paint_labels(self, p, idx, left, width, tops, dim) -> None:
+        """Each label inside the part of its frame that is on screen (as speedscope does):
+        a frame wider than the view, after a zoom, still says what it is."""
         p.setFont(self._font)
         metrics = QFontMetrics(self._font)
-        wide = np.nonzero(width >= 28)[0]
+        shown_left = np.maximum(left, 0.0)
+        shown_width = np.minimum(left + width, float(self.width())) - shown_left
+        wide = np.nonzero(shown_width >= 28)[0]
         # Qt's enums looked up once: ~4 µs each on PySide6, per label otherwise
         elide, align = Qt.ElideRight, Qt.AlignVCenter | Qt.AlignLeft
         pens = (QColor(20, 20, 20), QColor(120, 120, 120))
         for j in wide.tolist():
             name = self._names[idx[j]]
-            text = metrics.elidedText(name, elide, int(width[j]) - 6)
+            text = metrics.elidedText(name, elide, int(shown_width[j]) - 6)
             if not text or text == "…":
                 continue
             p.setPen(pens[bool(dim[j])])
-            p.drawText(QRectF(left[j] + 3, tops[j], width[j] - 6, ROW - 1), align, text)
+            p.drawText(QRectF(shown_left[j] + 3, tops[j], shown_width[j] - 6, ROW - 1), align,
+                       text)
+
+    def label_rects(self) -> list:
+        """``[(node, QRectF), ...]`` where labels are drawn now (tests, and accessibility)."""
+        if self.tree is None or not len(self.tree):
+            return []
+        idx = self.visible()
+        scale = self.width() / (self._x1 - self._x0)
+        left = (self.tree.start[idx] - self._x0) * scale
+        right = np.minimum(left + self.tree.total[idx] * scale, float(self.width()))
+        left = np.maximum(left, 0.0)
+        tops = self._row_y(self.tree.depth[idx])
+        return [(int(i), QRectF(x + 3, y, r - x - 6, ROW - 1))
+                for i, x, r, y in zip(idx.tolist(), left.tolist(), right.tolist(),
+                                      tops.tolist()) if r - x >= 28]
 
     # --- input -------------------------------------------------------------------------
     def tooltip_text(self, i: int) -> str:
@@ -263,7 +355,12 @@ class FlameView(QWidget):
                               safe_text.tip(self.tooltip_text(i)), self)
 
     def mousePressEvent(self, event) -> None:
-        if event.button() == Qt.LeftButton:
+        self._wheeling = False
+        if event.button() == Qt.BackButton:
+            self.back()
+        elif event.button() == Qt.ForwardButton:
+            self.forward()
+        elif event.button() == Qt.LeftButton:
             self._drag = event.position()
             self._press = QPointF(event.position())
 
@@ -292,6 +389,13 @@ class FlameView(QWidget):
 
     def keyPressEvent(self, event) -> None:
         key = event.key()
+        if event.modifiers() & Qt.AltModifier and key in (Qt.Key_Left, Qt.Key_Right):
+            if self.tree is not None:
+                self.back() if key == Qt.Key_Left else self.forward()
+            return
+        if key == Qt.Key_Escape and self.tree is not None:
+            self.zoom_out_step()
+            return
         actions = {Qt.Key_Plus: lambda: self.zoom_by(0.8), Qt.Key_Equal: lambda: self.zoom_by(0.8),
                    Qt.Key_Minus: lambda: self.zoom_by(1.25), Qt.Key_0: self.reset_zoom,
                    Qt.Key_W: lambda: self.zoom_by(0.8), Qt.Key_S: lambda: self.zoom_by(1.25),

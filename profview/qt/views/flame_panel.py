@@ -10,10 +10,10 @@ import subprocess
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu,
-                               QPushButton, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSplitter, QVBoxLayout, QWidget)
 
 from ...model.callgraph import format_func
-from ...analysis import calltree, flame
+from ...analysis import calltree, flame, inverted
 from ...analysis.flame import CLASS_APP, CLASS_BUILTIN, CLASS_STDLIB
 from ..workers import Latest, Task
 from .flame import FlameView, class_colour
@@ -51,34 +51,75 @@ def open_in_editor(filename: str, line: int) -> bool:
 
 
 class Legend(QWidget):
-    """Colour swatches: your code, standard library, built-ins, and the packages on show."""
+    """Colour swatches: your code, standard library, built-ins, and every package on show (the
+    biggest first, the rest as "+N more" with their colours in a tooltip).  "hatched:
+    estimated" only when a frame is hatched."""
+
+    SHOWN = 6
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(4, 0, 4, 0)
+        # the legend is clipped, never widens the window (a capture may use 30 packages)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.more = None
+        self.hatch = None
         self.set_packages({})
 
-    def set_packages(self, packages: dict) -> None:
+    @staticmethod
+    def _swatch(cls, label, packages) -> str:
+        return ("<span style='background:%s'>&nbsp;&nbsp;&nbsp;&nbsp;</span> %s"
+                % (class_colour(cls, packages).name(), safe_text.esc(label)))
+
+    def set_packages(self, packages: dict, times: dict = None, estimates: bool = False) -> None:
+        """Show *packages* (``{class: name}``), ordered by *times* (``{class: seconds}``)."""
         while self._layout.count():
             item = self._layout.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
+        times = times or {}
+        ordered = sorted(packages.items(), key=lambda e: (-times.get(e[0], 0.0), e[1]))
         entries = [(CLASS_APP, "your code"), (CLASS_STDLIB, "standard library"),
-                   (CLASS_BUILTIN, "built-in")]
-        entries += sorted(((c, name) for c, name in packages.items()), key=lambda e: e[1])[:8]
+                   (CLASS_BUILTIN, "built-in")] + ordered[:self.SHOWN]
         for cls, label in entries:
-            colour = class_colour(cls, packages).name()
-            swatch = QLabel("<span style='background:%s'>&nbsp;&nbsp;&nbsp;&nbsp;</span> %s"
-                            % (colour, safe_text.esc(label)))
-            self._layout.addWidget(swatch)
-        hatch = QLabel("<i>hatched: estimated</i>")
-        hatch.setToolTip("pstats keeps call-edge totals, not stacks: below a function with "
-                         "several callers, time is shared out in proportion to edge time; "
-                         "and where edge times do not fit inside their caller (recursion), "
-                         "they are shrunk to fit. Hover a frame for its exact figures.")
-        self._layout.addWidget(hatch)
+            self._layout.addWidget(QLabel(self._swatch(cls, label, packages)))
+        rest = ordered[self.SHOWN:]
+        self.more = None
+        if rest:
+            self.more = QLabel("+%d more" % len(rest))
+            self.more.setToolTip("<br>".join(self._swatch(c, n, packages) for c, n in rest))
+            self._layout.addWidget(self.more)
+        self.hatch = None
+        if estimates:
+            self.hatch = QLabel("<i>hatched: estimated</i>")
+            self.hatch.setToolTip(
+                "pstats keeps call-edge totals, not stacks: below a function with several "
+                "callers, time is shared out in proportion to edge time; and where edge times "
+                "do not fit inside their caller (recursion), they are shrunk to fit. Hover a "
+                "frame for its exact figures.")
+            self._layout.addWidget(self.hatch)
         self._layout.addStretch(1)
+
+
+# The views of the flame area, with what each shows (the combo's tooltips).
+VIEWS = {"Icicle": "root on top, callees below",
+         "Flame": "root at the bottom, callees above",
+         "Bottom-up": "inverted: self time at the roots, callers as children (Hotspot's "
+                      "bottom-up, Firefox's invert call stack)"}
+BOTTOM_UP = 2
+
+
+def view_trees(graph, mode, app_only, focus, threshold: float = 0.001,
+               bottom_up: bool = False) -> tuple:
+    """``(tree, callers)`` for the flame area (run in a worker): the icicle/flame tree or the
+    bottom-up tree, and with a *focus* the sandwich's callers tree (else None)."""
+    if focus is not None and focus in graph.functions:
+        return (flame.build_tree(graph, mode, app_only, focus, threshold),
+                inverted.callers_tree(graph, focus, mode, threshold))
+    if bottom_up:
+        return inverted.inverted_tree(graph, mode, threshold), None
+    return flame.build_tree(graph, mode, app_only, None, threshold), None
 
 
 class FlamePanel(QWidget):
@@ -92,18 +133,37 @@ class FlamePanel(QWidget):
         self.session = session
         self.view = FlameView(self)
         self._latest = Latest()
+        self.bottom_up_shown = False     # the tree on show is the bottom-up one
+        self._focus = None               # the focus the panel last showed
+        self._focus_back: list = []      # earlier focuses, for Alt+Left past the zooms
+        self._focus_forward: list = []
         self._build_toolbar()
+        # rich text made here from escaped names only: each crumb is a link to its frame
         self.breadcrumbs = QLabel("")
-        self.breadcrumbs.setTextFormat(Qt.PlainText)
+        self.breadcrumbs.setTextFormat(Qt.RichText)
+        self.breadcrumbs.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.breadcrumbs.linkActivated.connect(self._on_crumb)
         self.legend = Legend(self)
+        # The sandwich (speedscope): with a focus, its callers merged above it (root at the
+        # bottom, callers growing up), what it calls below.
+        self.callers_view = FlameView(self)
+        self.callers_view.flame = True
+        self.callers_view.empty_text = ""
+        self.callers_view.setVisible(False)
+        self.split = QSplitter(Qt.Vertical, self)
+        self.split.addWidget(self.callers_view)
+        self.split.addWidget(self.view)
+        self.split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(self._toolbar)
         layout.addWidget(self.breadcrumbs)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.split, 1)
         layout.addWidget(self.legend)
-        self.view.clicked.connect(self._on_view_clicked)
-        self.view.context.connect(self._on_context)
+        for view in (self.view, self.callers_view):
+            view.beyond.connect(self._on_beyond)
+            view.clicked.connect(self._on_view_clicked)
+            view.context.connect(self._on_context)
         self.view.zoomed.connect(self._on_zoomed)
         session.events.graph.connect(self._on_graph)
         session.events.options.connect(self._on_options)
@@ -117,7 +177,10 @@ class FlamePanel(QWidget):
         self.regex = QCheckBox("regex")
         self.match_label = QLabel("")
         self.orientation = QComboBox()
-        self.orientation.addItems(["Icicle (root on top)", "Flame (root at bottom)"])
+        self.orientation.addItems(list(VIEWS))
+        for i, tip in enumerate(VIEWS.values()):
+            self.orientation.setItemData(i, tip, Qt.ToolTipRole)
+        self.orientation.setToolTip("\n".join("%s: %s" % v for v in VIEWS.items()))
         self.mode = QComboBox()
         self.mode.addItems(["Estimated", "Exact"])
         self.mode.setToolTip("Exact: expand only where pstats attributes time for certain.\n"
@@ -125,8 +188,13 @@ class FlamePanel(QWidget):
         self.my_code = QCheckBox("My code only")
         self.my_code.setToolTip("Hide library frames: their time folds into the calling app frame")
         self.reset = QPushButton("Reset zoom")
-        self.unfocus = QPushButton("Unfocus")
+        # the focus shows that it is on: a chip with its name and ×, a click takes it off
+        self.unfocus = QPushButton("")
         self.unfocus.setVisible(False)
+        self.unfocus.setToolTip("Sandwich on this function: its callers above, what it calls "
+                                "below. Click to take the focus off.")
+        self.unfocus.setStyleSheet("QPushButton { border: 1px solid #7a8fd0; border-radius: 9px;"
+                                   " background: #e4eaff; padding: 1px 8px; }")
         self._toolbar = QHBoxLayout()
         for w in (self.search, self.regex, self.match_label):
             self._toolbar.addWidget(w)
@@ -152,31 +220,54 @@ class FlamePanel(QWidget):
         self._rebuild()
 
     def _on_options(self) -> None:
-        self.unfocus.setVisible(self.session.focus is not None)
+        focus = self.session.focus
+        if focus != self._focus:
+            self._focus_back.append(self._focus)
+            del self._focus_back[:-50]
+            self._focus_forward.clear()
+            self._focus = focus
+        self.unfocus.setVisible(focus is not None)
+        if focus is not None:
+            self.unfocus.setText("Sandwich: %s  ×" % flame.short_label(focus))
         self._rebuild()
 
     def _on_function(self, func) -> None:
         self.view.set_selected(func)
+        self.callers_view.set_selected(func)
 
     def _rebuild(self) -> None:
         generation = self._latest.next()
         request = self.session.tree_request()
         if request["graph"] is None:
             self.view.set_tree(None)
+            self.callers_view.setVisible(False)
             return
-        tree = flame.cached_tree(**request)   # built with the merge, as a rule
-        if tree is not None:
-            self._on_tree(generation, tree, request["graph"])
+        bottom_up = self.orientation.currentIndex() == BOTTOM_UP
+        tree = None if bottom_up else flame.cached_tree(**request)   # built with the merge
+        if tree is not None and request["focus"] is None:
+            self._on_trees(generation, (tree, None), request["graph"], False)
             return
-        Task(flame.build_tree, **request).start(
-            on_done=lambda tree: self._on_tree(generation, tree, request["graph"]), owner=self)
+        Task(view_trees, bottom_up=bottom_up, **request).start(
+            on_done=lambda trees: self._on_trees(generation, trees, request["graph"],
+                                                 bottom_up), owner=self)
 
-    def _on_tree(self, generation: int, tree, graph) -> None:
+    def _on_trees(self, generation: int, trees, graph, bottom_up: bool) -> None:
         if not self._latest.current(generation):
             return  # the user changed something while this tree was being built
+        tree, callers = trees
+        self.bottom_up_shown = bottom_up and callers is None
+        # the sandwich's lower half hangs down from the function, whatever the orientation
+        self.view.flame = self.orientation.currentIndex() == 1 and callers is None
         self.view.set_tree(tree, graph)
         self.view.set_selected(self.session.function)
-        self.legend.set_packages(self.view.packages())
+        self.callers_view.setVisible(callers is not None)
+        self.callers_view.set_tree(callers, graph)
+        self.callers_view.set_selected(self.session.function)
+        if callers is not None:   # as many rows as each half needs, within reason
+            rows = [int(t.depth.max()) + 1 if len(t) else 1 for t in (callers, tree)]
+            self.split.setSizes([max(3, min(r, 12)) * 100 for r in rows])
+        self.legend.set_packages(self.view.packages(), self.view.package_times(),
+                                 self.view.has_estimates() or self.callers_view.has_estimates())
         self._on_search()
         self.tree_ready.emit()
 
@@ -197,11 +288,42 @@ class FlamePanel(QWidget):
         self.match_label.setText("%d frames, %.1f%% of time" % (int(mask.sum()), 100 * share))
 
     def _on_orientation(self, index: int) -> None:
-        self.view.flame = index == 1
-        self.view.reset_zoom()
+        if index == BOTTOM_UP or self.bottom_up_shown:
+            self._rebuild()          # another tree: built in a worker
+        else:
+            self.view.flame = index == 1
+            self.view.reset_zoom()
 
     def _on_zoomed(self, names: list) -> None:
-        self.breadcrumbs.setText(" › ".join(["all"] + names) if names else "")
+        """Breadcrumbs of the zoom: every step a link back to that frame (Esc: one up)."""
+        path = self.view.zoom_path()
+        if not path:
+            self.breadcrumbs.setText("")
+            return
+        crumbs = ["<a href='0'>all</a>"] + [
+            "<a href='%d'>%s</a>" % (i, safe_text.esc(name)) for i, name in path[:-1]] + [
+            "<b>%s</b>" % safe_text.esc(path[-1][1])]
+        self.breadcrumbs.setText(" › ".join(crumbs))
+        self.breadcrumbs.setToolTip(safe_text.tip(" › ".join(["all"] + names)))
+
+    def breadcrumb_text(self) -> str:
+        """The breadcrumbs as plain text (what a user reads)."""
+        path = self.view.zoom_path()
+        return " › ".join(["all"] + [n for _i, n in path]) if path else ""
+
+    def _on_beyond(self, step: int) -> None:
+        """Back/forward past the zooms of this tree: to the focus before (or after) it."""
+        source, target = ((self._focus_back, self._focus_forward) if step < 0
+                          else (self._focus_forward, self._focus_back))
+        if not source:
+            return
+        target.append(self._focus)
+        self._focus = source.pop()
+        self.session.set_focus(self._focus)
+
+    def _on_crumb(self, link: str) -> None:
+        if link.isdigit() and self.view.tree is not None and int(link) < len(self.view.tree):
+            self.view.zoom_to(int(link))
 
     def _on_view_clicked(self, func) -> None:
         self.session.select_function(func)
@@ -214,7 +336,8 @@ class FlamePanel(QWidget):
                        lambda: open_in_editor(func[0], func[1])).setEnabled(
             os.path.isfile(func[0]))
         menu.addAction("Show callers and callees", lambda: self._select_and_show(func))
-        menu.addAction("Focus on this function", lambda: self.session.set_focus(func))
+        menu.addAction("Sandwich: its callers and callees (focus)",
+                       lambda: self.session.set_focus(func))
         toggle = menu.addAction("My code only")
         toggle.setCheckable(True)
         toggle.setChecked(self.session.app_only)
