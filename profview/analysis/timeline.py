@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .stats import nearest_rank
+from .stats import format_clock, nearest_rank
 from .templating import template_paths
 
 ROLLING_WINDOW = 25
@@ -181,3 +181,91 @@ def prepare(points, threshold_ms=None, capture=None) -> Drawing:
     lines = {g: (rolling(points, g, 50), rolling(points, g, 95))
              for g in range(len(points.groups))}
     return Drawing(points, lines, outliers(points, threshold_ms), slowest(points, 25))
+
+
+# --- what the panel shows around the points --------------------------------------------------
+LOG_RATIO = 10        # max elapsed over the median beyond which the log scale is the default
+MANY_SERIES = 6       # over this, only the selected endpoint's rolling lines are drawn
+
+
+def wants_log_scale(elapsed_ms) -> bool:
+    """True when one slow request would squash the others on a linear axis: the slowest is
+    more than ``LOG_RATIO`` times the median (of the positive times: a log axis has no 0)."""
+    y = np.asarray(elapsed_ms, np.float64)
+    y = y[np.isfinite(y) & (y > 0)]
+    return bool(len(y)) and float(y.max()) > LOG_RATIO * float(np.median(y))
+
+
+def log_floor(elapsed_ms, default: float = 0.01) -> float:
+    """Where a 0 ms request is drawn on a log axis: half the fastest other request, so that
+    a few zeros (times from file names, to the ms) do not stretch the axis down decades."""
+    y = np.asarray(elapsed_ms, np.float64)
+    y = y[np.isfinite(y) & (y > 0)]
+    return float(y.min()) / 2 if len(y) else default
+
+
+def selected_group(points: Points, scope) -> int | None:
+    """The series a ``model.scope.Scope`` is about: its endpoint's, or the series of its
+    request; None for every request or a set."""
+    kind = getattr(scope, "kind", None)
+    if kind == "endpoint" and scope.endpoint is not None:
+        name = scope.endpoint.name
+        return points.groups.index(name) if name in points.groups else None
+    if kind == "request":
+        for i, r in enumerate(points.requests):
+            if r is scope.request:
+                return int(points.group[i])
+    return None
+
+
+def sql_note(capture, points: Points) -> str:
+    """Why the queries and SQL-time plots are not worth their height ("" when they are)."""
+    if capture is None or not getattr(capture, "has_queries", False):
+        return ("No SQL log loaded: put queries.jsonl or an SQLAlchemy echo log beside the "
+                "profiles to see statements per request")
+    queries = capture.queries
+    if not queries:
+        return "SQL log read, but no statement in it"
+    tied = any(q.profile_file is not None for q in queries)
+    if not tied or np.all(np.isnan(points.queries)):
+        return "%d statement%s loaded, none tied to a request (see Problems)" % (
+            len(queries), "" if len(queries) == 1 else "s")
+    return ""
+
+
+def request_time(epoch: float, exact: bool, fmt: str = "%H:%M:%S") -> str:
+    """A request's clock time: milliseconds only when the time is exact and has them
+    (``12:00:06.25``, never ``12:00:06.000``); a file-name time is whole seconds."""
+    text = format_clock(epoch, fmt)
+    if not exact or text == "?":
+        return text
+    millis = int(round((epoch % 1) * 1000))
+    if millis in (0, 1000):       # 1000: rounds up to the next second, shown as it is
+        return format_clock(round(epoch), fmt)
+    return text + ("%.3f" % (millis / 1000.0))[1:].rstrip("0")
+
+
+def log_tick_label(exponent: float) -> str:
+    """The label of a log-axis tick at 10**exponent: ``20``, ``0.5``, ``100`` (not pyqtgraph's
+    ``2·10¹``); ticks other than 1, 2 and 5 times a power of ten stay unlabelled."""
+    power = 10.0 ** np.floor(exponent + 1e-9)
+    mantissa = round(10.0 ** exponent / power, 6)
+    return "%g" % (mantissa * power) if mantissa in (1, 2, 5) else ""
+
+
+def tick_labels(values, spacing: float) -> list:
+    """Time-axis labels of ticks under a minute apart: clock times (``12:00:06``); when the
+    ticks are under a second apart, those between two seconds show their fraction alone
+    (``.25``), short enough to fit between the whole-second labels."""
+    values = [float(v) for v in values]
+    step = min((b - a for a, b in zip(values, values[1:])), default=spacing)
+    out = []
+    for v in values:
+        frac = round(v % 1, 3)
+        whole = frac in (0.0, 1.0)
+        fraction = "" if whole else ("%.3f" % frac)[1:].rstrip("0")
+        if whole or step >= 1:
+            out.append(format_clock(round(v) if whole else int(v)) + fraction)
+        else:
+            out.append(fraction)
+    return out

@@ -7,16 +7,17 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QListWidgetItem, QWidget
 
-from ...analysis.timeline import prepare
-from ...analysis.stats import format_clock, format_ms
+from ...analysis.timeline import (LOG_RATIO, MANY_SERIES, log_floor, prepare, request_time,
+                                  selected_group, sql_note, wants_log_scale)
+from ...analysis.stats import format_ms
+from .. import safe_text
 from ..workers import Latest, Task
 from . import timeline_layout
-from .timeline_series import Series
+from .timeline_series import DIMMED, NORMAL, SELECTED, LogScatter, Series
 from ..models.roles import ITEM_ROLE
-
 
 
 def series_colour(i: int) -> QColor:
@@ -38,13 +39,20 @@ class TimelinePanel(QWidget):
         self.session = session
         self.data = None
         self._latest = Latest()
+        self._selected = None     # the series of the scope's endpoint (index), or None
+        self._many = False        # too many series to draw every one's rolling lines
+        self._log_chosen = None   # the user's own tick of "Log scale": kept from then on
         self._build()
         session.events.capture.connect(self._on_capture)
+        session.events.scope.connect(self._on_scope)
 
     # --- layout ------------------------------------------------------------------------
     def _build(self) -> None:
         timeline_layout.build(self)
         self.log.toggled.connect(lambda on: self.main.setLogMode(y=on))
+        self.log.clicked.connect(self._on_log_clicked)     # the user's click, not ours
+        self.log.setToolTip("On by default when the slowest request is over %d times the "
+                            "median: one slow request would squash the others" % LOG_RATIO)
         self.threshold.editingFinished.connect(self._recompute)
         self.select_range.toggled.connect(self._on_select_range)
         self.region.sigRegionChangeFinished.connect(self._on_region)
@@ -57,16 +65,24 @@ class TimelinePanel(QWidget):
         for series in self._pool:
             series.empty()
         self._n_series = 0
-        self._outliers = pg.ScatterPlotItem(size=13, symbol="o", pen=pg.mkPen("r", width=1.5),
-                                            brush=None)
-        self.main.addItem(self._outliers)
+        # The rings sit over the points and take their clicks: they open the request too.
+        self._outliers = self._ring(13, pg.mkPen("r", width=1.5), z=10)
         self._n_plus_one: set = set()
         self._compare = None
         self._compare_item = None
         self._drawing = None      # the data whose series are being drawn
-        self._mark = pg.ScatterPlotItem(size=18, symbol="o", pen=pg.mkPen("k", width=2),
-                                        brush=None)
-        self.preview = pg.ScatterPlotItem(size=6, pen=None)   # see set_preview
+        self._mark = self._ring(18, pg.mkPen("k", width=2), z=11, add=False)
+        self.preview = LogScatter(size=6, pen=None)   # see set_preview
+
+    def _ring(self, size: int, pen, z: int, add: bool = True) -> LogScatter:
+        """Rings drawn over some points (outliers, a highlighted request); a click on one
+        opens its request as a click on the point under it does."""
+        ring = LogScatter(size=size, symbol="o", pen=pen, brush=None)
+        ring.setZValue(z)
+        ring.sigClicked.connect(self._on_click)
+        if add:
+            self.main.addItem(ring)
+        return ring
 
     def mark_n_plus_one(self, names) -> None:
         """Flag the series of endpoints with an N+1 pattern in the legend (now, and again
@@ -92,9 +108,10 @@ class TimelinePanel(QWidget):
             return
         shift = self.data.points.x.min() - self._compare.x.min()
         if self._compare_item is None:
-            self._compare_item = pg.ScatterPlotItem(
+            self._compare_item = LogScatter(
                 size=6, symbol="t", pen=pg.mkPen(120, 120, 120),
                 brush=pg.mkBrush(200, 200, 200, 160))
+            self._compare_item.floor_ms = self._outliers.floor_ms
             self.main.addItem(self._compare_item)
         self._compare_item.setData(self._compare.x + shift, self._compare.y)
         self.info.setText(self.info.text() + "; after-capture overlaid (grey triangles, "
@@ -106,7 +123,7 @@ class TimelinePanel(QWidget):
             return
         pts = self.data.points
         hits = [i for i, r in enumerate(pts.requests) if r is request]
-        self._mark.setData(pts.x[hits], pts.y[hits])
+        self._mark.setData(pts.x[hits], pts.y[hits], data=np.asarray(hits, int))
         if self._mark.scene() is None:
             self.main.addItem(self._mark)
 
@@ -119,12 +136,15 @@ class TimelinePanel(QWidget):
         if self.session.capture is not None and self.data is not None:
             return
         brushes = [pg.mkBrush(series_colour(g)) for g in range(len(points.groups))]
+        self._set_log_floor(points.y)
         self.preview.setData(points.x, points.y, brush=[brushes[g] for g in
                                                         points.group.tolist()])
         if self.preview.scene() is None:
             self.main.addItem(self.preview)
         self.sql.setVisible(False)        # no statement is known before the logs are read
         self.sql_ms.setVisible(False)
+        self.sql_note.setVisible(False)
+        self._auto_log(points.y)
         self.info.setText("%d requests (times from file names, to the second); reading "
                           "their profiles…" % len(points))
 
@@ -159,6 +179,9 @@ class TimelinePanel(QWidget):
         if self.preview.scene() is not None:
             self.main.removeItem(self.preview)
         self._drawing = data
+        self._set_log_floor(data.points.y)
+        self._many = len(data.points.groups) > MANY_SERIES
+        self._selected = selected_group(data.points, self.session.scope)
         self.plots.setUpdatesEnabled(False)   # one repaint at the end, not one per series
         self._draw_next(generation, data, 0)
 
@@ -181,19 +204,18 @@ class TimelinePanel(QWidget):
             series.empty()
         self._n_series = len(pts.groups)
         self.data = data
+        self._finish(data)
+
+    def _finish(self, data) -> None:
+        """Everything drawn once for all series: outliers, SQL plots, scale, lists, info."""
+        pts = data.points
         self.plots.setUpdatesEnabled(True)
         if self._n_plus_one:
             self.mark_n_plus_one(self._n_plus_one)
         out = data.outliers
-        self._outliers.setData(pts.x[out], pts.y[out])
-        has_sql = not np.all(np.isnan(pts.queries))
-        self.sql.setVisible(has_sql)
-        self.sql_ms.setVisible(has_sql)
-        for plot, values in ((self.sql, pts.queries), (self.sql_ms, pts.sql_ms)):
-            if has_sql and not np.nanmax(np.nan_to_num(values)) > 0:
-                plot.setYRange(0, 1, padding=0.05)   # all zero: not a ±400 (x0.001) axis
-            else:
-                plot.enableAutoRange(axis="y")
+        self._outliers.setData(pts.x[out], pts.y[out], data=np.nonzero(out)[0])
+        self._show_sql(pts)
+        self._auto_log(pts.y)
         self._fill_slowest(data.slowest)
         axis = self.main.getAxis("bottom")
         axis.setToolTip("request start time" if pts.exact_time else
@@ -202,9 +224,48 @@ class TimelinePanel(QWidget):
         self.info.setText("%d requests%s; %d outliers" % (
             len(pts), "" if pts.exact_time else " (times from file names, to the second)",
             int(out.sum())))
+        self.lines_note.setText(
+            "%d endpoints: rolling p50 (solid) and p95 (dashed) of the selected one only"
+            % len(pts.groups) if self._many else "")
         self._mark.setData([], [])
         self._draw_comparison()
         self.drawn.emit()
+
+    def _show_sql(self, pts) -> None:
+        """The queries and SQL-time plots when statements are tied to requests; else a line
+        saying why not, instead of two empty plots taking half the height."""
+        note = sql_note(self.session.capture, pts)
+        has_sql = not note
+        self.sql.setVisible(has_sql)
+        self.sql_ms.setVisible(has_sql)
+        self.sql_note.setText(note)
+        self.sql_note.setVisible(not has_sql)
+        timeline_layout.time_labels_under(self, self.sql_ms if has_sql else self.main)
+        for plot, values in ((self.sql, pts.queries), (self.sql_ms, pts.sql_ms)):
+            if has_sql and not np.nanmax(np.nan_to_num(values)) > 0:
+                plot.setYRange(0, 1, padding=0.05)   # all zero: not a ±400 (x0.001) axis
+            else:
+                plot.enableAutoRange(axis="y")
+
+    def _auto_log(self, elapsed_ms) -> None:
+        """Log scale when one slow request would squash the rest, unless the user chose."""
+        if self._log_chosen is not None:
+            return
+        on = wants_log_scale(elapsed_ms)
+        if on != self.log.isChecked():
+            self.log.setChecked(on)
+
+    def _set_log_floor(self, elapsed_ms) -> None:
+        """One floor for every scatter of the latency plot (set before their data), so that
+        rings stay on their points."""
+        floor = log_floor(elapsed_ms)
+        for item in [s.scatter for s in self._pool] + [self._outliers, self._mark,
+                                                       self.preview, self._compare_item]:
+            if item is not None:
+                item.floor_ms = floor
+
+    def _on_log_clicked(self, on: bool) -> None:
+        self._log_chosen = on
 
     @property
     def _series(self) -> list:
@@ -217,12 +278,45 @@ class TimelinePanel(QWidget):
         if g == len(self._pool):
             self._pool.append(Series(self.main, self.sql, self.sql_ms, self._tip,
                                      self._on_click))
-        self._pool[g].fill(sel, pts, lines, colour)
+            self._pool[g].scatter.floor_ms = self._outliers.floor_ms
+        self._pool[g].fill(sel, pts, lines, colour, *self._look(g))
         item = QListWidgetItem(self._swatch(colour), "%s (%d)" % (name, len(sel)))
         item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
         item.setCheckState(Qt.Checked)
         item.setData(ITEM_ROLE, g)
+        self._bold(item, g == self._selected)
         self.legend.addItem(item)
+
+    def _look(self, g: int) -> tuple:
+        """``(look, lines on)`` of series *g*: the scope's endpoint stands out, the others
+        fade; with many endpoints only the selected one's rolling lines are drawn (a dozen
+        pairs of lines were a tangle nobody could read)."""
+        if self._selected is None:
+            return NORMAL, not self._many
+        if g == self._selected:
+            return SELECTED, True
+        return DIMMED, not self._many
+
+    @staticmethod
+    def _bold(item, on: bool) -> None:
+        font = QFont(item.font())
+        font.setBold(on)
+        item.setFont(font)
+
+    def _on_scope(self, scope) -> None:
+        """Restyle the series for the new scope (no redraw of their data)."""
+        data = self._drawing or self.data
+        if data is None:
+            return
+        selected = selected_group(data.points, scope)
+        if selected == self._selected:
+            return
+        self._selected = selected
+        for g, series in enumerate(self._pool[:len(data.points.groups)]):
+            series.restyle(*self._look(g))
+        for i in range(self.legend.count()):
+            item = self.legend.item(i)
+            self._bold(item, item.data(ITEM_ROLE) == selected)
 
     @staticmethod
     def _swatch(colour: QColor) -> QIcon:
@@ -234,8 +328,8 @@ class TimelinePanel(QWidget):
         pts = self.data.points
         i = int(data)
         r = pts.request(i)
-        head = "%s\n%s" % (pts.groups[pts.group[i]],
-                            format_clock(pts.x[i], "%Y-%m-%d %H:%M:%S"))
+        head = "%s\nstarted %s" % (pts.groups[pts.group[i]],
+                                    request_time(pts.x[i], pts.exact_time, "%Y-%m-%d %H:%M:%S"))
         if r is None:
             return "%s\n%s\nelapsed %s" % (head, pts.names[i], format_ms(pts.y[i]))
         path = (r.url_path or r.name) + ("?" + r.query if r.query else "")
@@ -251,7 +345,10 @@ class TimelinePanel(QWidget):
         for i in order:
             r = pts.request(i)
             label = pts.names[i] if r is None else "%s %s" % (r.method or "", r.url_path or r.name)
-            item = QListWidgetItem("%s  %s" % (format_ms(pts.y[i]), label))
+            # whole seconds here, to keep the list narrow: the tooltip has the exact time
+            item = QListWidgetItem("%s  %s  %s" % (format_ms(pts.y[i]), label,
+                                                   request_time(pts.x[i], False)))
+            item.setToolTip(safe_text.tip(self._tip(0, 0, i)))
             item.setData(ITEM_ROLE, int(i))
             self.slow.addItem(item)
 

@@ -14,6 +14,62 @@ from PySide6.QtCore import Qt
 
 from .. import safe_text
 
+NORMAL, SELECTED, DIMMED = "normal", "selected", "dimmed"
+LOG_FLOOR_MS = 0.01       # a log axis has no 0: with no other time known, 0 ms sits here
+DIM_ALPHA = 80
+
+
+class LogScatter(pg.ScatterPlotItem):
+    """A scatter that follows its plot's log y mode as PlotDataItem does.
+
+    pyqtgraph's ScatterPlotItem ignores ``PlotItem.setLogMode``: its points stayed at their
+    linear heights on a log axis (99 ms drawn at 10^99).  The plot calls ``setLogMode`` on
+    every item that has it; this one then shows log10 of the heights it was given.
+    """
+
+    # class defaults: ScatterPlotItem's __init__ calls setData before ours could set them
+    _log_y = False
+    _given = ((), (), {})
+    floor_ms = LOG_FLOOR_MS   # where a 0 ms request sits on a log axis (see log_floor)
+
+    def setData(self, x=(), y=(), **kw):   # noqa: N802 (pyqtgraph's name)
+        """As ScatterPlotItem.setData(x, y, ...), heights in linear units."""
+        self._given = (x, y, kw)
+        super().setData(x, self._heights(y), **kw)
+
+    def getData(self):   # noqa: N802
+        """``(x, y)`` as given to setData, in linear units (the points drawn may be log)."""
+        x, y, _kw = self._given
+        return np.asarray(x, np.float64), np.asarray(y, np.float64)
+
+    def setLogMode(self, _x: bool, y: bool) -> None:   # noqa: N802
+        if bool(y) != self._log_y:
+            self._log_y = bool(y)
+            x, heights, kw = self._given
+            super().setData(x, self._heights(heights), **kw)
+
+    def _heights(self, y):
+        if not self._log_y or not len(y):
+            return y
+        return np.log10(np.maximum(np.asarray(y, np.float64), self.floor_ms))
+
+
+def _faded(colour, alpha: int):
+    c = pg.mkColor(colour)
+    c.setAlpha(alpha)
+    return c
+
+
+def _style(colour, look: str) -> tuple:
+    """``(point pen, brush, line colour, point size, line width)`` of a series drawn *look*:
+    the selected one larger and bolder, the others faint, so it stands out of the crowd."""
+    if look == DIMMED:
+        return (pg.mkPen(_faded(colour.darker(130), DIM_ALPHA + 20)),
+                pg.mkBrush(_faded(colour, DIM_ALPHA)), _faded(colour, DIM_ALPHA + 20), 6, 1.0)
+    if look == SELECTED:
+        return pg.mkPen(colour.darker(150), width=1.5), pg.mkBrush(colour), colour, 9, 2.5
+    return pg.mkPen(colour.darker(130)), pg.mkBrush(colour), colour, 7, 1.5
+
 
 class Series:
     """Scatter + p50/p95 lines on the latency plot, query count and SQL ms scatters below."""
@@ -22,7 +78,7 @@ class Series:
         def tip(x, y, data):   # a request's path and name are capture text
             return safe_text.tip(text(x, y, data))
 
-        self.scatter = pg.ScatterPlotItem(size=7, hoverable=True, hoverSize=11, tip=tip)
+        self.scatter = LogScatter(size=7, hoverable=True, hoverSize=11, tip=tip)
         self.p50 = pg.PlotDataItem()
         self.p95 = pg.PlotDataItem()
         self.queries = pg.ScatterPlotItem(size=6, pen=None, hoverable=True, tip=tip)
@@ -33,35 +89,63 @@ class Series:
                            (sql, self.queries), (sql_ms, self.sql_ms)):
             plot.addItem(item)
         self._shown: list = []
+        self._colour = None
+        self._look = NORMAL
+        self._lines_on = True     # False: the rolling lines are left out (many endpoints)
+        self._on = True           # the legend's tick
 
-    def fill(self, sel: np.ndarray, pts, lines, colour) -> None:
-        """Show the points *sel* of *pts* (and their rolling lines) in *colour*."""
-        self.scatter.setData(pts.x[sel], pts.y[sel], data=sel,
-                             pen=pg.mkPen(colour.darker(130)), brush=pg.mkBrush(colour))
+    def fill(self, sel: np.ndarray, pts, lines, colour, look: str = NORMAL,
+             lines_on: bool = True) -> None:
+        """Show the points *sel* of *pts* (and their rolling lines) in *colour*, drawn
+        *look* (``NORMAL``, ``SELECTED`` or ``DIMMED``)."""
+        self._colour = colour
+        self.scatter.setData(pts.x[sel], pts.y[sel], data=sel)
         self._shown = [self.scatter]
-        for item, line, style in ((self.p50, lines and lines[0], Qt.SolidLine),
-                                  (self.p95, lines and lines[1], Qt.DashLine)):
+        for item, line in ((self.p50, lines and lines[0]), (self.p95, lines and lines[1])):
+            item.setData(*(line if line else ([], [])))
             if line:
-                item.setData(line[0], line[1], pen=pg.mkPen(colour, width=1.5, style=style))
                 self._shown.append(item)
-            else:
-                item.setData([], [])
-        brush = pg.mkBrush(colour)
         for item, values in ((self.queries, pts.queries[sel]), (self.sql_ms, pts.sql_ms[sel])):
             if np.all(np.isnan(values)):
                 item.setData([], [])
                 continue
-            item.setData(pts.x[sel], np.nan_to_num(values), data=sel, brush=brush)
+            item.setData(pts.x[sel], np.nan_to_num(values), data=sel)
             self._shown.append(item)
-        self.set_visible(True)
+        self._on = True
+        self.restyle(look, lines_on)
+
+    def restyle(self, look: str, lines_on: bool) -> None:
+        """Draw the series *look*; its rolling lines only if *lines_on*."""
+        self._look, self._lines_on = look, lines_on
+        if self._colour is None:
+            return
+        pen, brush, line, size, width = _style(self._colour, look)
+        self.scatter.setPen(pen, update=False)      # one spot update, at setSize
+        self.scatter.setBrush(brush, update=False)
+        self.scatter.setSize(size)
+        for item, style in ((self.p50, Qt.SolidLine), (self.p95, Qt.DashLine)):
+            item.setPen(pg.mkPen(line, width=width, style=style))
+        for item in (self.queries, self.sql_ms):
+            item.setBrush(brush)
+        z = {SELECTED: 2, NORMAL: 1, DIMMED: 0}[look]
+        for item in (self.scatter, self.p50, self.p95, self.queries, self.sql_ms):
+            item.setZValue(z)
+        self.set_visible(self._on)
+
+    @property
+    def look(self) -> str:
+        return self._look
 
     def items(self) -> list:
         """The items holding data now (what a legend toggle shows or hides)."""
         return list(self._shown)
 
     def set_visible(self, on: bool) -> None:
+        """Show or hide the series (the legend's tick); lines left out stay hidden."""
+        self._on = on
         for item in self._shown:
-            item.setVisible(on)
+            is_line = item is self.p50 or item is self.p95
+            item.setVisible(on and (self._lines_on or not is_line))
 
     def empty(self) -> None:
         """Nothing to show: drop the data, keep the items for the next redraw."""
@@ -69,3 +153,4 @@ class Series:
             item.setData([], [])
             item.setVisible(False)
         self._shown = []
+        self._colour = None
