@@ -36,13 +36,21 @@ def build(window) -> dict:
     for name in ("SQL", "Statistics", "Problems"):
         window.tabifyDockWidget(docks["Functions"], docks[name])
     docks["Functions"].raise_()
+    # While the docks were being tabbed, Qt's layout made the window's minimum the width of
+    # all of them side by side (1,080 px) and never lowered it: let the layout set it again
+    # (0 means "not set by us") from the tabbed arrangement.
+    window.setMinimumSize(0, 0)
+    window.layout().activate()
     return docks
 
 
 def default_layout(window) -> None:
     """First run: give the flame graph the room."""
     d = window.docks
-    window.resizeDocks([d["Endpoints"]], [max(420, window.width() // 3)], Qt.Horizontal)
+    # a third of the window, at most 420 px: a fixed 420 beside the flame graph's minimum
+    # pushed a 1024 px window out to 1080
+    window.resizeDocks([d["Endpoints"]], [max(ENDPOINTS_MIN_WIDTH, min(420, window.width() // 3))],
+                       Qt.Horizontal)
     window.resizeDocks([d["Timeline"]], [int(window.height() * 0.38)], Qt.Vertical)
     window.resizeDocks([d["Timeline"], d["Functions"]],
                        [window.width() // 2, window.width() // 2], Qt.Horizontal)

@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
         self.session.set_graph(scope, graph)
         if scope == self.session.scope:
             n = len(self.session.requests_of(scope))
-            self.line.show("%s: %d request%s merged" % (
+            self.line.show("%s: %d request%s" % (
                 self.session.scope_label(), n, "" if n == 1 else "s"))
             if graph is None:
                 self._picture_done()

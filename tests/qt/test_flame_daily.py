@@ -182,6 +182,8 @@ def test_package_colours_are_the_same_on_every_endpoint_and_view(qtbot, window, 
 def test_legend_lists_every_package_and_hatching_only_when_it_applies(qtbot):
     legend = Legend()
     qtbot.addWidget(legend)
+    legend.show()
+    legend.resize(3000, 30)
     packages = {4 + i: "pkg%d" % i for i in range(9)}
     times = {4 + i: float(i) for i in range(9)}
     legend.set_packages(packages, times, estimates=False)
@@ -192,6 +194,11 @@ def test_legend_lists_every_package_and_hatching_only_when_it_applies(qtbot):
     assert all("pkg%d" % i in tip for i in (0, 1, 2)) and "pkg8" not in tip
     legend.set_packages(packages, times, estimates=True)
     assert legend.hatch is not None and "estimated" in legend.hatch.text()
+    # a narrow legend shows fewer packages and says how many it left out
+    legend.resize(450, 30)
+    shown = [n for label, _c, n in legend._package_labels if not label.isHidden()]
+    assert len(shown) < 6 and legend.more.text() == "+%d more" % (9 - len(shown))
+    assert shown == ["pkg%d" % i for i in range(8, 8 - len(shown), -1)]   # the biggest
 
 
 def test_exact_mode_has_no_hatched_legend(qtbot, window, before):

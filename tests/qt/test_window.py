@@ -80,7 +80,7 @@ def test_linked_selection_table_flame_callers(qtbot, window, before):
     table = window.functions.table
     proxy = table.proxy
     row = next(r for r in range(proxy.rowCount())
-               if proxy.index(r, 6).data() == "_emit_lazyload")
+               if proxy.index(r, 0).data() == "_emit_lazyload")
     table.clicked.emit(proxy.index(row, 0))
     func = window.session.function
     assert func[2] == "_emit_lazyload"
@@ -97,7 +97,7 @@ def test_linked_selection_table_flame_callers(qtbot, window, before):
     qtbot.mouseClick(view, Qt.LeftButton, pos=pos)
     assert window.session.function[2] == "roster"
     current = table.currentIndex()
-    assert proxy.index(current.row(), 6).data() == "roster"
+    assert proxy.index(current.row(), 0).data() == "roster"
     # and a click in the callees table follows it
     callees = window.functions.callees
     first = callees.proxy.index(0, 0).data(ITEM_ROLE)

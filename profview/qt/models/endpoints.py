@@ -12,8 +12,10 @@ from .. import safe_text
 from .roles import ALIGNMENT, DISPLAY, HORIZONTAL, ITEM_ROLE, RIGHT, SORT_ROLE, TOOLTIP
 
 
-def _clock(epoch: float) -> str:
-    return format_clock(epoch, millis=True)
+def has_millis(requests) -> bool:
+    """Whether any request time has a fraction of a second worth showing: times taken from
+    file names are whole seconds, and "12:04:31.000" on every row is noise."""
+    return any(r.time % 1 for r in requests)
 
 
 class EndpointModel(QAbstractItemModel):
@@ -37,6 +39,7 @@ class EndpointModel(QAbstractItemModel):
         self._cache: dict = {}
         self._sort = (5, Qt.DescendingOrder)
         self._filter = ""
+        self._millis = False
         # endpoint key → N+1 findings, marked in the name column.  (Not "flags": that name is
         # QAbstractItemModel.flags(), which Qt calls; shadowing it crashes PySide.)
         self.n_plus_one: dict = {}
@@ -51,6 +54,7 @@ class EndpointModel(QAbstractItemModel):
         self.beginResetModel()
         self.n_plus_one = {}
         self.capture, self.endpoints = capture, list(endpoints)
+        self._millis = has_millis(r for e in self.endpoints for r in e.requests)
         self._total = sum(e.total_ms for e in self.endpoints) or 1.0
         self._cache = {}                         # endpoint rows: percentiles computed once
         self._arrange()
@@ -213,8 +217,8 @@ class EndpointModel(QAbstractItemModel):
         sort = role == SORT_ROLE
         if column == 0:
             return r.time if sort else "%s  %s %s%s" % (
-                _clock(r.time), r.method or "", r.url_path or r.name,
-                "?" + r.query if r.query else "")
+                format_clock(r.time, millis=self._millis), r.method or "",
+                r.url_path or r.name, "?" + r.query if r.query else "")
         if column == 1:
             return r.status or 0 if sort else (str(r.status) if r.status else "")
         if column == 2:

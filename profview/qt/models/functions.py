@@ -1,32 +1,97 @@
-"""The pstats tables of a call graph: functions, and a function's callers or callees."""
+"""The pstats tables of a call graph: functions, and a function's callers or callees.
+
+Every table that lists functions shows the name first, then the figures, then where the code
+lives (``file:line``, the middle of a long path elided, the full path in the tooltip): at the
+old order, file and name were the last columns, off-screen, and rows read as bare numbers.
+"""
 from __future__ import annotations
+
+import re
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from ...analysis.codeloc import short_path, shorten
+from ...analysis.codeloc import shorten
 from ...model.callgraph import format_func
 from .. import safe_text
 from .flat import FlatModel
 from .roles import ALIGNMENT, DISPLAY, HORIZONTAL, ITEM_ROLE, RIGHT, SORT_ROLE, TOOLTIP
 
+LOCATION_CHARS = 40    # a location column's text: the package and the file name fit
+_PACKAGE_DIR = re.compile(r"[/\\](?:site|dist)-packages[/\\]", re.IGNORECASE)
+_SEP = re.compile(r"[/\\]")
 
-def _location(key, limit: int) -> str:
-    return "(built-in)" if key[0] == "~" else "%s:%d" % (short_path(key[0], limit), key[1])
+
+def elide_path(filename: str, limit: int = LOCATION_CHARS) -> str:
+    """*filename* for a table: from the package folder for installed code, the middle
+    folders elided when long, keeping the first folder and the file name.
+
+    >>> elide_path("/venv/lib/python3.11/site-packages/sqlalchemy/orm/loading.py")
+    'sqlalchemy/orm/loading.py'
+    >>> elide_path("/home/someone/projects/school/app/views/admin/reports.py")
+    '/home/…/app/views/admin/reports.py'
+    """
+    if filename.startswith("<"):          # <frozen abc>, <sqlalchemy generated wrapper …>
+        return _elide_text(filename, limit)
+    match = _PACKAGE_DIR.search(filename)
+    if match:
+        filename = filename[match.end():]
+    if len(filename) <= limit:
+        return filename
+    sep = "\\" if "\\" in filename and "/" not in filename else "/"   # Windows stays Windows
+    parts = _SEP.split(filename)
+    head = parts[0] + sep if parts[0] else sep + parts[1] + sep
+    rest = parts[1:] if parts[0] else parts[2:]
+    tail = [rest.pop()]
+    while rest and len(head) + 2 + len(sep.join([rest[-1]] + tail)) <= limit:
+        tail.insert(0, rest.pop())
+    return head + ("…" + sep if rest else "") + sep.join(tail)
+
+
+def _elide_text(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return text[:half] + "…" + text[len(text) - (limit - 1 - half):]
+
+
+def location_text(key) -> str:
+    """A function's ``file:line`` for a table cell (see ``elide_path``)."""
+    return "(built-in)" if key[0] == "~" else "%s:%d" % (elide_path(key[0]), key[1])
+
+
+def location_tip(key) -> str:
+    """A function's full ``file:line``, literal (the path comes from the capture)."""
+    return safe_text.tip("built-in (no Python file)" if key[0] == "~"
+                         else "%s:%d" % (key[0], key[1]))
+
+
+def function_tip(key) -> str:
+    """A function's full name and location, literal."""
+    return safe_text.tip(format_func(key))
+
+
+def location_key(key) -> str:
+    """What a location column sorts by: the full path, then the line as a number."""
+    return "%s:%08d" % (key[0], key[1])
 
 
 class FunctionModel(FlatModel):
-    """The pstats table of a call graph: calls, self and total time, per call, location."""
+    """The pstats table of a call graph: function, calls, self and total time, per call,
+    location."""
 
-    HEADERS = ["ncalls", "tottime", "percall", "cumtime", "percall", "file:line", "function"]
+    HEADERS = ["function", "ncalls", "tottime", "percall", "cumtime", "percall", "file:line"]
+    NAME, LOCATION = 0, 6
+    TOTTIME = 2
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._all: list = []
         self.requests = 1
-        self._sort = (1, Qt.DescendingOrder)
+        self._sort = (self.TOTTIME, Qt.DescendingOrder)
         self._filter = ""
 
     def set_graph(self, graph) -> None:
+        """Show the functions of *graph* (None: none)."""
         self.beginResetModel()
         self._all = list(graph.functions.items()) if graph is not None else []
         self.requests = graph.requests if graph is not None else 1
@@ -45,7 +110,12 @@ class FunctionModel(FlatModel):
                                        if key in rows else QModelIndex())
         self.layoutChanged.emit()
 
+    def sort_order(self) -> tuple:
+        """``(column, Qt.SortOrder)`` the rows are in."""
+        return self._sort
+
     def set_filter(self, text: str) -> None:
+        """Keep the functions whose ``file:line(name)`` contains *text* (any case)."""
         self.beginResetModel()
         self._filter = text.lower()
         self._arrange()
@@ -66,6 +136,7 @@ class FunctionModel(FlatModel):
         return super().headerData(section, orientation, role)
 
     def row_of(self, func) -> int:
+        """The row showing *func*, or -1."""
         for i, (key, _s) in enumerate(self.rows):
             if key == func:
                 return i
@@ -76,14 +147,15 @@ class FunctionModel(FlatModel):
             return None
         key, s = self.rows[index.row()]
         col = index.column()
+        if role == DISPLAY:
+            return _FUNCTION_TEXT[col](key, s)
         if role == ITEM_ROLE:
             return key
         if role == ALIGNMENT:
-            return RIGHT if col < 5 else None
+            return RIGHT if self.NAME < col < self.LOCATION else None
         if role == TOOLTIP:
-            return safe_text.tip(format_func(key)) if col >= 5 else None
-        if role == DISPLAY:
-            return _FUNCTION_TEXT[col](key, s)
+            return (location_tip(key) if col == self.LOCATION
+                    else function_tip(key) if col == self.NAME else None)
         if role == SORT_ROLE:
             return _FUNCTION_SORT[col](key, s)
         return None
@@ -92,23 +164,23 @@ class FunctionModel(FlatModel):
 # One small function per column: data() is called for every visible cell and by sorting, so
 # it computes only the cell asked for.
 _FUNCTION_TEXT = [
+    lambda k, s: shorten(k[2], 120),
     lambda k, s: "%d/%d" % (s.ncalls, s.primcalls) if s.ncalls != s.primcalls
     else "%d" % s.ncalls,
     lambda k, s: "%.3f" % (s.tottime * 1e3),
     lambda k, s: "%.4f" % (s.tottime * 1e3 / s.ncalls) if s.ncalls else "",
     lambda k, s: "%.3f" % (s.cumtime * 1e3),
     lambda k, s: "%.4f" % (s.cumtime * 1e3 / s.primcalls) if s.primcalls else "",
-    lambda k, s: _location(k, 60),
-    lambda k, s: shorten(k[2], 120),
+    lambda k, s: location_text(k),
 ]
 _FUNCTION_SORT = [
+    lambda k, s: k[2],
     lambda k, s: s.ncalls,
     lambda k, s: s.tottime,
     lambda k, s: s.tottime / s.ncalls if s.ncalls else 0.0,
     lambda k, s: s.cumtime,
     lambda k, s: s.cumtime / s.primcalls if s.primcalls else 0.0,
-    lambda k, s: "%s:%08d" % (k[0], k[1]),
-    lambda k, s: k[2],
+    lambda k, s: location_key(k),
 ]
 
 
@@ -116,8 +188,10 @@ class EdgeModel(FlatModel):
     """Callers or callees of one function: the other function and the edge's stats."""
 
     HEADERS = ["function", "calls", "time ms", "self ms", "file:line"]
+    TIME = 2   # the column the view sorts by at first, descending
 
     def set_edges(self, edges) -> None:
+        """Show *edges* (``{func: Stats}``), the most time first."""
         self.beginResetModel()
         self.rows = sorted(edges.items(), key=lambda kv: -kv[1].cumtime) if edges else []
         self.endResetModel()
@@ -126,18 +200,17 @@ class EdgeModel(FlatModel):
         if not index.isValid():
             return None
         key, s = self.rows[index.row()]
+        col = index.column()
         if role == ITEM_ROLE:
             return key
         if role == ALIGNMENT:
-            return RIGHT if 0 < index.column() < 4 else None
-        values = [(shorten(key[2], 80), key[2]), (str(s.ncalls), s.ncalls),
-                  ("%.3f" % (s.cumtime * 1e3), s.cumtime), ("%.3f" % (s.tottime * 1e3),
-                                                            s.tottime),
-                  (_location(key, 50), key[0])]
-        if role == DISPLAY:
-            return values[index.column()][0]
-        if role == SORT_ROLE:
-            return values[index.column()][1]
+            return RIGHT if 0 < col < 4 else None
         if role == TOOLTIP:
-            return safe_text.tip(format_func(key))
-        return None
+            return location_tip(key) if col == 4 else function_tip(key)
+        if role not in (DISPLAY, SORT_ROLE):
+            return None
+        values = [(shorten(key[2], 80), key[2]), (str(s.ncalls), s.ncalls),
+                  ("%.3f" % (s.cumtime * 1e3), s.cumtime),
+                  ("%.3f" % (s.tottime * 1e3), s.tottime),
+                  (location_text(key), location_key(key))]
+        return values[col][0 if role == DISPLAY else 1]

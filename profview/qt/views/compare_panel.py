@@ -12,8 +12,11 @@ from ...loading.reread import pair_matrices
 from ...analysis.flame import build_tree
 from ...loading.scopes import scope_graph
 from ...analysis.stats import format_ms
-from ..models import ITEM_ROLE, FlatModel
-from ..models.roles import DISPLAY, FOREGROUND, TOOLTIP
+from ...analysis.codeloc import shorten
+from ..models import ITEM_ROLE
+from ..models.flat import SortedModel
+from ..models.functions import function_tip, location_key, location_text, location_tip
+from ..models.roles import ALIGNMENT, DISPLAY, FOREGROUND, RIGHT, TOOLTIP
 from ..workers import Latest, Task
 from .tables import plain_table
 from .flame import FlameView
@@ -24,13 +27,54 @@ VERDICT_COLOURS = {"faster": QColor(30, 110, 200), "slower": QColor(200, 40, 30)
 NOT_SIGNIFICANT = QColor(140, 140, 140)
 
 
+CHANGED = ("slower", "faster")     # the verdicts of a significant change
+
+
 def _fmt_ms(side, key):
     return format_ms(side[key]) if side and side.get(key) is not None else "–"
 
 
-class EndpointDeltaModel(FlatModel):
+def importance(row: dict) -> tuple:
+    """How an endpoint row ranks in the verdict table: significant changes first, then the
+    tested endpoints, then the unknown (new, gone, not testable); each by |Δ median|, faster
+    and slower alike.  The comparison itself lists slower before faster (the CI gate's
+    order): in a table showing few rows that hid the big improvements."""
+    delta = row["delta_p50_ms"]
+    if row["verdict"] in CHANGED:
+        group = 0
+    elif delta is None or not row.get("testable", True):
+        group = 2
+    else:
+        group = 1
+    return group, -abs(delta or 0.0), row["name"]
+
+
+def _side(r, side, key):
+    return r[side].get(key) if r[side] else None
+
+
+class EndpointDeltaModel(SortedModel):
+    """One row per endpoint of the comparison: its verdict and figures before and after."""
+
     HEADERS = ["endpoint", "verdict", "p50 before", "p50 after", "Δ ms", "Δ %", "p", "q",
                "p95", "requests", "queries/req", "SQL ms/req"]
+    VERDICT = 1
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._sort = (self.VERDICT, Qt.AscendingOrder)
+
+    def sort_value(self, r, column: int):
+        """By name, by importance (the verdict column), else by the figure (after's)."""
+        if column == 0:
+            return r["name"].lower()
+        if column == self.VERDICT:
+            return importance(r)
+        key = [None, None, ("before", "p50_ms"), ("after", "p50_ms"), "delta_p50_ms",
+               "delta_p50_pct", "p_value", "q_value", ("after", "p95_ms"),
+               ("after", "requests"), ("after", "queries_per_request"),
+               ("after", "sql_ms_per_request")][column]
+        return _side(r, *key) if isinstance(key, tuple) else r.get(key)
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
         if not index.isValid():
@@ -39,12 +83,20 @@ class EndpointDeltaModel(FlatModel):
         col = index.column()
         if role == ITEM_ROLE:
             return r
+        if role == ALIGNMENT:
+            return RIGHT if col > self.VERDICT else None
         if role == FOREGROUND and col == 1 and r["verdict"] in VERDICT_COLOURS:
             return VERDICT_COLOURS[r["verdict"]]
         if role == TOOLTIP and col == 1 and r["note"]:
             return safe_text.tip(r["note"])
+        if role == TOOLTIP and col == 0:
+            return safe_text.tip(r["name"])
         if role != DISPLAY:
             return None
+        return self._text(r, col)
+
+    @staticmethod
+    def _text(r, col: int) -> str:
         b, a = r["before"], r["after"]
 
         def pair(key, fmt):
@@ -58,37 +110,69 @@ class EndpointDeltaModel(FlatModel):
                 "" if r["delta_p50_pct"] is None else "%+.0f%%" % r["delta_p50_pct"],
                 "" if r["p_value"] is None else "%.3g" % r["p_value"],
                 "" if r.get("q_value") is None else "%.3g" % r["q_value"],
-                pair("p95_ms", format_ms), pair("requests", str), pair("queries_per_request", lambda v: "%.1f" % v),
+                pair("p95_ms", format_ms), pair("requests", str),
+                pair("queries_per_request", lambda v: "%.1f" % v),
                 pair("sql_ms_per_request", lambda v: "%.2f" % v)][col]
 
 
-class FunctionDeltaModel(FlatModel):
-    HEADERS = ["Δ self ms/req", "self before", "self after", "total before", "total after",
-               "calls Δ/req", "", "q", "function"]
+def _ms(d) -> list:
+    """Δ self, self before and after, total before and after: ms per request."""
+    delta = d["after_s_per_request"] - d["before_s_per_request"]
+    return [1e3 * v for v in (delta, d["before_s_per_request"], d["after_s_per_request"],
+                              d["before_total_s"], d["after_total_s"])]
+
+
+class FunctionDeltaModel(SortedModel):
+    """The functions of one endpoint before and after, per request.  Unsorted (column -1)
+    they stay in the comparison's order: significant changes first, by |Δ self|."""
+
+    HEADERS = ["function", "Δ self ms/req", "self before", "self after", "total before",
+               "total after", "calls Δ/req", "new/gone", "q", "file:line"]
+    NAME, DELTA, LOCATION = 0, 1, 9
+
+    def sort_value(self, d, column: int):
+        """The cell's number (name, status and location: their text)."""
+        if column == self.NAME:
+            return d["key"][2]
+        if self.NAME < column < 6:
+            return _ms(d)[column - 1]
+        return {6: d["calls_delta"], 7: d["status"], 8: d.get("q_value"),
+                self.LOCATION: location_key(d["key"])}[column]
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
-        if not index.isValid() or role not in (DISPLAY, ITEM_ROLE, FOREGROUND):
+        if not index.isValid():
             return None
         d = self.rows[index.row()]
+        col = index.column()
         if role == ITEM_ROLE:
             return d["key"]
-        delta = d["after_s_per_request"] - d["before_s_per_request"]
+        if role == ALIGNMENT:
+            return RIGHT if self.NAME < col < self.LOCATION else None
+        if role == TOOLTIP:
+            return (location_tip(d["key"]) if col == self.LOCATION
+                    else function_tip(d["key"]) if col == self.NAME else None)
         if role == FOREGROUND:
-            if not d.get("significant", True):
-                return NOT_SIGNIFICANT
-            return VERDICT_COLOURS["slower" if delta > 0 else "faster"] \
-                if index.column() == 0 and delta else None
-        ms = [1e3 * v for v in (delta, d["before_s_per_request"], d["after_s_per_request"],
-                                d["before_total_s"], d["after_total_s"])]
+            return self._colour(d, col)
+        return self._text(d, col) if role == DISPLAY else None
+
+    def _colour(self, d, col: int):
+        if not d.get("significant", True):
+            return NOT_SIGNIFICANT
+        delta = d["after_s_per_request"] - d["before_s_per_request"]
+        return VERDICT_COLOURS["slower" if delta > 0 else "faster"] \
+            if col == self.DELTA and delta else None
+
+    @staticmethod
+    def _text(d, col: int) -> str:
+        ms = _ms(d)
         q = d.get("q_value")
-        return (["%+.3f" % ms[0]] + ["%.3f" % v for v in ms[1:]] +
-                ["%+.1f" % d["calls_delta"], d["status"], "" if q is None else "%.3g" % q,
-                 d["function"]])[index.column()]
+        return ([shorten(d["key"][2], 120), "%+.3f" % ms[0]] + ["%.3f" % v for v in ms[1:]]
+                + ["%+.1f" % d["calls_delta"], d["status"], "" if q is None else "%.3g" % q,
+                   location_text(d["key"])])[col]
 
 
 class ComparePanel(QWidget):
     """Shown once a second capture is loaded for comparison."""
-
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -97,8 +181,9 @@ class ComparePanel(QWidget):
         self._latest = Latest()
         self.endpoints = EndpointDeltaModel(self)
         self.functions = FunctionDeltaModel(self)
-        self.table = plain_table(self.endpoints)
-        self.function_table = plain_table(self.functions)
+        self.table = _sortable(plain_table(self.endpoints),
+                               (EndpointDeltaModel.VERDICT, Qt.AscendingOrder))
+        self.function_table = _sortable(plain_table(self.functions), (-1, Qt.AscendingOrder))
         self.sql = QListWidget()
         self.flame = FlameView(self)
         self.flame.empty_text = "Pick an endpoint above to see its differential flame graph"
@@ -112,29 +197,7 @@ class ComparePanel(QWidget):
         self.summary = safe_text.label("Compare two captures: File › Compare…, or profview "
                                        "BEFORE --compare AFTER")
         self.summary.setWordWrap(True)
-        legend = QLabel("<span style='color:#1e6ec8'>■ faster</span> "
-                        "<span style='color:#c8281e'>■ slower</span> (per request; grey: "
-                        "not significant)")
-        lower = QSplitter(Qt.Horizontal)
-        lower.addWidget(self.function_table)
-        lower.addWidget(self.sql)
-        flame_box = QWidget()
-        fl = QVBoxLayout(flame_box)
-        fl.setContentsMargins(0, 0, 0, 0)
-        bar = QHBoxLayout()
-        bar.addWidget(self.size_by)
-        bar.addWidget(legend)
-        bar.addStretch(1)
-        bar.addWidget(self.all_functions)
-        fl.addLayout(bar)
-        fl.addWidget(self.flame)
-        split = QSplitter(Qt.Vertical)
-        for w in (self.table, flame_box, lower):
-            split.addWidget(w)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.summary)
-        layout.addWidget(split)
+        self.split = self._layout()
         self.table.selectionModel().currentChanged.connect(self._on_endpoint)
         self.size_by.currentIndexChanged.connect(lambda _i: self._on_endpoint(
             self.table.currentIndex(), None))
@@ -143,25 +206,48 @@ class ComparePanel(QWidget):
             lambda index: session.select_function(index.data(ITEM_ROLE)))
         self.flame.clicked.connect(session.select_function)
 
+    def _layout(self) -> QSplitter:
+        """The verdicts across the top, the differential flame graph below with the function
+        deltas and SQL changes beside it.  Stacked three high the verdicts got two rows and
+        the flame graph five frames."""
+        legend = QLabel("<span style='color:#1e6ec8'>■ faster</span> "
+                        "<span style='color:#c8281e'>■ slower</span> per request; grey: "
+                        "not significant")
+        bar = QHBoxLayout()
+        bar.addWidget(self.size_by)
+        bar.addWidget(legend)
+        bar.addStretch(1)
+        # the checkbox sits with the table it filters: in the flame graph's bar it made the
+        # bar (and so the flame graph) too wide to leave the function names any room
+        side = _splitter(Qt.Vertical, (_column(self.all_functions, self.function_table), 3),
+                         (self.sql, 1))
+        lower = _splitter(Qt.Horizontal, (_column(bar, self.flame), 3), (side, 2))
+        split = _splitter(Qt.Vertical, (self.table, 1), (lower, 2))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+        return split
+
     def set_captures(self, before, after, result: dict) -> None:
+        """Show the comparison *result* of *before* and *after*; the most important
+        endpoint row is picked."""
         self.before, self.after, self.result = before, after, result
         self.endpoints.set_rows(result["endpoints"])
         self.table.setColumnWidth(0, 230)
-        counts = {}
-        for r in result["endpoints"]:
-            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-        s = result["settings"]
-        self.summary.setText(
-            "Before: %d requests, after: %d.  %s.  A verdict needs q < %g (Mann–Whitney U, "
-            "Benjamini–Hochberg false discovery rate across endpoints) and a median change of "
-            "at least %g%% and %g ms, beyond the timing resolution; * marks a note (fewer "
-            "queries without a significant change in time, not tested: too few requests or "
-            "too little spread for any split to show the minimum effect)." % (
-                result["before"]["requests"], result["after"]["requests"],
-                ", ".join("%d %s" % (n, v) for v, n in sorted(counts.items())), s["alpha"],
-                s["min_pct"], s["min_ms"]))
+        self._size_function_columns()
+        self.summary.setText(_summary(result))
+        self.summary.setToolTip(_method(result["settings"]))
         if result["endpoints"]:
             self.table.setCurrentIndex(self.endpoints.index(0, 0))
+
+    def _size_function_columns(self) -> None:
+        metrics = self.function_table.fontMetrics()
+        digits = metrics.horizontalAdvance("0000.000")
+        self.function_table.setColumnWidth(FunctionDeltaModel.NAME, int(digits * 2.5))
+        for col in range(FunctionDeltaModel.NAME + 1, FunctionDeltaModel.LOCATION):
+            header = metrics.horizontalAdvance(FunctionDeltaModel.HEADERS[col]) + 16
+            self.function_table.setColumnWidth(col, max(digits, header))
 
     def _on_endpoint(self, current, _previous) -> None:
         if not current.isValid() or self.result is None:
@@ -197,6 +283,77 @@ class ComparePanel(QWidget):
         self._show_function_rows()
         self.flame.set_tree(tree, graph, delta, significant)
         self.flame.set_selected(self.session.function)
+
+
+def _sortable(table, sort):
+    """*table* sorting on a header click, starting in *sort* ``(column, order)``."""
+    table.horizontalHeader().setSortIndicator(*sort)   # before: enabling sorts by it
+    table.setSortingEnabled(True)
+    return table
+
+
+def _column(top, widget) -> QWidget:
+    """*top* (a widget or a layout) above *widget*, without margins."""
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    if isinstance(top, QWidget):
+        lay.addWidget(top)
+    else:
+        lay.addLayout(top)
+    lay.addWidget(widget, 1)   # the extra height to the widget, none to the bar above it
+    return box
+
+
+class _Shares(QSplitter):
+    """A splitter that keeps its parts at fixed shares of its size until the user drags a
+    handle.  (``setSizes`` before the first show was not kept: the flame graph's size hint
+    won and the other parts got slivers.)"""
+
+    def __init__(self, orientation, shares):
+        super().__init__(orientation)
+        self.shares = list(shares)
+        self._dragged = False
+        self.splitterMoved.connect(self._on_moved)
+
+    def _on_moved(self, _pos, _index) -> None:
+        self._dragged = True
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self._dragged:
+            length = self.width() if self.orientation() == Qt.Horizontal else self.height()
+            total = sum(self.shares)
+            self.setSizes([length * share // total for share in self.shares])
+
+
+def _splitter(orientation, *parts) -> QSplitter:
+    """A splitter of ``(widget, share)`` parts (see ``_Shares``)."""
+    split = _Shares(orientation, [share for _w, share in parts])
+    for widget, _share in parts:
+        split.addWidget(widget)
+    return split
+
+
+def _summary(result: dict) -> str:
+    """One plain line: how many requests, how many endpoints changed."""
+    counts = {}
+    for r in result["endpoints"]:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    verdicts = ", ".join("%d %s" % (n, v) for v, n in sorted(counts.items()))
+    return "%d requests before, %d after.  Endpoints: %s.  (* a note; hover here for how " \
+        "a verdict is made.)" % (result["before"]["requests"], result["after"]["requests"],
+                                 verdicts or "none")
+
+
+def _method(s: dict) -> str:
+    """How a verdict is reached, for the summary's tooltip."""
+    return ("An endpoint is faster or slower when the change is significant (q < %g: "
+            "Mann–Whitney U, Benjamini–Hochberg false discovery rate across endpoints) and "
+            "its median moves by at least %g%% and %g ms, beyond the timing resolution.\n"
+            "* marks a note: fewer queries without a significant change in time, or not "
+            "tested (too few requests, or too little spread for any split to show the "
+            "minimum effect)." % (s["alpha"], s["min_pct"], s["min_ms"]))
 
 
 def _endpoints(before, after, names) -> tuple:

@@ -51,9 +51,9 @@ def open_in_editor(filename: str, line: int) -> bool:
 
 
 class Legend(QWidget):
-    """Colour swatches: your code, standard library, built-ins, and every package on show (the
-    biggest first, the rest as "+N more" with their colours in a tooltip).  "hatched:
-    estimated" only when a frame is hatched."""
+    """Colour swatches: your code, standard library, built-ins, "hatched: estimated" when a
+    frame is hatched, and the packages on show, the biggest first: as many as fit (at most
+    ``SHOWN``), the rest as "+N more" with their colours in its tooltip."""
 
     SHOWN = 6
 
@@ -61,16 +61,24 @@ class Legend(QWidget):
         super().__init__(parent)
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(4, 0, 4, 0)
-        # the legend is clipped, never widens the window (a capture may use 30 packages)
+        # never widens the window (a capture may use 30 packages): what does not fit goes
+        # into "+N more" (``_fit``), labels keep their natural width
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.more = None
-        self.hatch = None
+        self.more = self.hatch = None
+        self._packages: dict = {}
+        self._package_labels: list = []     # (label, cls, name), biggest package first
         self.set_packages({})
 
     @staticmethod
     def _swatch(cls, label, packages) -> str:
         return ("<span style='background:%s'>&nbsp;&nbsp;&nbsp;&nbsp;</span> %s"
                 % (class_colour(cls, packages).name(), safe_text.esc(label)))
+
+    def _add(self, text: str) -> QLabel:
+        label = QLabel(text)
+        label.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Preferred)
+        self._layout.addWidget(label)
+        return label
 
     def set_packages(self, packages: dict, times: dict = None, estimates: bool = False) -> None:
         """Show *packages* (``{class: name}``), ordered by *times* (``{class: seconds}``)."""
@@ -79,27 +87,51 @@ class Legend(QWidget):
             if item.widget():
                 item.widget().deleteLater()
         times = times or {}
+        self._packages = packages
         ordered = sorted(packages.items(), key=lambda e: (-times.get(e[0], 0.0), e[1]))
-        entries = [(CLASS_APP, "your code"), (CLASS_STDLIB, "standard library"),
-                   (CLASS_BUILTIN, "built-in")] + ordered[:self.SHOWN]
-        for cls, label in entries:
-            self._layout.addWidget(QLabel(self._swatch(cls, label, packages)))
-        rest = ordered[self.SHOWN:]
-        self.more = None
-        if rest:
-            self.more = QLabel("+%d more" % len(rest))
-            self.more.setToolTip("<br>".join(self._swatch(c, n, packages) for c, n in rest))
-            self._layout.addWidget(self.more)
+        for cls, label in ((CLASS_APP, "your code"), (CLASS_STDLIB, "standard library"),
+                           (CLASS_BUILTIN, "built-in")):
+            self._add(self._swatch(cls, label, packages))
         self.hatch = None
         if estimates:
-            self.hatch = QLabel("<i>hatched: estimated</i>")
+            self.hatch = self._add("<i>hatched: estimated</i>")
             self.hatch.setToolTip(
                 "pstats keeps call-edge totals, not stacks: below a function with several "
                 "callers, time is shared out in proportion to edge time; and where edge times "
                 "do not fit inside their caller (recursion), they are shrunk to fit. Hover a "
                 "frame for its exact figures.")
-            self._layout.addWidget(self.hatch)
+        self._package_labels = [(self._add(self._swatch(c, n, packages)), c, n)
+                                for c, n in ordered]
+        self.more = self._add("")
         self._layout.addStretch(1)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Show the packages that fit in the width (at most SHOWN); the rest are "+N more"."""
+        spacing = self._layout.spacing()
+        used = 8 + sum(self._layout.itemAt(i).widget().sizeHint().width() + spacing
+                       for i in range(self._layout.count())
+                       if self._layout.itemAt(i).widget() is not None
+                       and self._layout.itemAt(i).widget() not in
+                       [p[0] for p in self._package_labels] + [self.more])
+        room = self.width() - used - QLabel("+99 more").sizeHint().width() - spacing
+        hidden = []
+        for n, (label, cls, name) in enumerate(self._package_labels):
+            width = label.sizeHint().width() + spacing
+            fits = n < self.SHOWN and not hidden and width <= room
+            label.setVisible(fits)
+            if fits:
+                room -= width
+            else:
+                hidden.append((cls, name))
+        self.more.setVisible(bool(hidden))
+        self.more.setText("+%d more" % len(hidden) if hidden else "")
+        self.more.setToolTip("<br>".join(self._swatch(c, n, self._packages)
+                                         for c, n in hidden))
 
 
 # The views of the flame area, with what each shows (the combo's tooltips).

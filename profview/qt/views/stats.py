@@ -2,6 +2,8 @@
 endpoint.  The numbers are the endpoint summaries (``analysis.summary``)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QModelIndex, Qt
@@ -15,6 +17,7 @@ from ..models import ITEM_ROLE, SORT_ROLE, FlatModel
 from ..models.roles import ALIGNMENT, DISPLAY, RIGHT
 from ..workers import Task
 from .. import safe_text
+from .tables import compact_rows
 
 COLUMNS = [("endpoint", "name", str), ("count", "count", str), ("p50", "p50_ms", format_ms),
            ("p95", "p95_ms", format_ms), ("p99", "p99_ms", format_ms),
@@ -62,11 +65,72 @@ class StatsModel(FlatModel):
         return None
 
 
+TICK_PX = 60          # room for one tick label ("500 ms") and a gap
+ROUND_STEPS = ((1, 2, 5), (1, 3), (1,))   # round latencies, finest first
+
+
+def short_ms(ms: float, digits: int = 2) -> str:
+    """A tick label: *digits* significant digits, ``ms`` or ``s`` (``0.42 ms``, ``80 ms``,
+    ``1.5 s``)."""
+    if ms >= 1000:
+        return "%g s" % float("%.*g" % (digits, ms / 1000.0))
+    return "%g ms" % float("%.*g" % (digits, ms))
+
+
+def nice_step(span: float, most: int) -> float:
+    """The smallest 1, 2 or 5 × 10^k step that cuts *span* into at most *most* parts."""
+    raw = span / max(1, most)
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def round_ticks(low: float, high: float, steps) -> list:
+    """log10 positions of the round latencies (*steps* × powers of ten) in [low, high]."""
+    out = []
+    for decade in range(math.floor(low), math.ceil(high) + 1):
+        out += [decade + math.log10(m) for m in steps
+                if low <= decade + math.log10(m) <= high]
+    return out
+
+
+def linear_ticks(low: float, high: float, most: int) -> list:
+    """log10 positions of evenly stepped latencies in [low, high] (log10 ms): for a range
+    too narrow for two round ones (80–99 ms → 80, 90)."""
+    lo_ms, hi_ms = 10 ** low, 10 ** high
+    step = nice_step(hi_ms - lo_ms, most)
+    first = math.ceil(lo_ms / step)
+    return [math.log10(k * step) for k in range(first, int(hi_ms / step) + 1) if k > 0]
+
+
 class _MsAxis(pg.AxisItem):
-    """An axis over log10(ms) values that labels its ticks in ms."""
+    """An axis over log10(ms) values that labels its ticks in ms.
+
+    pyqtgraph spaced ticks evenly in log10 and labelled each ``format_ms`` of it ("83.18 ms"):
+    long strings at odd values that overlapped.  Ticks here sit on round latencies, only as
+    many as fit, with short labels."""
+
+    def tickValues(self, minVal, maxVal, size):
+        # pyqtgraph hides a label that sticks out of the axis: keep ticks half a label in
+        pad = (maxVal - minVal) * TICK_PX / 2.5 / max(size, 1.0)
+        minVal, maxVal = minVal + pad, maxVal - pad
+        most = max(2, int(size / TICK_PX))
+        for steps in ROUND_STEPS:
+            values = round_ticks(minVal, maxVal, steps)
+            if len(values) <= most:
+                break
+        else:   # many decades: every n-th one
+            values = values[::math.ceil(len(values) / most)]
+        if len(values) < 2:
+            values = linear_ticks(minVal, maxVal, most)
+        return [(1.0, values)]
 
     def tickStrings(self, values, scale, spacing):
-        return [format_ms(10 ** v) for v in values]
+        # as few digits as keep neighbouring labels apart (80.5 and 81 need three)
+        for digits in (2, 3, 4):
+            labels = [short_ms(10 ** v, digits) for v in values]
+            if len(set(labels)) == len(labels):
+                break
+        return labels
 
 
 class StatsPanel(QWidget):
@@ -82,6 +146,7 @@ class StatsPanel(QWidget):
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.verticalHeader().setVisible(False)
+        compact_rows(self.table)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.histogram = pg.PlotWidget(background="w",
                                        axisItems={"bottom": _MsAxis(orientation="bottom")})
@@ -133,12 +198,16 @@ class StatsPanel(QWidget):
         self.show_histogram(endpoint)
 
     def show_histogram(self, endpoint) -> None:
+        """Draw the latency histogram of *endpoint* (None: clear it)."""
         self.histogram.clear()
         if endpoint is None:
             self.histogram.setTitle("")
             return
         edges, counts = log_histogram([r.elapsed_ms for r in endpoint.requests])
         logs = np.log10(edges)
+        # whole requests on the count axis: "0.5 requests" read as a bug
+        step = max(1, int(nice_step(max(counts.max(), 1), 4)))
+        self.histogram.getAxis("left").setTickSpacing(step, step)
         self.histogram.addItem(pg.BarGraphItem(x0=logs[:-1], x1=logs[1:], height=counts,
                                                brush=(90, 130, 210), pen=(40, 60, 120)))
         self.histogram.setTitle(safe_text.esc(endpoint.name))

@@ -1,7 +1,7 @@
 """Endpoint browser and function tables (pstats-like, with callers and callees)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLineEdit, QSplitter,
                                QTableView, QTreeView, QVBoxLayout, QWidget)
 
@@ -88,6 +88,12 @@ class EndpointPanel(QWidget):
                 index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
 
 
+def compact_rows(table) -> None:
+    """Rows as tall as the text and a little air: Qt's default (~30 px with some styles)
+    showed half as many rows."""
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
+
+
 def plain_table(model) -> QTableView:
     """A read-only table of whole rows, one selectable at a time."""
     table = QTableView()
@@ -95,22 +101,32 @@ def plain_table(model) -> QTableView:
     table.setSelectionBehavior(QAbstractItemView.SelectRows)
     table.setSelectionMode(QAbstractItemView.SingleSelection)
     table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(20)
+    compact_rows(table)
     table.horizontalHeader().setStretchLastSection(True)
     return table
 
 
 class _Table(QTableView):
-    def __init__(self, model, parent=None, own_sort: bool = False):
+    """A sortable table of whole rows; *sort* is the ``(column, order)`` it starts in."""
+
+    def __init__(self, model, sort, parent=None, own_sort: bool = False):
         super().__init__(parent)
         self.proxy = model if own_sort else _proxy(model, self)
         self.setModel(self.proxy)
+        # the indicator first: enabling sorting sorts by whatever the header shows
+        self.horizontalHeader().setSortIndicator(*sort)
         self.setSortingEnabled(True)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(20)
+        compact_rows(self)
         self.horizontalHeader().setStretchLastSection(True)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # a row made current while the table was a hidden tab was scrolled to with the
+        # wrong viewport: scroll again once it has its real size
+        QTimer.singleShot(0, self, lambda: self.scrollTo(self.currentIndex()))
 
 
 class FunctionPanel(QWidget):
@@ -124,11 +140,11 @@ class FunctionPanel(QWidget):
         self.model = FunctionModel(self)
         self._sized = False
         self.callers_model, self.callees_model = EdgeModel(self), EdgeModel(self)
-        self.table = _Table(self.model, own_sort=True)
-        self.table.sortByColumn(1, Qt.DescendingOrder)
-        self.callers = _Table(self.callers_model)
-        self.callees = _Table(self.callees_model)
-        self.filter = _filter_box("Filter functions", self.model.set_filter)
+        self.table = _Table(self.model, self.model.sort_order(), own_sort=True)
+        by_time = (EdgeModel.TIME, Qt.DescendingOrder)
+        self.callers = _Table(self.callers_model, by_time)
+        self.callees = _Table(self.callees_model, by_time)
+        self.filter = _filter_box("Filter functions", self._on_filter)
         self.title = safe_text.label("")
         side = titled_column((("Callers (who called it)", self.callers),
                               ("Callees (what it called)", self.callees)))
@@ -147,6 +163,9 @@ class FunctionPanel(QWidget):
         layout.addWidget(splitter)
         for table in (self.table, self.callers, self.callees):
             table.clicked.connect(self._on_clicked)
+        # the arrow keys move the current row: that selects its function, as a click does
+        # (not in callers and callees: stepping there would replace the list being stepped)
+        self.table.selectionModel().currentChanged.connect(self._on_current)
         session.events.graph.connect(self._on_graph)
         session.events.function.connect(self._on_function)
 
@@ -154,13 +173,31 @@ class FunctionPanel(QWidget):
         self.model.set_graph(graph)
         if not self._sized:   # resizeColumnsToContents reads every row: 1 s at 1,000 rows
             self._sized = True
-            digits = self.table.fontMetrics().horizontalAdvance("000000.000")
-            for col, width in enumerate([digits] * 5 + [digits * 3]):
-                self.table.setColumnWidth(col, width)
+            self._size_columns()
         self._on_function(self.session.function)
+
+    def _size_columns(self) -> None:
+        digits = self.table.fontMetrics().horizontalAdvance("000000.000")
+        self.table.setColumnWidth(FunctionModel.NAME, int(digits * 2.2))
+        for col in range(FunctionModel.NAME + 1, FunctionModel.LOCATION):
+            self.table.setColumnWidth(col, digits)
+        metrics = self.table.fontMetrics()
+        for table in (self.callers, self.callees):
+            table.setColumnWidth(0, int(digits * 1.8))
+            for col in range(1, 4):   # room for the header and its sort arrow
+                header = metrics.horizontalAdvance(EdgeModel.HEADERS[col]) + 24
+                table.setColumnWidth(col, max(int(digits * 0.8), header))
+
+    def _on_filter(self, text: str) -> None:
+        self.model.set_filter(text)
+        self._show_current(self.session.function)   # the reset dropped the current row
 
     def _on_clicked(self, index) -> None:
         self.session.select_function(index.data(ITEM_ROLE))
+
+    def _on_current(self, current, _previous) -> None:
+        if current.isValid():
+            self.session.select_function(current.data(ITEM_ROLE))
 
     def _on_function(self, func) -> None:
         graph = self.session.graph
@@ -173,10 +210,16 @@ class FunctionPanel(QWidget):
         self.callers_model.set_edges(graph.callers(func))
         self.callees_model.set_edges(graph.callees(func))
         self.title.setText("%s   %s:%d" % (func[2], func[0], func[1]))
-        row = self.model.row_of(func)
-        if row >= 0:
-            index = self.model.index(row, 0)
-            if self.table.currentIndex().row() != index.row():
-                self.table.selectionModel().setCurrentIndex(
-                    index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
-                self.table.scrollTo(index)
+        self._show_current(func)
+
+    def _show_current(self, func) -> None:
+        """Make *func*'s row current and scroll to it (a selection from elsewhere, e.g. the
+        flame graph, lands on a row the user may never have scrolled to)."""
+        row = self.model.row_of(func) if func is not None else -1
+        if row < 0:
+            return
+        index = self.model.index(row, 0)
+        if self.table.currentIndex().row() != row:
+            self.table.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+        self.table.scrollTo(index)
