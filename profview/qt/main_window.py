@@ -5,14 +5,15 @@ import os
 import sys
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QProgressBar, QTabWidget
+from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QProgressBar,
+                               QTabWidget)
 
 from ..importers.pstats_file import DEFAULT_MAX_BYTES
 from ..app import pipeline
 from ..app.session import ALL, Session
 from ..model.scope import ENDPOINT, Scope
 from ..model.request import Problem
-from . import comparing, docks, export, menus
+from . import comparing, docks, export, menus, sort_arrow
 from .idle_gc import IdleCollector
 from .live import LiveFollow
 from .status import StatusLine
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         # (bench/bench_window.py shows the stall before and after).
         sys.setswitchinterval(GIL_SWITCH_S)
         self.setWindowTitle("profview")
+        sort_arrow.install(QApplication.instance())
         self.setAcceptDrops(True)
         # the loaders' worker processes start from it with their modules imported
         pool.start_forkserver(FORKSERVER_PRELOAD)
@@ -116,13 +118,20 @@ class MainWindow(QMainWindow):
         self.flame.show_callers.connect(lambda _f: self.docks["Functions"].raise_())
         self.resize(1400, 900)
         self._restored = self._restore() if persist else False
+        self._restored_layout = self._restored   # a saved dock layout was applied
         if self._settings_problems:
             self._show_problems()
 
     def show_comparison(self) -> None:
         """Bring the comparison to the centre (its tab appears with the first one)."""
+        first = not self.centre.isTabVisible(1)
         self.centre.setTabVisible(1, True)
         self.centre.setCurrentWidget(self.compare)
+        if first and not self._restored_layout:
+            # the comparison needs height more than the timeline does: a third of the
+            # window for the bottom docks (the user's own layout, once restored, is kept)
+            self.resizeDocks([self.docks["Timeline"]], [int(self.height() * 0.3)],
+                             Qt.Vertical)
 
     # --- opening -----------------------------------------------------------------------
     def open_files_dialog(self) -> None:

@@ -171,6 +171,9 @@ class FunctionDeltaModel(SortedModel):
                    location_text(d["key"])])[col]
 
 
+TABLE_ROWS = 6    # verdict rows shown before the table scrolls (when the panel is tall enough)
+
+
 class ComparePanel(QWidget):
     """Shown once a second capture is loaded for comparison."""
 
@@ -198,6 +201,8 @@ class ComparePanel(QWidget):
                                        "BEFORE --compare AFTER")
         self.summary.setWordWrap(True)
         self.split = self._layout()
+        self._user_split = False     # the user dragged the handle: their sizes stay
+        self.split.splitterMoved.connect(lambda *_: setattr(self, "_user_split", True))
         self.table.selectionModel().currentChanged.connect(self._on_endpoint)
         self.size_by.currentIndexChanged.connect(lambda _i: self._on_endpoint(
             self.table.currentIndex(), None))
@@ -240,6 +245,25 @@ class ComparePanel(QWidget):
         self.summary.setToolTip(_method(result["settings"]))
         if result["endpoints"]:
             self.table.setCurrentIndex(self.endpoints.index(0, 0))
+        self.fit_table()
+
+    def fit_table(self) -> None:
+        """Give the verdict table the height of its rows (up to ``TABLE_ROWS``), the
+        differential flame graph the rest, but never less than half the panel."""
+        rows = min(max(self.endpoints.rowCount(), 1), TABLE_ROWS)
+        table = self.table
+        wanted = (table.horizontalHeader().sizeHint().height()
+                  + rows * table.verticalHeader().defaultSectionSize()
+                  + table.horizontalScrollBar().sizeHint().height() + 2 * table.frameWidth())
+        total = sum(self.split.sizes())
+        if total > 0:
+            table_h = min(wanted, total // 2)
+            self.split.setSizes([table_h, total - table_h])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.result is not None and not self._user_split:
+            self.fit_table()
 
     def _size_function_columns(self) -> None:
         metrics = self.function_table.fontMetrics()

@@ -118,9 +118,9 @@ def build(panel) -> None:
     panel.region = pg.LinearRegionItem(brush=(80, 120, 220, 40))
     panel.region.setZValue(-10)
     panel.legend = QListWidget()
-    panel.legend.setMaximumWidth(260)
+    panel.legend.setMaximumWidth(220)
     panel.slow = QListWidget()
-    panel.slow.setMaximumWidth(260)
+    panel.slow.setMaximumWidth(220)
     side = titled_column((("Endpoints (untick to hide)", panel.legend),
                           ("Slowest requests", panel.slow)))
     body = QSplitter(Qt.Horizontal)
