@@ -65,6 +65,8 @@ class FlameView(QWidget):
         self.significant = None      # differential mode: False greys a frame whose change
                                      # is not significant (bool per node), or None
         self.empty_text = EMPTY_TEXT
+        self.skip_root = 0           # 1: the synthetic root row is not drawn (the sandwich's
+                                     # halves, whose first frame is the function itself)
         self._x0, self._x1, self._yoff = 0.0, 1.0, 0.0
         self._zoom_path: list = []
         self._history: list = []     # views to go back to: (x0, x1, yoff, zoom path)
@@ -219,6 +221,7 @@ class FlameView(QWidget):
 
     # --- geometry ----------------------------------------------------------------------
     def _row_y(self, depth):
+        depth = depth - self.skip_root
         if self.flame:
             return self.height() - (depth + 1) * ROW + self._yoff
         return depth * ROW - self._yoff
@@ -232,6 +235,7 @@ class FlameView(QWidget):
             depth = int((self.height() + self._yoff - pos.y()) // ROW)
         else:
             depth = int((pos.y() + self._yoff) // ROW)
+        depth += self.skip_root
         x = self._x0 + (self._x1 - self._x0) * pos.x() / max(1, self.width())
         hits = np.nonzero((t.depth == depth) & (t.start <= x) & (t.start + t.total > x))[0]
         return int(hits[-1]) if len(hits) else None
@@ -240,10 +244,10 @@ class FlameView(QWidget):
         """Indices of frames at least a pixel wide inside the view (the culling)."""
         t = self.tree
         scale = self.width() / (self._x1 - self._x0)
-        top_depth = self._yoff / ROW
+        top_depth = self._yoff / ROW + self.skip_root
         rows = self.height() / ROW + 1
         return np.nonzero((t.total * scale >= 1.0) & (t.start < self._x1)
-                          & (t.start + t.total > self._x0)
+                          & (t.start + t.total > self._x0) & (t.depth >= self.skip_root)
                           & (t.depth >= top_depth - 1) & (t.depth <= top_depth + rows))[0]
 
     # --- painting ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ...model.callgraph import format_func
 from ...analysis import calltree, flame, inverted
 from ...analysis.flame import CLASS_APP, CLASS_BUILTIN, CLASS_STDLIB
 from ..workers import Latest, Task
-from .flame import FlameView, class_colour
+from .flame import ROW, FlameView, class_colour
 from .. import safe_text
 
 
@@ -180,6 +180,7 @@ class FlamePanel(QWidget):
         # bottom, callers growing up), what it calls below.
         self.callers_view = FlameView(self)
         self.callers_view.flame = True
+        self.callers_view.setMinimumSize(300, 3 * ROW)
         self.callers_view.empty_text = ""
         self.callers_view.setVisible(False)
         self.split = QSplitter(Qt.Vertical, self)
@@ -288,8 +289,11 @@ class FlamePanel(QWidget):
             return  # the user changed something while this tree was being built
         tree, callers = trees
         self.bottom_up_shown = bottom_up and callers is None
-        # the sandwich's lower half hangs down from the function, whatever the orientation
+        # the sandwich's lower half hangs down from the function, whatever the orientation;
+        # its halves start at the function (the synthetic root would say "all" twice)
         self.view.flame = self.orientation.currentIndex() == 1 and callers is None
+        self.view.skip_root = self.callers_view.skip_root = int(callers is not None)
+        self.view.setMinimumHeight(3 * ROW if callers is not None else 160)
         self.view.set_tree(tree, graph)
         self.view.set_selected(self.session.function)
         self.callers_view.setVisible(callers is not None)
