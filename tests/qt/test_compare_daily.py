@@ -79,3 +79,19 @@ def test_panel_gives_table_and_flame_the_room(qtbot, window, before, after):
     assert panel.flame.height() > table.height()
     assert panel.summary.text().startswith("29 requests before, 29 after.")
     assert "Mann–Whitney" in panel.summary.toolTip()
+
+
+def test_picking_a_verdict_shows_that_endpoint_in_every_panel(qtbot, window, before, after):
+    panel = _compare(qtbot, window, before, after)
+    session = window.session
+    rows = panel.endpoints.rows
+    # the first row was picked with the comparison: the other panels show its endpoint
+    qtbot.waitUntil(lambda: session.scope.kind == "endpoint"
+                    and session.scope.endpoint.name == rows[0]["before_name"], timeout=LOAD)
+    second = next(i for i, r in enumerate(rows) if i and r["before_name"])
+    with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
+        panel.table.setCurrentIndex(panel.endpoints.index(second, 0))
+    assert session.scope.endpoint.name == rows[second]["before_name"]
+    assert session.graph.requests == len(session.scope.endpoint.requests)
+    current = window.endpoints.view.currentIndex().data(ITEM_ROLE)
+    assert current.kind == "endpoint" and current.endpoint.name == rows[second]["before_name"]

@@ -17,6 +17,7 @@ from ..models import ITEM_ROLE
 from ..models.flat import SortedModel
 from ..models.functions import function_tip, location_key, location_text, location_tip
 from ..models.roles import ALIGNMENT, DISPLAY, FOREGROUND, RIGHT, TOOLTIP
+from ...model.scope import ENDPOINT, Scope
 from ..workers import Latest, Task
 from .tables import plain_table
 from .flame import FlameView
@@ -278,6 +279,7 @@ class ComparePanel(QWidget):
             return
         row = current.data(ITEM_ROLE)
         names = row["before_name"], row["after_name"]
+        self._follow(row["before_name"])
         self._rows_all = []
         self.functions.set_rows([])
         self.sql.clear()
@@ -291,6 +293,19 @@ class ComparePanel(QWidget):
         by_before = self.size_by.currentIndex() == 1
         Task(_diff_tree, self.before, self.after, names, by_before).start(
             on_done=lambda res: self._show_flame(generation, res), owner=self)
+
+    def _follow(self, name) -> None:
+        """Show the picked endpoint (of the before capture) in every other panel: endpoint
+        tree, timeline, flame graph, tables and SQL.  An endpoint new in the after capture
+        has no before side to show."""
+        session = self.session
+        if name is None or session.capture is not self.before:
+            return
+        endpoint = next((e for e in session.endpoints if e.name == name), None)
+        scope = session.scope
+        if endpoint is not None and not (scope is not None and scope.kind == ENDPOINT
+                                         and scope.endpoint is endpoint):
+            session.select_scope(Scope.of_endpoint(endpoint))
 
     def _show_function_rows(self) -> None:
         rows = self._rows_all
