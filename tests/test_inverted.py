@@ -1,6 +1,8 @@
 """Inverted (bottom-up) and callers (sandwich) trees: written as folded stacks, compared as text."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -140,8 +142,8 @@ def test_callers_tree_of_an_entry_point_is_just_itself():
 
 @pytest.fixture(scope="module")
 def real_graph():
-    from conftest import SAMPLES
-    capture = load_capture([SAMPLES / "before"], workers=1)
+    samples = Path(__file__).resolve().parent.parent / "sample_profiles"
+    capture = load_capture([samples / "before"], workers=1)
     graph, problems = load_graph(capture.requests, workers=1)
     assert not problems and graph is not None
     return graph
