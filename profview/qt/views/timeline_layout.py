@@ -62,7 +62,9 @@ def _plot(panel, row: int, label: str, units=None):
     """One of the three plots, on a clock axis; the lower ones follow the first's x range."""
     plot = panel.plots.addPlot(row=row, col=0, axisItems={
         "bottom": ClockAxis(orientation="bottom"), "left": MsAxis(orientation="left")})
-    plot.setLabel("left", label, units=units)
+    # small type: the lower plots are 35 px tall in a 720 px window, and a longer label ran
+    # into the next plot's
+    plot.setLabel("left", label, units=units, **{"font-size": "7pt"})
     plot.setMouseEnabled(x=True, y=False)
     return plot
 
@@ -101,11 +103,11 @@ def build(panel) -> None:
     panel.plots = pg.GraphicsLayoutWidget()
     panel.plots.setBackground("w")
     # three near-identical plots: one helper; queries and SQL time follow elapsed's x range
-    panel.main = _plot(panel, 0, "elapsed", "ms")
+    panel.main = _plot(panel, 0, "ms")      # how long each request took
     panel.main.showGrid(x=True, y=True, alpha=0.2)
     panel.sql = _plot(panel, 1, "queries")
     panel.sql.setXLink(panel.main)
-    panel.sql_ms = _plot(panel, 2, "SQL", "ms")
+    panel.sql_ms = _plot(panel, 2, "SQL ms")
     panel.sql_ms.setXLink(panel.main)
     panel.plots.ci.layout.setRowStretchFactor(0, 4)
     # why the queries and SQL-time plots are hidden (no log, nothing tied), under the plots
