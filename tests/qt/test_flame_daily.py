@@ -229,3 +229,32 @@ def test_jinja_frames_are_named_by_template_and_block():
         block: (1, 1, 0.007, 0.007, {root: (1, 1, 0.007, 0.007)})})
     assert calltree.build(graph, threshold=0.0).labels() == [
         "all", "user", "user.html", "user.html › block content"]
+
+
+def test_screenshot_waits_for_the_findings(qtbot, window, before, tmp_path, monkeypatch):
+    from argparse import Namespace
+
+    from profview.qt import main_window
+    from profview.qt.app import _screenshot_when_ready
+
+    # findings that start well after the first picture: a shot at the picture misses them
+    monkeypatch.setattr(main_window, "FINDINGS_DELAY_MS", 1500)
+    titles = []
+    grab = window.grab
+    monkeypatch.setattr(window, "grab", lambda: (titles.append(
+        window.docks["Findings"].windowTitle()), grab())[1])
+
+    class App:                       # what the helper asks of the application: quit()
+        quitted = False
+
+        def quit(self):
+            App.quitted = True
+
+    out = tmp_path / "shot.png"
+    _screenshot_when_ready(App(), window, Namespace(paths=[str(before)], compare=None,
+                                                    screenshot=str(out)))
+    window.open_paths([before])
+    qtbot.waitUntil(lambda: App.quitted, timeout=LOAD)
+    # taken after the findings were on show: the tab counted them
+    assert out.stat().st_size > 0 and window.findings.findings
+    assert titles == ["Findings (%d)" % len(window.findings.findings)]
