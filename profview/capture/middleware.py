@@ -14,12 +14,14 @@ from __future__ import annotations
 import cProfile
 import os
 import secrets
+import sys
 import time
 from typing import Optional
 
 from .profiling import SKIP, SLOT, WAIT, NoProfiler, Sampler, run_app, run_profiled
 from .sink import JsonlSink, log
 from .sql import CURRENT, QueryRecorder
+from .stacks import SAMPLER, Recording, render, stacks_name
 from .store import ProfileStore, profile_name
 
 ENVIRON_KEY = "profview.capture"
@@ -44,7 +46,7 @@ def exception_name(exc: BaseException) -> str:
 
 class _RequestState:
     __slots__ = ("id", "queries", "status", "rule", "endpoint", "profile", "why", "overlap",
-                 "threads")
+                 "threads", "stacks")
 
     def __init__(self):
         self.id = secrets.token_hex(6)
@@ -56,15 +58,19 @@ class _RequestState:
         self.why: Optional[str] = None   # why there is no profile (the no_profile field)
         self.overlap = 0             # set by the profiler slot: see profiling.py
         self.threads = 1
+        self.stacks: Optional[Recording] = None   # the sampled stacks, with stacks=True
 
 
-def _check_options(sample, slow_ms, max_mb, concurrent) -> None:
+def _check_options(sample, slow_ms, max_mb, concurrent, stack_interval_ms) -> None:
     if not 0.0 <= float(sample) <= 1.0:
         raise ValueError("sample must be a fraction between 0 and 1, not %r" % (sample,))
     if slow_ms is not None and not float(slow_ms) >= 0:
         raise ValueError("slow_ms must be a number of milliseconds, not %r" % (slow_ms,))
     if max_mb is not None and not float(max_mb) > 0:
         raise ValueError("max_mb must be a positive number of megabytes, not %r" % (max_mb,))
+    if not float(stack_interval_ms) > 0:
+        raise ValueError("stack_interval_ms must be a positive number of milliseconds, not %r"
+                         % (stack_interval_ms,))
     if concurrent not in MODES:
         raise ValueError("concurrent must be one of %s, not %r" % (", ".join(MODES), concurrent))
 
@@ -78,13 +84,21 @@ class CaptureMiddleware:
     profiles of requests at least this slow only.  *max_mb*: keep at most this many
     megabytes of profiles, removing the oldest.  *concurrent*: on Python 3.12+, where one
     request is profiled at a time, ``"skip"`` serves the others unprofiled beside it and
-    ``"wait"`` makes them wait for it.  Every request gets its line in ``requests.jsonl``.
+    ``"wait"`` makes them wait for it.  *stacks*: also sample the call stack of the thread
+    serving each request every *stack_interval_ms* into a ``.stacks`` file beside its profile
+    (every request, whatever *sample* and the profiler slot say).  *profile*: ``False`` runs
+    no cProfile at all (``"no_profile": "off"``): stacks alone cost far less.  Every request
+    gets its line in ``requests.jsonl``.
     """
 
     def __init__(self, wsgi_app, profile_dir, *, engine=None, sample: float = 1.0, seed=0,
                  slow_ms: Optional[float] = None, max_mb: Optional[float] = None,
-                 concurrent: str = SKIP):
-        _check_options(sample, slow_ms, max_mb, concurrent)
+                 concurrent: str = SKIP, stacks: bool = False, stack_interval_ms: float = 1.0,
+                 profile: bool = True):
+        _check_options(sample, slow_ms, max_mb, concurrent, stack_interval_ms)
+        self.stacks = bool(stacks)
+        self.stack_interval_ms = float(stack_interval_ms)
+        self.profile = bool(profile)
         self._app = wsgi_app
         self.profile_dir = os.fspath(profile_dir)
         self.sink = JsonlSink(self.profile_dir)
@@ -127,12 +141,14 @@ class CaptureMiddleware:
             start_response(status, headers, exc_info)
             return body.append    # the legacy write(): kept in order with the rest
 
-        wanted = self._sample()
+        wanted = self.profile and self._sample()
         if self._slot.enter(state, wanted, self.concurrent):
             state.profile = cProfile.Profile()
         else:
-            state.why = "busy" if wanted else "sample"
+            state.why = "off" if not self.profile else "busy" if wanted else "sample"
         start, t0 = time.time(), time.perf_counter()
+        if self.stacks:
+            self._start_stacks(state, start, t0, sys._getframe())
         try:
             self._run(state, environ, catching_start_response, body)
         except BaseException as exc:
@@ -140,6 +156,15 @@ class CaptureMiddleware:
             raise                 # the very exception, as if the capture were not there
         self._finish(environ, state, start, (time.perf_counter() - t0) * 1000.0, None)
         return body
+
+    def _start_stacks(self, state, start, t0, base) -> None:
+        """Have the sampler record this thread below *base* (this frame: not the server's)."""
+        try:
+            rec = Recording(self.stack_interval_ms, start, t0, base, _CAPTURE_CODES)
+            SAMPLER.start(rec)
+            state.stacks = rec
+        except Exception as err:  # the sampler's failure costs the request its stacks only
+            log.warning("profview.capture: no stacks for request %s: %r", state.id, err)
 
     def _run(self, state, environ, start_response, body: list) -> None:
         if state.profile is not None:
@@ -155,6 +180,12 @@ class CaptureMiddleware:
         The profiler is held until the profile is written: writing it runs Python code, which
         a shared profiler (3.12+) would record in the next request's profile.
         """
+        if state.stacks is not None:
+            try:
+                SAMPLER.stop(state.stacks)
+            except Exception as err:
+                log.warning("profview.capture: no stacks for request %s: %r", state.id, err)
+                state.stacks = None
         try:
             self._write(environ, state, start, elapsed_ms, exc)
         except Exception as err:  # a bug here must cost the request its line, not its answer
@@ -177,7 +208,27 @@ class CaptureMiddleware:
         record.update(profiled=profiled, kept=kept, no_profile=why,
                       overlap=state.overlap if profiled else None,
                       alone=alone if profiled else None, removed=removed)
+        record["stacks"] = self._write_stacks(state, name, elapsed_ms, removed)
         self.sink.write_request(record, state.queries)
+
+    def _write_stacks(self, state, name, elapsed_ms, removed: list) -> Optional[str]:
+        """Write the request's stacks file, if it has one to write; its name, else None."""
+        rec = state.stacks
+        if rec is None or (self.slow_ms is not None and elapsed_ms < self.slow_ms):
+            return None
+        if rec.failed is not None:
+            log.warning("profview.capture: no stacks for request %s: the sampler failed: %r",
+                        state.id, rec.failed)
+            return None
+        try:
+            file_name = stacks_name(name)
+            saved = self.store.save_stacks(file_name,
+                                           render(rec, state.id, os.getpid(), elapsed_ms))
+        except Exception as err:
+            log.warning("profview.capture: no stacks for request %s: %r", state.id, err)
+            return None
+        removed.extend(saved.removed)
+        return file_name if saved.kept else None
 
     def _record(self, environ, state, start, elapsed_ms, name, exc) -> dict:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
@@ -197,3 +248,7 @@ class CaptureMiddleware:
             "exception": exception_name(exc) if exc is not None else None,
             "pid": os.getpid(),
         }
+
+
+# The capture's frames between _serve and the app, left out of the stacks.
+_CAPTURE_CODES = frozenset(f.__code__ for f in (CaptureMiddleware._run, run_app, run_profiled))

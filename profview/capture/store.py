@@ -28,8 +28,10 @@ MAX_METHOD_CHARS = 16
 _NOT_METHOD = re.compile(r"[^A-Z_-]")
 _NOT_PATH = re.compile(r"[^A-Za-z0-9._-]")
 _ID = re.compile(r"[0-9a-f]{1,32}")
-# The profiles this package writes (and so may remove, under max_mb): nothing else.
-OURS = re.compile(r"^[A-Z][A-Z_-]*\.[A-Za-z0-9._-]*\.\d+ms\.\d+\.[0-9a-f]{12}\.prof$")
+# The profiles and stacks files this package writes (and so may remove, under max_mb):
+# nothing else.
+OURS = re.compile(r"^[A-Z][A-Z_-]*\.[A-Za-z0-9._-]*\.\d+ms\.\d+\.[0-9a-f]{12}"
+                  r"\.(?:prof|stacks)$")
 
 
 class UnsafeName(ValueError):
@@ -93,11 +95,13 @@ class Saved(NamedTuple):
     removed: list              # file names removed by the cap
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
+    | getattr(os, "O_BINARY", 0)
+
+
 def _write_new(path: str, data: bytes) -> None:
     """Write *data* to a new file at *path* (never through an existing file or link)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
-        | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags, 0o644)
+    fd = os.open(path, _NEW_FILE, 0o644)
     try:
         view = memoryview(data)
         while view:
@@ -134,6 +138,37 @@ class ProfileStore:
             if tmp is not None:
                 try:
                     os.unlink(tmp)
+                except OSError:
+                    pass
+            return Saved(False, "error", [])
+        return Saved(True, None, self._account(len(data), name) if self.cap is not None else [])
+
+    def save_stacks(self, name: str, data: bytes) -> Saved:
+        """Write a stacks file (*data*, whole lines) as *name*; never raises, never overwrites.
+
+        Written straight to its name (``O_EXCL``): one file creation, the main cost of a
+        stacks file (0.6 ms on a busy ext4 disk, against 1 ms through a temporary name and
+        a link).  A reader that opens one being written sees whole lines then a truncated
+        one, which the format tells it to ignore; the request's line in ``requests.jsonl``,
+        written after it, names only a complete file.
+        """
+        created = None
+        try:
+            path = inside(self.directory, name)
+            if self.cap is not None and len(data) > self.cap:
+                return Saved(False, "max_mb", [])
+            fd = os.open(path, _NEW_FILE, 0o644)   # fails on anything there, link or file
+            created = path
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+        except Exception:  # disk full, permissions, a name taken: the request goes on
+            if created is not None:    # a short write: no half file left behind
+                try:
+                    os.unlink(created)
                 except OSError:
                     pass
             return Saved(False, "error", [])
