@@ -4,7 +4,8 @@
 
 Each picture is the window at 1280×720 in one state: the samples as opened (window.png), the
 Findings tab (findings.png), a comparison (compare.png), the sandwich of a function
-(sandwich.png) and the bottom-up view (bottom-up.png).
+(sandwich.png), the bottom-up view (bottom-up.png) and, from the capture with sampled stacks,
+one request in time order with its SQL (request-timeline.png).
 """
 from __future__ import annotations
 
@@ -79,7 +80,28 @@ def main(out: Path) -> None:
     _settle(app, 600)
     window.grab().save(str(out / "compare.png"))
     window.close()
+    request_timeline(app, out)
     print("pictures in %s" % out)
+
+
+def request_timeline(app, out: Path) -> None:
+    """The capture with sampled stacks: the slowest /roster request in time order."""
+    from profview.model.scope import Scope
+    from profview.qt.main_window import MainWindow
+
+    window = MainWindow(persist=False)
+    window.resize(*SIZE)
+    window.show()
+    window.open_paths([str(SAMPLES / "stacks")])
+    _wait(app, window.ready)
+    request = max((r for r in window.session.capture.requests if "roster" in r.name),
+                  key=lambda r: r.elapsed_ms)
+    window.docks["Request"].raise_()
+    window.session.select_scope(Scope.of_request(request))
+    _wait(app, window.request_timeline.ready)
+    _settle(app, 600)
+    window.grab().save(str(out / "request-timeline.png"))
+    window.close()
 
 
 if __name__ == "__main__":

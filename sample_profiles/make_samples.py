@@ -5,7 +5,11 @@
 - ``before/``: the app as first written, captured with ``profview.capture`` (profiles with
   request ids, ``requests.jsonl``, ``queries.jsonl``);
 - ``after/``: the same scripted traffic against the fixed app (eager loading, an index);
-- ``plain/``: Werkzeug's ``ProfilerMiddleware`` alone, default file names, no sidecars.
+- ``plain/``: Werkzeug's ``ProfilerMiddleware`` alone, default file names, no sidecars;
+- ``stacks/``: the first app with sampled call stacks too (``stacks=True``): a ``.stacks``
+  file beside each profile, so flame graphs are exact and each request has a timeline.
+
+``python sample_profiles/make_samples.py stacks`` makes only the named ones.
 
 Requests go through the app's whole WSGI stack (Flask's test client).  The profiles name source
 files by absolute path; so that the committed samples read the same whoever made them, this
@@ -67,6 +71,13 @@ def capture(out: Path, fixed: bool) -> None:
     _send(app, traffic(), pause=0.5)
 
 
+def capture_stacks(out: Path) -> None:
+    """The first requests of the traffic, with stacks sampled every millisecond."""
+    app = create_app(fixed=False)
+    init_app(app, out, stacks=True, stack_interval_ms=1.0)
+    _send(app, traffic()[:24], pause=0.2)
+
+
 def capture_plain(out: Path) -> None:
     """Default Werkzeug names round the end time to whole seconds: each round of distinct
     paths starts just after a half second, so it owns one rounded second (no overwrites)."""
@@ -113,6 +124,12 @@ def neutralise(directory: Path) -> None:
         path.write_bytes(marshal.dumps({
             key(k): (cc, nc, tt, ct, {key(c): v for c, v in callers.items()})
             for k, (cc, nc, tt, ct, callers) in stats.items()}))
+    for path in directory.glob("*.stacks"):
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        for line in lines:
+            if "frame" in line:
+                line["frame"][1] = _rename(line["frame"][1], prefixes)
+        path.write_text("".join(json.dumps(x, separators=(",", ":")) + "\n" for x in lines))
     queries = directory / "queries.jsonl"
     if queries.exists():
         lines = [json.loads(line) for line in queries.read_text().splitlines()]
@@ -122,13 +139,17 @@ def neutralise(directory: Path) -> None:
         queries.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in lines))
 
 
+MAKERS = {"before": lambda out: capture(out, fixed=False),
+          "after": lambda out: capture(out, fixed=True),
+          "plain": capture_plain, "stacks": capture_stacks}
+
+
 def main() -> int:
-    for name in ("before", "after", "plain"):
+    names = sys.argv[1:] or list(MAKERS)
+    for name in names:
         shutil.rmtree(HERE / name, ignore_errors=True)
-    capture(HERE / "before", fixed=False)
-    capture(HERE / "after", fixed=True)
-    capture_plain(HERE / "plain")
-    for name in ("before", "after", "plain"):
+        MAKERS[name](HERE / name)
+    for name in names:
         neutralise(HERE / name)
         files = list((HERE / name).glob("*.prof"))
         size = sum(p.stat().st_size for p in (HERE / name).iterdir()) / 1e6

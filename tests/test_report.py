@@ -175,3 +175,15 @@ def test_the_json_report_is_the_same_in_every_run():
     assert [run.returncode for run in runs] == [0, 0], [err[-2000:] for _out, err in results]
     outs = {out for out, _err in results}
     assert len(outs) == 1
+
+
+def test_each_endpoint_says_where_its_flame_graph_comes_from():
+    from pathlib import Path
+
+    from profview.loading.scan import load_capture
+    from profview.report.build import build
+    samples = Path(__file__).resolve().parent.parent / "sample_profiles"
+    exact = build(load_capture([samples / "stacks"], workers=1), findings=False)
+    assert exact["endpoints"] and {e["flame"] for e in exact["endpoints"]} == {"exact"}
+    pstats_only = build(load_capture([samples / "before"], workers=1), findings=False)
+    assert {e["flame"] for e in pstats_only["endpoints"]} == {"estimated"}

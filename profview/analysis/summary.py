@@ -101,8 +101,16 @@ def endpoint_rows(capture, grouped: Sequence) -> list:
                  "cumtime_s": st.cumtime, "ncalls": int(st.ncalls)}
                 for key, st in _top(ep.functions)],
             "files": [r.name for r in ep.requests],
+            "flame": flame_source(ep.requests),
         })
     return rows
+
+
+def flame_source(requests) -> str:
+    """Where a flame graph of *requests* comes from: ``"exact"`` when every one has its
+    sampled stacks (``Request.stacks``), else ``"estimated"`` (pstats' caller→callee totals,
+    which cannot say which caller a shared function's time belongs to)."""
+    return "exact" if requests and all(r.stacks is not None for r in requests) else "estimated"
 
 
 def _top(functions, n: int = TOP_FUNCTIONS) -> list:

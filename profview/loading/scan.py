@@ -63,6 +63,9 @@ def keeps(name: str, fraction: float) -> bool:
     return fraction >= 1.0 or zlib.crc32(name.encode("utf-8", "replace")) < fraction * 2 ** 32
 
 
+STACKS_SUFFIX = ".stacks"    # a request's sampled stacks, beside its .prof (the contract)
+
+
 def scan_one(found: Found, grouping: str, interner, parts: dict,
              max_bytes: int = pstats_file.DEFAULT_MAX_BYTES, kept=None,
              fraction: float = 1.0):
@@ -127,9 +130,11 @@ def _request(found: Found, stats, facts, total_tt, grouping) -> Request:
         bucket = ("view", method, candidates)
     else:
         bucket = ("path", method, url_path)
+    stacks = path.with_suffix(STACKS_SUFFIX) if path.suffix == ".prof" else None
     return Request(file=path, name=found.name, method=method, url_path=url_path,
                    total_tt=total_tt, named=wz is not None or record is not None,
                    flask=flask, bucket=bucket, db_executes=execute_calls(stats, executes),
+                   stacks=stacks if stacks is not None and stacks.is_file() else None,
                    **info)
 
 

@@ -12,11 +12,13 @@ ENDPOINTS_MIN_WIDTH = 240
 
 def build(window) -> dict:
     """``{name: QDockWidget}`` for the window's panels, docked and tabbed: Endpoints on the
-    left; Timeline, Call graph and Findings in one bottom group; Functions, SQL, Statistics
+    left; Timeline, Request (one request in time order), Call graph and Findings in one
+    bottom group; Functions, SQL, Statistics
     and Problems beside it.  (A comparison has the centre: ``MainWindow.show_comparison``.)"""
     docks = {}
     for name, widget, area in (("Endpoints", window.endpoints, LEFT),
                                ("Timeline", window.timeline, BOTTOM),
+                               ("Request", window.request_timeline, BOTTOM),
                                ("Call graph", window.callgraph, BOTTOM),
                                ("Findings", window.findings, BOTTOM),
                                ("Functions", window.functions, BOTTOM),
@@ -30,7 +32,7 @@ def build(window) -> dict:
         docks[name] = dock
     window.endpoints.setMinimumWidth(ENDPOINTS_MIN_WIDTH)
     window.splitDockWidget(docks["Timeline"], docks["Functions"], Qt.Horizontal)
-    for name in ("Call graph", "Findings"):
+    for name in ("Request", "Call graph", "Findings"):
         window.tabifyDockWidget(docks["Timeline"], docks[name])
     docks["Timeline"].raise_()
     for name in ("SQL", "Statistics", "Problems"):

@@ -26,6 +26,7 @@ from .views.callgraph import CallGraphPanel
 from .views.compare_panel import ComparePanel
 from .views.flame_panel import FlamePanel
 from .views.problems import ProblemsPanel
+from .views.request_timeline import RequestTimelinePanel
 from .views.sql_panel import SqlPanel
 from .views.stats import StatsPanel
 from .views.tables import EndpointPanel, FunctionPanel
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.stats = StatsPanel(self.session, self)
         self.sql = SqlPanel(self.session, self)
         self.callgraph = CallGraphPanel(self.session, self)
+        self.request_timeline = RequestTimelinePanel(self.session, self)
         self.compare = ComparePanel(self.session, self)
         # The centre: the flame graph, and a comparison once there is one (its verdicts,
         # function deltas and differential flame graph need the room a dock does not give).
@@ -97,6 +99,7 @@ class MainWindow(QMainWindow):
         self.timeline.range_selected.connect(self._on_range)
         self.sql.request_selected.connect(self.timeline.highlight)
         self.findings.statement_selected.connect(self._on_finding_statement)
+        self.request_timeline.lane.statement_clicked.connect(self._on_finding_statement)
         self.findings.updated.connect(self._on_findings)
         # Findings after the first picture is painted: the rules re-read profiles in a
         # thread, and starting them with that paint slowed it by half (GIL contention).

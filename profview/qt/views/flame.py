@@ -49,6 +49,7 @@ class FlameView(QWidget):
     context = Signal(object, object)
     zoomed = Signal(list)
     beyond = Signal(int)     # back (-1) or forward (+1) past this tree's own zoom history
+    ranged = Signal(float, float)   # the x range on show changed (a time axis follows it)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -65,6 +66,7 @@ class FlameView(QWidget):
         self.significant = None      # differential mode: False greys a frame whose change
                                      # is not significant (bool per node), or None
         self.empty_text = EMPTY_TEXT
+        self.bands: list = []        # (x0, x1, QColor): shaded spans of the x axis (waits)
         self.skip_root = 0           # 1: the synthetic root row is not drawn (the sandwich's
                                      # halves, whose first frame is the function itself)
         self._x0, self._x1, self._yoff = 0.0, 1.0, 0.0
@@ -130,7 +132,7 @@ class FlameView(QWidget):
         self._zoom_path = list(path)
         self._wheeling = False
         self.zoomed.emit([self._names[i] for i in self._zoom_path])
-        self.update()
+        self._moved()
 
     def _remember(self) -> None:
         """Keep the view as it is now for ``back`` (called before a zoom or a focus)."""
@@ -200,7 +202,7 @@ class FlameView(QWidget):
         self._x0 = anchor - (anchor - self._x0) * new / span
         self._x1 = self._x0 + new
         self._clamp()
-        self.update()
+        self._moved()
 
     def pan_by(self, dx_px: float, dy_px: float = 0.0) -> None:
         span = self._x1 - self._x0
@@ -209,6 +211,10 @@ class FlameView(QWidget):
         self._x1 += shift
         self._yoff = max(0.0, self._yoff - dy_px)
         self._clamp()
+        self._moved()
+
+    def _moved(self) -> None:
+        self.ranged.emit(self._x0, self._x1)
         self.update()
 
     def _clamp(self) -> None:
@@ -303,6 +309,9 @@ class FlameView(QWidget):
             p.drawRects([QRectF(x + 1, y + 1, max(w - 2, 1), ROW - 3) for x, y, w in
                          zip(left[selected].tolist(), tops[selected].tolist(),
                              width[selected].tolist())])
+        for x0, x1, colour in self.bands:       # where a request waited, under the labels
+            p.fillRect(QRectF((x0 - self._x0) * scale, 0, max((x1 - x0) * scale, 1.0),
+                              self.height()), colour)
         self._paint_labels(p, idx, left, width, tops, dim)
         p.end()
 

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineE
 
 from ...model.callgraph import format_func
 from ...analysis import calltree, flame, inverted
+from ...analysis import stacks as stack_analysis
+from ...importers import stacks_file
 from ...analysis.flame import CLASS_APP, CLASS_BUILTIN, CLASS_STDLIB
 from ..workers import Latest, Task
 from .flame import ROW, FlameView, class_colour
@@ -140,12 +142,18 @@ VIEWS = {"Icicle": "root on top, callees below",
          "Bottom-up": "inverted: self time at the roots, callers as children (Hotspot's "
                       "bottom-up, Firefox's invert call stack)"}
 BOTTOM_UP = 2
+MAX_STACK_REQUESTS = 5000    # beyond this a scope's tree comes from pstats' sums (fast)
 
 
 def view_trees(graph, mode, app_only, focus, threshold: float = 0.001,
-               bottom_up: bool = False) -> tuple:
+               bottom_up: bool = False, stacks=None) -> tuple:
     """``(tree, callers)`` for the flame area (run in a worker): the icicle/flame tree or the
-    bottom-up tree, and with a *focus* the sandwich's callers tree (else None)."""
+    bottom-up tree, and with a *focus* the sandwich's callers tree (else None).  With
+    *stacks* (the sampled stacks files of every request in scope) the icicle/flame tree is
+    the exact one they make, not pstats' reconstruction."""
+    if stacks and focus is None and not bottom_up:
+        tree = stack_analysis.stack_tree([stacks_file.load(p) for p in stacks]).tree
+        return (flame.app_only_tree(tree) if app_only else tree), None
     if focus is not None and focus in graph.functions:
         return (flame.build_tree(graph, mode, app_only, focus, threshold),
                 inverted.callers_tree(graph, focus, mode, threshold))
@@ -221,6 +229,12 @@ class FlamePanel(QWidget):
         self.my_code = QCheckBox("My code only")
         self.my_code.setToolTip("Hide library frames: their time folds into the calling app frame")
         self.reset = QPushButton("Reset zoom")
+        # says where the tree comes from when it is not pstats': the sampled stacks
+        self.source = QLabel("")
+        self.source.setToolTip("Built from the requests' sampled call stacks (.stacks "
+                               "files): true paths, nothing estimated; Exact/Estimated "
+                               "applies to pstats trees only")
+        self.source.setVisible(False)
         # the focus shows that it is on: a chip with its name and ×, a click takes it off
         self.unfocus = QPushButton("")
         self.unfocus.setVisible(False)
@@ -232,7 +246,8 @@ class FlamePanel(QWidget):
         for w in (self.search, self.regex, self.match_label):
             self._toolbar.addWidget(w)
         self._toolbar.addStretch(1)
-        for w in (self.orientation, self.mode, self.my_code, self.unfocus, self.reset):
+        for w in (self.source, self.orientation, self.mode, self.my_code, self.unfocus,
+                  self.reset):
             self._toolbar.addWidget(w)
         self.search.textChanged.connect(self._on_search)
         self.regex.toggled.connect(self._on_search)
@@ -276,13 +291,31 @@ class FlamePanel(QWidget):
             self.callers_view.setVisible(False)
             return
         bottom_up = self.orientation.currentIndex() == BOTTOM_UP
-        tree = None if bottom_up else flame.cached_tree(**request)   # built with the merge
+        stacks = self._stacks()
+        exact = bool(stacks) and request["focus"] is None and not bottom_up
+        self.source.setVisible(exact)
+        self.mode.setEnabled(not exact)     # nothing is estimated in a tree of stacks
+        self.source.setText("Exact: %d sampled request%s" % (
+            len(stacks or ()), "" if len(stacks or ()) == 1 else "s"))
+        tree = None if bottom_up or stacks else flame.cached_tree(**request)
         if tree is not None and request["focus"] is None:
             self._on_trees(generation, (tree, None), request["graph"], False)
             return
-        Task(view_trees, bottom_up=bottom_up, **request).start(
+        Task(view_trees, bottom_up=bottom_up, stacks=stacks, **request).start(
             on_done=lambda trees: self._on_trees(generation, trees, request["graph"],
                                                  bottom_up), owner=self)
+
+    def _stacks(self):
+        """The stacks files of every request in scope, or None when one has none (then
+        the tree is pstats'; a mix would be neither exact nor comparable)."""
+        scope = self.session.scope
+        if scope is None or self.session.capture is None:
+            return None
+        requests = self.session.requests_of(scope)
+        if not requests or len(requests) > MAX_STACK_REQUESTS or any(
+                r.stacks is None for r in requests):
+            return None
+        return [r.stacks for r in requests]
 
     def _on_trees(self, generation: int, trees, graph, bottom_up: bool) -> None:
         if not self._latest.current(generation):
