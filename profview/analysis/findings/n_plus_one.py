@@ -14,6 +14,7 @@ from ..stats import format_ms
 from .. import sql
 from .base import (Evidence, Finding, function_evidence, in_module, label, median,
                    per_request_ms, profile_ms, request_evidence, slowest)
+from .stack_evidence import statement_origin
 from .graphs import db_entry_seconds, db_seconds_under, descendants, driver_seconds, loader_seconds
 
 RULE = "n_plus_one"
@@ -134,6 +135,11 @@ def _from_log(ctx, ep: Endpoint, settings):
     evidence.append(Evidence("metric", "%.1f statements per request in all" % total_q))
     worst = max(hit, key=lambda r: r.elapsed_ms)
     evidence.append(request_evidence(worst, ", %d statements" % (worst.n_queries or 0)))
+    sampled = next((r for r in sorted(hit, key=lambda r: -r.elapsed_ms) if r.stacks), None)
+    origin = sampled and statement_origin(sampled, per_request.get(sql.request_key(sampled),
+                                                                    ()), patterns[0]["statement"])
+    if origin is not None:      # the loop and the lazy-load line, from true stacks
+        evidence.append(origin)
     where = " from %s" % top["location"] if top["location"] else ""
     # The headline count is the median in the requests that repeat it: a mean over every
     # request read "1.2 times per request" for a statement run 5 times in 1 request of 4.

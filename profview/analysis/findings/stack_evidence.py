@@ -1,0 +1,53 @@
+"""What a request's sampled stacks add to a finding: where in the code it happened.
+
+pstats can say that a lazy loader ran 105 times, not from which line of which loop; a
+request's true stacks (``.stacks`` beside its profile) can, because each statement's span in
+time holds a sample of the thread that ran it (``analysis.stacks.sql_spans``).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Optional
+
+from ...importers import stacks_file
+from ..codeloc import APP, classify, short_path, template_label
+from .. import sql
+from .. import stacks as stack_analysis
+from .base import Evidence
+
+LAZY_LOADERS = {"_emit_lazyload", "_load_for_state"}   # SQLAlchemy's LazyLoader
+
+
+def _where(func, line: int) -> str:
+    name = template_label(func) or func[2]
+    return "%s:%d (%s)" % (short_path(func[0], 50), line, name)
+
+
+def statement_origin(request, queries, fingerprint: str) -> Optional[Evidence]:
+    """Evidence naming the app line (and the lazy-load line) that issued the statements of
+    shape *fingerprint* in *request*, from its sampled stacks; None without stacks, or when
+    no sample fell inside any of those statements (too short for the interval)."""
+    if request.stacks is None:
+        return None
+    try:
+        profile = stacks_file.load(request.stacks)
+    except (stacks_file.StacksError, OSError):
+        return None
+    mine = [q for q in queries if sql.fingerprint(q.statement) == fingerprint]
+    spans = [s for s in stack_analysis.sql_spans(profile, mine) if s.sid is not None]
+    if not spans:
+        return None
+    origins: Counter = Counter()
+    for span in spans:
+        frames = profile.lines(span.sid)
+        app = [f for f in frames if f[0][0] != "~" and classify(f[0][0])[0] == APP]
+        lazy = [f for f in frames if f[0][2] in LAZY_LOADERS]
+        origins[(app[-1] if app else None, lazy[-1] if lazy else None)] += 1
+    (app, lazy), n = origins.most_common(1)[0]
+    if app is None:
+        return None
+    text = "sampled stacks of %s: %d of the %d statements with a sample ran from %s" % (
+        request.label, n, len(spans), _where(*app))
+    if lazy is not None:
+        text += ", loaded lazily at %s" % _where(*lazy)
+    return Evidence("function", text, func=app[0])
