@@ -100,14 +100,21 @@ _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) 
 
 
 def _write_new(path: str, data: bytes) -> None:
-    """Write *data* to a new file at *path* (never through an existing file or link)."""
-    fd = os.open(path, _NEW_FILE, 0o644)
+    """Write *data* to a new file at *path* (never through an existing file or link); a
+    short write (disk full) removes the file it created and raises."""
+    fd = os.open(path, _NEW_FILE, 0o644)   # fails on anything there, link or file
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-    finally:
+    except BaseException:
         os.close(fd)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        raise
+    os.close(fd)
 
 
 class ProfileStore:
@@ -152,25 +159,12 @@ class ProfileStore:
         one, which the format tells it to ignore; the request's line in ``requests.jsonl``,
         written after it, names only a complete file.
         """
-        created = None
         try:
             path = inside(self.directory, name)
             if self.cap is not None and len(data) > self.cap:
                 return Saved(False, "max_mb", [])
-            fd = os.open(path, _NEW_FILE, 0o644)   # fails on anything there, link or file
-            created = path
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
+            _write_new(path, data)
         except Exception:  # disk full, permissions, a name taken: the request goes on
-            if created is not None:    # a short write: no half file left behind
-                try:
-                    os.unlink(created)
-                except OSError:
-                    pass
             return Saved(False, "error", [])
         return Saved(True, None, self._account(len(data), name) if self.cap is not None else [])
 

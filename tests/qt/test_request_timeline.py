@@ -80,3 +80,25 @@ def test_a_request_without_stacks_says_how_to_get_them(qtbot, window, before):
     window.session.select_scope(Scope.of_request(request))
     assert "stacks=True" in window.request_timeline.info.text()
     assert window.request_timeline.chart is None
+
+
+def test_a_damaged_stacks_file_falls_back_to_pstats_and_says_so(qtbot, window, tmp_path):
+    import shutil
+
+    shutil.copytree(STACKS, tmp_path / "stacks")
+    damaged = sorted((tmp_path / "stacks").glob("GET.roster.*.stacks"))[0]
+    lines = damaged.read_text().splitlines()
+    lines.insert(3, "GARBAGE <b>not json</b>")                # a bad line, not the last
+    damaged.write_text("\n".join(lines) + "\n")
+    with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
+        window.open_paths([tmp_path / "stacks"])
+    panel, session = window.flame, window.session
+    assert session.scope.endpoint.name == "GET /roster"
+    assert panel.view.tree is not None and len(panel.view.tree) > 1
+    assert not panel.source.isVisibleTo(panel) and panel.mode.isEnabled()
+    # the request's own timeline names the file and the line, as text
+    request = next(r for r in session.capture.requests if r.stacks == damaged)
+    timeline = window.request_timeline
+    session.select_scope(Scope.of_request(request))
+    qtbot.waitUntil(lambda: "Could not read" in timeline.info.text(), timeout=LOAD)
+    assert damaged.name in timeline.info.text() and "line 4" in timeline.info.text()

@@ -147,19 +147,22 @@ MAX_STACK_REQUESTS = 5000    # beyond this a scope's tree comes from pstats' sum
 
 def view_trees(graph, mode, app_only, focus, threshold: float = 0.001,
                bottom_up: bool = False, stacks=None) -> tuple:
-    """``(tree, callers)`` for the flame area (run in a worker): the icicle/flame tree or the
-    bottom-up tree, and with a *focus* the sandwich's callers tree (else None).  With
+    """``(tree, callers, sampled)`` for the flame area (run in a worker): the icicle/flame
+    tree or the bottom-up tree, and with a *focus* the sandwich's callers tree (else None).  With
     *stacks* (the sampled stacks files of every request in scope) the icicle/flame tree is
-    the exact one they make, not pstats' reconstruction."""
+    the exact one they make, not pstats' reconstruction (*sampled* True)."""
     if stacks and focus is None and not bottom_up:
-        tree = stack_analysis.stack_tree([stacks_file.load(p) for p in stacks]).tree
-        return (flame.app_only_tree(tree) if app_only else tree), None
+        try:
+            tree = stack_analysis.stack_tree([stacks_file.load(p) for p in stacks]).tree
+            return (flame.app_only_tree(tree) if app_only else tree), None, True
+        except (stacks_file.StacksError, OSError):
+            pass   # a damaged stacks file: pstats' tree (the toolbar then says estimated)
     if focus is not None and focus in graph.functions:
         return (flame.build_tree(graph, mode, app_only, focus, threshold),
-                inverted.callers_tree(graph, focus, mode, threshold))
+                inverted.callers_tree(graph, focus, mode, threshold), False)
     if bottom_up:
-        return inverted.inverted_tree(graph, mode, threshold), None
-    return flame.build_tree(graph, mode, app_only, None, threshold), None
+        return inverted.inverted_tree(graph, mode, threshold), None, False
+    return flame.build_tree(graph, mode, app_only, None, threshold), None, False
 
 
 class FlamePanel(QWidget):
@@ -292,14 +295,11 @@ class FlamePanel(QWidget):
             return
         bottom_up = self.orientation.currentIndex() == BOTTOM_UP
         stacks = self._stacks()
-        exact = bool(stacks) and request["focus"] is None and not bottom_up
-        self.source.setVisible(exact)
-        self.mode.setEnabled(not exact)     # nothing is estimated in a tree of stacks
         self.source.setText("Exact: %d sampled request%s" % (
             len(stacks or ()), "" if len(stacks or ()) == 1 else "s"))
         tree = None if bottom_up or stacks else flame.cached_tree(**request)
         if tree is not None and request["focus"] is None:
-            self._on_trees(generation, (tree, None), request["graph"], False)
+            self._on_trees(generation, (tree, None, False), request["graph"], False)
             return
         Task(view_trees, bottom_up=bottom_up, stacks=stacks, **request).start(
             on_done=lambda trees: self._on_trees(generation, trees, request["graph"],
@@ -318,10 +318,15 @@ class FlamePanel(QWidget):
         return [r.stacks for r in requests]
 
     def _on_trees(self, generation: int, trees, graph, bottom_up: bool) -> None:
+        """Show ``view_trees``' ``(tree, callers, sampled)``."""
         if not self._latest.current(generation):
             return  # the user changed something while this tree was being built
-        tree, callers = trees
+        tree, callers, sampled = trees
         self.bottom_up_shown = bottom_up and callers is None
+        # what the toolbar says follows what was built (a stacks file that did not read
+        # gives pstats' tree)
+        self.source.setVisible(sampled)
+        self.mode.setEnabled(not sampled)     # nothing is estimated in a tree of stacks
         # the sandwich's lower half hangs down from the function, whatever the orientation;
         # its halves start at the function (the synthetic root would say "all" twice)
         self.view.flame = self.orientation.currentIndex() == 1 and callers is None
