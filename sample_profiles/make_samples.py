@@ -6,8 +6,10 @@
   request ids, ``requests.jsonl``, ``queries.jsonl``);
 - ``after/``: the same scripted traffic against the fixed app (eager loading, an index);
 - ``plain/``: Werkzeug's ``ProfilerMiddleware`` alone, default file names, no sidecars;
-- ``stacks/``: the first app with sampled call stacks too (``stacks=True``): a ``.stacks``
-  file beside each profile, so flame graphs are exact and each request has a timeline.
+- ``stacks/``: the first app with sampled call stacks too (``stacks=True``), captured when
+  the capture wrote a ``.stacks`` file beside each profile (still read: kept as such);
+- ``stacks-only/``: the same requests with stacks and no cProfile (``profile=False``): one
+  stacks file for the process, each request's block named by its line in requests.jsonl.
 
 ``python sample_profiles/make_samples.py stacks`` makes only the named ones.
 
@@ -78,6 +80,14 @@ def capture_stacks(out: Path) -> None:
     _send(app, traffic()[:24], pause=0.2)
 
 
+def capture_stacks_only(out: Path) -> None:
+    """The same requests with stacks and no cProfile (``profile=False``): what stacks cost
+    least with; the viewer reads each request's stacks as its profile."""
+    app = create_app(fixed=False)
+    init_app(app, out, stacks=True, stack_interval_ms=1.0, profile=False)
+    _send(app, traffic()[:24], pause=0.2)
+
+
 def capture_plain(out: Path) -> None:
     """Default Werkzeug names round the end time to whole seconds: each round of distinct
     paths starts just after a half second, so it owns one rounded second (no overwrites)."""
@@ -124,12 +134,29 @@ def neutralise(directory: Path) -> None:
         path.write_bytes(marshal.dumps({
             key(k): (cc, nc, tt, ct, {key(c): v for c, v in callers.items()})
             for k, (cc, nc, tt, ct, callers) in stats.items()}))
+    moved = {}      # (stacks file, old offset) → [new offset, new length]
     for path in directory.glob("*.stacks"):
-        lines = [json.loads(line) for line in path.read_text().splitlines()]
-        for line in lines:
+        out, offset, new = [], 0, 0
+        for raw in path.read_bytes().splitlines(keepends=True):
+            line = json.loads(raw)
+            if "stacks" in line:                  # a request's block starts
+                start_old, start_new = offset, new
             if "frame" in line:
                 line["frame"][1] = _rename(line["frame"][1], prefixes)
-        path.write_text("".join(json.dumps(x, separators=(",", ":")) + "\n" for x in lines))
+            text = (json.dumps(line, separators=(",", ":")) + "\n").encode("utf-8")
+            out.append(text)
+            offset, new = offset + len(raw), new + len(text)
+            if "end" in line:                     # and ends: where it is now
+                moved[(path.name, start_old)] = [start_new, new - start_new]
+        path.write_bytes(b"".join(out))
+    requests = directory / "requests.jsonl"
+    if moved and requests.exists():               # the blocks' offsets changed with them
+        lines = [json.loads(line) for line in requests.read_text().splitlines()]
+        for r in lines:
+            if r.get("stacks_at"):
+                r["stacks_at"] = moved[(r["stacks"], r["stacks_at"][0])]
+        requests.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n"
+                                    for r in lines))
     queries = directory / "queries.jsonl"
     if queries.exists():
         lines = [json.loads(line) for line in queries.read_text().splitlines()]
@@ -141,7 +168,8 @@ def neutralise(directory: Path) -> None:
 
 MAKERS = {"before": lambda out: capture(out, fixed=False),
           "after": lambda out: capture(out, fixed=True),
-          "plain": capture_plain, "stacks": capture_stacks}
+          "plain": capture_plain, "stacks": capture_stacks,
+          "stacks-only": capture_stacks_only}
 
 
 def main() -> int:

@@ -1,10 +1,11 @@
-"""profview.capture's sampled call stacks: the .stacks file beside each request's profile.
+"""profview.capture's sampled call stacks: each request's block in its process's .stacks file.
 
 No wall-clock thresholds: a view that must be sampled waits until the sampler has taken its
 samples (or failed), with a generous cap only so that a broken sampler fails instead of hangs.
 """
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
@@ -89,11 +90,19 @@ def work_b():
     busy_until_sampled()
 
 
-class Stacks:
-    """A parsed stacks file, checked line by line against the contract."""
+def block(directory, record) -> bytes:
+    """The bytes of the block a request's line names (``stacks``, ``stacks_at``)."""
+    offset, length = record["stacks_at"]
+    data = (directory / record["stacks"]).read_bytes()[offset:offset + length]
+    assert len(data) == length and data.endswith(b"\n")
+    return data
 
-    def __init__(self, path):
-        self.lines = lines(path)                      # every line parses
+
+class Stacks:
+    """One request's block of a stacks file, checked line by line against the contract."""
+
+    def __init__(self, directory, record):
+        self.lines = [json.loads(line) for line in block(directory, record).splitlines()]
         self.header, self.end = self.lines[0], self.lines[-1]
         self.frames, self.stacks, self.samples = {}, {}, []
         for line in self.lines[1:-1]:
@@ -137,9 +146,10 @@ def test_a_request_gets_its_stacks_file(tmp_path):
 
     (request,) = lines(tmp_path / "requests.jsonl")
     assert request["profiled"] and request["kept"]
-    assert request["stacks"] == request["profile"][: -len(".prof")] + ".stacks"
+    assert request["stacks"] == "stacks.%d.%s.stacks" % (
+        request["pid"], request["stacks"].split(".")[2])
     assert (tmp_path / request["profile"]).exists()
-    stacks = Stacks(tmp_path / request["stacks"])
+    stacks = Stacks(tmp_path, request)
     assert stacks.header == {"stacks": 1, "request": request["id"], "pid": request["pid"],
                              "thread": threading.get_ident(), "interval_ms": 1.0,
                              "start": request["start"]}
@@ -167,7 +177,7 @@ def test_stacks_without_the_profiler(tmp_path):
     assert (request["profiled"], request["kept"], request["no_profile"]) == (False, False, "off")
     assert not list(tmp_path.glob("*.prof"))
     assert [p.name for p in tmp_path.glob("*.stacks")] == [request["stacks"]]
-    stacks = Stacks(tmp_path / request["stacks"])
+    stacks = Stacks(tmp_path, request)
     assert stacks.header["interval_ms"] == 2.0 and "busy_until_sampled" in stacks.functions()
 
 
@@ -223,7 +233,7 @@ def test_concurrent_requests_each_get_their_own_stacks(tmp_path):
             c.join(CAP_S * 3)
     assert answers == {"/a": (200, b"a"), "/b": (200, b"b")}
     requests = {r["path"]: r for r in lines(tmp_path / "requests.jsonl")}
-    a, b = (Stacks(tmp_path / requests[p]["stacks"]) for p in ("/a", "/b"))
+    a, b = (Stacks(tmp_path, requests[p]) for p in ("/a", "/b"))
     assert a.header["thread"] != b.header["thread"]
     assert {"view_a", "work_a"} <= a.functions() and not {"view_b", "work_b"} & a.functions()
     assert {"view_b", "work_b"} <= b.functions() and not {"view_a", "work_a"} & b.functions()
@@ -245,7 +255,7 @@ def test_a_plain_wsgi_app_and_one_sampler_thread(tmp_path):
     samplers = [t for t in threading.enumerate() if t.name == "profview-stack-sampler"]
     assert samplers == [SAMPLER.thread] and SAMPLER.thread.daemon
     for r in lines(tmp_path / "requests.jsonl"):
-        stacks = Stacks(tmp_path / r["stacks"])
+        stacks = Stacks(tmp_path, r)
         assert stacks.chain(stacks.samples[0][1]) == ["app"]
 
 
@@ -266,3 +276,28 @@ def test_the_sampler_stays_out_of_the_profile(tmp_path):
                      or ("time.sleep" in name
                          and {c[2] for c in callers} != {"sleepy_until_sampled"})}
     assert sampler_calls == set()
+
+
+def test_requests_append_to_one_file_per_process(tmp_path):
+    """Blocks follow each other in the process's file, each where its line says; a file
+    removed meanwhile (the size cap, a user) is replaced by a new one, never written blind."""
+    engine = sqlalchemy.create_engine("sqlite://")
+    app = _app(engine)
+    init_app(app, tmp_path, engine=engine, stacks=True, profile=False)
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/work").status_code == 200
+    records = lines(tmp_path / "requests.jsonl")
+    (name,) = {r["stacks"] for r in records}
+    assert [r["stacks_at"][0] for r in records] == [0] + list(
+        __import__("itertools").accumulate(r["stacks_at"][1] for r in records[:-1]))
+    assert sum(r["stacks_at"][1] for r in records) == (tmp_path / name).stat().st_size
+    for r in records:
+        stacks = Stacks(tmp_path, r)
+        assert stacks.header["request"] == r["id"] and "work_view" in stacks.functions()
+
+    (tmp_path / name).unlink()
+    assert client.get("/work").status_code == 200
+    last = lines(tmp_path / "requests.jsonl")[-1]
+    assert last["stacks"] != name and last["stacks_at"][0] == 0
+    assert Stacks(tmp_path, last).header["request"] == last["id"]

@@ -108,7 +108,12 @@ def tie_named(queries, index: _Index, requests=()) -> list:
         if q.untied:                       # the importer already knows (e.g. "outside")
             out.append(q)
         elif q.profile_file:
-            out.append(index.by_name(q))
+            tied = index.by_name(q)
+            if tied.untied == "unknown_profile" and q.request:
+                # the profile it names was never written (stacks only, profile=False) or
+                # was removed by the size cap: its request id still names the request
+                tied = index.by_id(q)
+            out.append(tied)
         elif q.request:
             out.append(index.by_id(q))
         elif q.method and q.url_path:

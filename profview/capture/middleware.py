@@ -21,7 +21,7 @@ from typing import Optional
 from .profiling import SKIP, SLOT, WAIT, NoProfiler, Sampler, run_app, run_profiled
 from .sink import JsonlSink, log
 from .sql import CURRENT, QueryRecorder
-from .stacks import SAMPLER, Recording, render, stacks_name
+from .stacks import SAMPLER, Recording, render
 from .store import ProfileStore, profile_name
 
 ENVIRON_KEY = "profview.capture"
@@ -208,27 +208,29 @@ class CaptureMiddleware:
         record.update(profiled=profiled, kept=kept, no_profile=why,
                       overlap=state.overlap if profiled else None,
                       alone=alone if profiled else None, removed=removed)
-        record["stacks"] = self._write_stacks(state, name, elapsed_ms, removed)
+        record["stacks"], record["stacks_at"] = self._write_stacks(state, elapsed_ms, removed)
         self.sink.write_request(record, state.queries)
 
-    def _write_stacks(self, state, name, elapsed_ms, removed: list) -> Optional[str]:
-        """Write the request's stacks file, if it has one to write; its name, else None."""
+    def _write_stacks(self, state, elapsed_ms, removed: list) -> tuple:
+        """Append the request's stacks to the process's stacks file, if it has some to
+        write: ``(file name, [offset, length])``, else ``(None, None)``."""
         rec = state.stacks
         if rec is None or (self.slow_ms is not None and elapsed_ms < self.slow_ms):
-            return None
+            return None, None
         if rec.failed is not None:
             log.warning("profview.capture: no stacks for request %s: the sampler failed: %r",
                         state.id, rec.failed)
-            return None
+            return None, None
         try:
-            file_name = stacks_name(name)
-            saved = self.store.save_stacks(file_name,
-                                           render(rec, state.id, os.getpid(), elapsed_ms))
+            saved = self.store.append_stacks(render(rec, state.id, os.getpid(), elapsed_ms))
         except Exception as err:
             log.warning("profview.capture: no stacks for request %s: %r", state.id, err)
-            return None
-        removed.extend(saved.removed)
-        return file_name if saved.kept else None
+            return None, None
+        if saved is None:
+            return None, None
+        name, offset, length, more = saved
+        removed.extend(more)
+        return name, [offset, length]
 
     def _record(self, environ, state, start, elapsed_ms, name, exc) -> dict:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")

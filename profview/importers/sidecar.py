@@ -42,6 +42,9 @@ class RequestRecord(NamedTuple):
     profile: str
     n_queries: Optional[int] = None
     sql_ms: Optional[float] = None
+    # Where the request's sampled stacks are: a ``stacks_file.block_path`` (or, from
+    # captures that wrote a file per request, that file), absolute; None without stacks.
+    stacks: Optional[str] = None
 
 
 def sniff(name: str, head: bytes = b"") -> bool:
@@ -135,11 +138,35 @@ def load_requests(path: Path) -> tuple:
     lines, problems = read_lines(path, REQUEST_FIELDS)
     base = os.path.abspath(path.parent)
     records = {}
-    for _number, obj in lines:
+    for number, obj in lines:
         rec = RequestRecord(**{f: obj.get(f) for f in REQUEST_FIELDS})
+        stacks, why = _stacks_of(obj, base)
+        if why is not None:
+            problems.append(Problem(str(path), "its stacks are not read: " + why, number))
         records[os.path.join(base, rec.profile)] = rec._replace(
-            start=float(rec.start), elapsed_ms=float(rec.elapsed_ms))
+            start=float(rec.start), elapsed_ms=float(rec.elapsed_ms), stacks=stacks)
     return records, problems
+
+
+def _stacks_of(obj: dict, base: str) -> tuple:
+    """``(stacks path or None, problem or None)`` of a request line's ``stacks`` and
+    ``stacks_at``: a plain file name in the sidecar's directory (never a path that leads
+    elsewhere), and the block's ``[offset, length]``."""
+    from .stacks_file import block_path
+
+    name, at = obj.get("stacks"), obj.get("stacks_at")
+    if name is None:
+        return None, None
+    if type(name) is not str or not name or name in (".", "..") or "/" in name \
+            or "\\" in name or "\x00" in name:
+        return None, "stacks is not a file name of this directory: %r" % (name,)[:80]
+    path = os.path.join(base, name)
+    if at is None:
+        return path, None      # a file of its own (captures before stacks_at)
+    if not (type(at) is list and len(at) == 2 and all(type(v) is int and 0 <= v < 2 ** 50
+                                                      for v in at) and at[1] > 0):
+        return None, "stacks_at is not [offset, length] in bytes: %s" % str(at)[:80]
+    return str(block_path(path, at[0], at[1])), None
 
 
 def load_queries(path: Path) -> tuple:

@@ -1,7 +1,11 @@
-"""Importer for ``.stacks`` files: the sampled call stacks of one request (JSON lines).
+"""Importer for ``.stacks`` files: the sampled call stacks of requests (JSON lines).
 
-The capture helper (``profview.capture.stacks``) writes one beside each request's profile,
-named like it with ``.stacks`` for ``.prof`` (``stacks_name``).  Line by line:
+The capture helper (``profview.capture``) appends each request's stacks, as one block of
+lines, to its process's ``stacks.<pid>.<token>.stacks``; the request's line in
+``requests.jsonl`` names the file and the block (``stacks``, ``stacks_at``: offset and
+length), and a request's stacks are addressed as ``block_path(file, offset, length)``.
+(Earlier captures wrote a file per request, named like its profile: ``stacks_name``; such a
+file is one block.)  A block, line by line:
 
 1. header: ``{"stacks": 1, "request": id, "pid": n, "thread": n, "interval_ms": x,
    "start": epoch seconds}``;
@@ -21,12 +25,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 
 from ..model.stacks import StackProfile
-from .files import FileRefused, read_head, read_regular
+from .files import FileRefused, read_head, read_range, read_regular
 
 SUFFIX = ".stacks"
 VERSION = 1
@@ -75,11 +81,39 @@ def sniff_file(path) -> bool:
         return False
 
 
+_BLOCK = re.compile(r"^(.*)#([0-9]{1,15})\+([0-9]{1,15})$", re.S)
+
+
+def block_path(path, offset: int, length: int) -> Path:
+    """How a request's block of a stacks file is addressed: ``file.stacks#offset+length``."""
+    return Path("%s#%d+%d" % (os.fspath(path), offset, length))
+
+
+def split_block(path) -> tuple:
+    """``(file, offset, length)`` of a ``block_path``; ``(path, None, None)`` for a whole
+    file (a file that exists under that very name is always whole)."""
+    text = os.fspath(path)
+    match = _BLOCK.match(text)
+    if match is None or os.path.lexists(text):
+        return Path(text), None, None
+    return Path(match.group(1)), int(match.group(2)), int(match.group(3))
+
+
 def load(path, max_bytes: int = DEFAULT_MAX_BYTES) -> StackProfile:
-    """The stacks stored at *path*; raises StacksError (not a regular file, over
-    *max_bytes*, or not a valid stacks file) or OSError (missing, unreadable)."""
+    """The stacks stored at *path* (a file, or a block of one: ``block_path``); raises
+    StacksError (not a regular file, over *max_bytes*, or not a valid stacks block) or
+    OSError (missing, unreadable)."""
+    file, offset, length = split_block(path)
     try:
-        data = read_regular(path, max_bytes)
+        if offset is None:
+            data = read_regular(file, max_bytes)
+        elif length > max_bytes:
+            raise StacksError("the block is %d bytes, over the %d limit" % (length, max_bytes))
+        else:
+            data = read_range(file, offset, length)
+            if len(data) < length:
+                raise StacksError("the file ends %d bytes into the block (it was cut, or "
+                                  "this is not the file the request names)" % len(data))
     except FileRefused as exc:
         raise StacksError(str(exc)) from None
     return parse(data)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from ..importers import pstats_file
+from ..importers import profiles, pstats_file
 from ..model.callgraph import CallGraph, Stats
 from ..model.request import Problem
 from .accumulate import add_edges, add_functions, add_totals
@@ -27,7 +27,7 @@ def _merge_files(files) -> tuple:
     problems, merged = [], 0
     for path in files:
         try:
-            _accumulate(funcs, edges, pstats_file.read(path).stats)
+            _accumulate(funcs, edges, profiles.read(path).stats)
             merged += 1
         except (pstats_file.ProfileError, OSError) as exc:
             problems.append(Problem(str(path), str(exc)))

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 
+from ..importers.stacks_pstats import is_stacks
 from ..model.request import Problem
 
 _CHILD = r"""
@@ -87,6 +88,8 @@ def screen(found: list, max_bytes: int) -> tuple:
     todo = []
     crashed = set()
     for item in found:
+        if is_stacks(item.path):
+            continue              # JSON, read by json: nothing marshal could crash on
         stamp = _stamp(item.path)
         with _lock:
             if stamp is not None and stamp in _crashed:

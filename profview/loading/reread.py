@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.compare_functions import function_keys
-from ..importers import pstats_file
+from ..importers import profiles, pstats_file
 from ..model.callgraph import CallGraph
 from .pool import PARALLEL_FROM, make_pool
 
@@ -14,7 +14,7 @@ from .pool import PARALLEL_FROM, make_pool
 def request_graph(request) -> CallGraph:
     """The request's call graph, read from its profile (ProfileError or OSError if it no
     longer reads)."""
-    return pstats_file.load(request.file)
+    return profiles.load(request.file)
 
 
 class Reader:
@@ -60,7 +60,7 @@ def request_matrix(files, keys, store=None) -> np.ndarray:
         if n in cols:
             continue
         try:
-            stats = pstats_file.read(path).stats
+            stats = profiles.read(path).stats
         except (pstats_file.ProfileError, OSError):
             continue
         col = np.zeros((2, len(keys)))

@@ -14,10 +14,11 @@ import time
 import zlib
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
-from ..importers import pstats_file
+from ..importers import profiles, pstats_file, stacks_file, stacks_pstats
 from ..importers.discover import Found, discover
 from ..importers.pstats_arrays import Interner, children
 from ..importers.sidecar import load_records, load_sidecars
@@ -73,7 +74,7 @@ def scan_one(found: Found, grouping: str, interner, parts: dict,
     ``keeps``); return its Request or a Problem."""
     path = found.path
     try:
-        stats, arrays = pstats_file.read_arrays(path, interner, max_bytes)
+        stats, arrays = profiles.read_arrays(path, interner, max_bytes)
     except pstats_file.ProfileError as exc:
         return Problem(str(path), str(exc))
     except OSError as exc:
@@ -130,12 +131,38 @@ def _request(found: Found, stats, facts, total_tt, grouping) -> Request:
         bucket = ("view", method, candidates)
     else:
         bucket = ("path", method, url_path)
-    stacks = path.with_suffix(STACKS_SUFFIX) if path.suffix == ".prof" else None
+    sampled = stacks_pstats.is_stacks(path)
     return Request(file=path, name=found.name, method=method, url_path=url_path,
                    total_tt=total_tt, named=wz is not None or record is not None,
-                   flask=flask, bucket=bucket, db_executes=execute_calls(stats, executes),
-                   stacks=stacks if stacks is not None and stacks.is_file() else None,
-                   **info)
+                   flask=flask, bucket=bucket, sampled=sampled,
+                   # sampled stacks count no calls: how many executes ran is unknown
+                   db_executes=None if sampled else execute_calls(stats, executes),
+                   stacks=_stacks_of(path, record, sampled), **info)
+
+
+def _stacks_of(path, record, sampled: bool):
+    """Where the request's sampled stacks are, if it has some: its own source when it is
+    read from them, else what its line in requests.jsonl names, else (captures that wrote a
+    file per request) ``{profile}.stacks`` beside the profile."""
+    if sampled:
+        return path
+    if record is not None and record.stacks:
+        where = Path(record.stacks)
+    elif path.suffix == ".prof":
+        where = path.with_suffix(STACKS_SUFFIX)
+    else:
+        return None
+    return where if stacks_file.split_block(where)[0].is_file() else None
+
+
+def stacks_only(found: list, records: dict) -> list:
+    """Found items for the requests of *records* that have sampled stacks but no profile
+    among *found* (captured with ``profile=False``, or their profile removed by the size
+    cap): their stacks are read as their profile."""
+    have = {os.path.abspath(f.path) for f in found}
+    return [Found(Path(rec.stacks), stacks_file.stacks_name(os.path.basename(profile)), rec)
+            for profile, rec in records.items()
+            if rec.stacks and profile not in have and stacks_pstats.is_stacks(rec.stacks)]
 
 
 def scan_chunk(found: list, grouping: str, max_bytes: int, fraction: float = 1.0,
@@ -189,6 +216,7 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     problems.extend(more)
     if records:
         found = [_join(f, records) for f in found]
+        found += stacks_only(found, records)
     sides: list = []
     side_args = (sidecar_files, logs, records)
 
@@ -251,6 +279,8 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
     side = load_sidecars(sidecar_files, logs)
     if side.requests:
         new = [_join(f, side.requests) for f in new]
+        new += [f for f in stacks_only(found, side.requests)
+                if os.path.abspath(f.path) not in known]
     new, crashed = preflight.screen(new, max_bytes)
     fraction = KEEP_REQUESTS / max(1, len(capture.requests) + len(new))
     reqs, more, (keys, part, kept) = scan_chunk(new, capture.grouping, max_bytes, fraction,

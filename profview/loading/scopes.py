@@ -12,7 +12,7 @@ import threading
 import weakref
 from collections import OrderedDict, defaultdict
 
-from ..importers import pstats_file
+from ..importers import profiles, pstats_file
 from ..importers.pstats_arrays import Interner
 from ..model import store as st
 from ..model.request import Problem
@@ -108,7 +108,7 @@ def read_files(files) -> tuple:
     interner, arrays, problems = Interner(), [], []
     for path in files:
         try:
-            arrays.append(pstats_file.read_arrays(path, interner)[1])
+            arrays.append(profiles.read_arrays(path, interner)[1])
         except (pstats_file.ProfileError, OSError) as exc:
             problems.append(Problem(str(path), str(exc)))
     return interner.keys, (st.part_of(arrays) if arrays else None), problems

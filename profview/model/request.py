@@ -81,6 +81,9 @@ class Request:
     # The request's sampled call stacks (``{profile}.stacks`` beside the profile, written by
     # ``profview.capture`` with ``stacks=True``), or None: its flame graph is then exact.
     stacks: Optional[Path] = field(default=None, compare=False)
+    # Read from its sampled stacks, having no profile (``profile=False``): times are exact,
+    # call counts unknown (0 in its table: see ``importers.stacks_pstats``).
+    sampled: bool = False
 
     @property
     def start(self) -> float:

@@ -292,3 +292,11 @@ def slowest(requests, limit: int) -> tuple:
 
 def median(values) -> float:
     return float(statistics.median(values)) if values else 0.0
+
+
+def calls_text(per_request: float) -> str:
+    """``", 2.0 calls per request"``; sampled stacks count no calls (0): then it says so
+    rather than claim none were made."""
+    if not per_request:
+        return ", calls unknown (sampled stacks count none)"
+    return ", %.1f calls per request" % per_request

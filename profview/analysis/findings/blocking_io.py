@@ -8,7 +8,7 @@ The HTTP client or subprocess function that led there is shown with its cumulati
 from __future__ import annotations
 
 from ..stats import format_ms
-from .base import (Evidence, Finding, function_evidence, in_module, per_request_ms,
+from .base import (calls_text, Evidence, Finding, function_evidence, in_module, per_request_ms,
                    profile_ms, severity, slowest)
 from .share_rule import measure
 
@@ -74,7 +74,7 @@ def _endpoint(ctx, ep, settings):
         by_cat[category(k)] = by_cat.get(category(k), 0.0) + v
     kinds = ", ".join("%s %s" % (c, format_ms(v)) for c, v in
                       sorted(by_cat.items(), key=lambda kv: -kv[1]) if v >= 0.01)
-    evidence = [function_evidence(k, v, whole, extra=" waiting, %.1f calls per request" % calls)
+    evidence = [function_evidence(k, v, whole, extra=" waiting" + calls_text(calls))
                 for k, v, calls in m.picked[:4] if v > 0]
     clients = sorted(((k, s) for k, s in ep.functions.items()
                       if in_module(k, *_CLIENTS) and k[2] in _CLIENT_NAMES),

@@ -12,7 +12,7 @@ from ...model.capture import Endpoint
 from ..codeloc import shorten
 from ..stats import format_ms
 from .. import sql
-from .base import (Evidence, Finding, function_evidence, in_module, label, median,
+from .base import (calls_text, Evidence, Finding, function_evidence, in_module, label, median,
                    per_request_ms, profile_ms, request_evidence, slowest)
 from .stack_evidence import statement_origin
 from .graphs import db_entry_seconds, db_seconds_under, descendants, driver_seconds, loader_seconds
@@ -181,7 +181,7 @@ def _from_profile(ep: Endpoint, settings, has_log: bool = False):
         return None
     whole = profile_ms(ep)
     ev = function_evidence(key, per_request_ms(ep, stats.cumtime), whole,
-                           extra=", %.1f calls per request" % per_request)
+                           extra=calls_text(per_request))
     return Finding(
         rule=RULE, severity="medium",
         title="Many SQL statements per request in %s (possible N+1)" % ep.name,

@@ -69,7 +69,8 @@ def _candidates(profiles, ep, settings) -> list:
             calls.add(s.ncalls)
         else:
             mid = median(costs)
-            if (len(calls) == 1 and mid >= settings.repeat_min_ms
+            # 0 calls: sampled stacks, which count none, so "the same calls" is unknown
+            if (len(calls) == 1 and 0 not in calls and mid >= settings.repeat_min_ms
                     and (max(costs) - min(costs)) <= settings.repeat_spread * mid):
                 found.append((key, costs))
     return sorted(found, key=lambda c: -median(c[1]))

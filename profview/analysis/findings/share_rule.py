@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..stats import format_ms
-from .base import Finding, function_evidence, median, profile_ms, slowest
+from .base import calls_text, Finding, function_evidence, median, profile_ms, slowest
 
 
 def cumtime(stats) -> float:
@@ -64,7 +64,7 @@ def finding(rule, severity, title, what, ep, m: Measure, fix, settings,
             up_to=False, extra=()) -> Finding:
     """A finding whose summary is '<endpoint> spends N ms of M ms per request (P%) <what>'."""
     evidence = [function_evidence(k, ms, m.whole, up_to=up_to,
-                                  extra=", %.1f calls per request" % calls)
+                                  extra=calls_text(calls))
                 for k, ms, calls in m.picked[:4] if ms > 0 or calls]
     return Finding(
         rule=rule, severity=severity, title=title % ep.name,

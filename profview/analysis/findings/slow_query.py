@@ -13,7 +13,7 @@ from collections import defaultdict
 from ..codeloc import shorten
 from ..stats import format_ms
 from .. import sql
-from .base import (Evidence, Finding, function_evidence, median, per_request_ms, profile_ms,
+from .base import (calls_text, Evidence, Finding, function_evidence, median, per_request_ms, profile_ms,
                    request_evidence, severity, slowest)
 from .n_plus_one import _is_execute
 
@@ -100,6 +100,6 @@ def _from_profile(ep, settings):
         summary="%s spends %s of %s per request inside the database driver's execute; load a "
                 "query log to see which statement." % (ep.name, format_ms(ms), format_ms(whole)),
         endpoints=(ep.name,), requests=slowest(ep.requests, settings.max_listed_requests),
-        evidence=(function_evidence(key, ms, whole, extra=", %.1f calls per request" % (
+        evidence=(function_evidence(key, ms, whole, extra=calls_text(
             stats.ncalls / len(ep.requests))),),
         fix=PROFILE_FIX, cost_ms=ms)
