@@ -215,6 +215,7 @@ class Gap(NamedTuple):
     start_ms: float
     end_ms: float
     kind: str           # "socket", "lock", "select" or "sleep"
+    sid: int = -1       # the stack of its first sample (what was waiting, and from where)
 
 
 def wait_kind(func) -> Optional[str]:
@@ -252,7 +253,7 @@ def gaps(profile: StackProfile, min_ms: float = 0.0) -> list:
             continue
         if run is not None and run[1] - run[0] >= min_ms:
             out.append(Gap(*run))
-        run = [t, end, kind] if kind is not None else None
+        run = [t, end, kind, sid] if kind is not None else None
     if run is not None and run[1] - run[0] >= min_ms:
         out.append(Gap(*run))
     return out

@@ -4,6 +4,8 @@ processes, instead of computing.
 The wait is measured as the *self* time of the built-ins that block (``time.sleep``, socket
 ``recv``…, ``select``, ``waitpid``…): exact, since built-ins call nothing that pstats sees.
 The HTTP client or subprocess function that led there is shown with its cumulative time.
+With sampled stacks (``stacks=True``), the slowest such request also says when it waited,
+for how long and from which app line (``stack_evidence.wait_moments``).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from ..stats import format_ms
 from .base import (calls_text, Evidence, Finding, function_evidence, in_module, per_request_ms,
                    profile_ms, severity, slowest)
 from .share_rule import measure
+from .stack_evidence import wait_moments
 
 RULE = "blocking_io"
 FIX = ("Move the slow call out of the request: hand it to a background worker (Celery, RQ) and "
@@ -88,6 +91,12 @@ def _endpoint(ctx, ep, settings):
         # A pure-Python database driver reads its socket too: that wait is the database's.
         evidence.append(Evidence("metric", "includes the socket reads of %s (database "
                                  "driver): see the SQL findings" % ", ".join(drivers)))
+    # When in the request it waited: the slowest request that has sampled stacks
+    sampled = next((r for r in sorted(ep.requests, key=lambda r: -r.elapsed_ms)
+                    if r.stacks is not None), None)
+    moments = wait_moments(sampled) if sampled is not None else None
+    if moments is not None:
+        evidence.append(moments)
     return Finding(
         rule=RULE, severity=severity(ms, ms / whole, settings),
         title="Blocking I/O in %s" % ep.name,

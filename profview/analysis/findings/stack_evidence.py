@@ -51,3 +51,37 @@ def statement_origin(request, queries, fingerprint: str) -> Optional[Evidence]:
     if lazy is not None:
         text += ", loaded lazily at %s" % _where(*lazy)
     return Evidence("function", text, func=app[0])
+
+
+MIN_WAIT_SHARE = 0.05      # waits shorter than this share of the request are not listed
+MAX_WAITS = 3
+
+
+def wait_moments(request) -> Optional[Evidence]:
+    """Evidence saying *when* in *request* its thread waited (socket, select, lock, sleep)
+    and from which app line, from its sampled stacks (``analysis.stacks.gaps``); None
+    without stacks or without a wait worth naming."""
+    if request.stacks is None:
+        return None
+    try:
+        profile = stacks_file.load(request.stacks)
+    except (stacks_file.StacksError, OSError):
+        return None
+    end = profile.end_ms if profile.end_ms is not None else request.elapsed_ms
+    if not end:
+        return None
+    waits = [g for g in stack_analysis.gaps(profile) if g.end_ms - g.start_ms
+             >= MIN_WAIT_SHARE * end]
+    if not waits:
+        return None
+    waits.sort(key=lambda g: g.start_ms - g.end_ms)
+    parts = []
+    for g in sorted(waits[:MAX_WAITS], key=lambda g: g.start_ms):
+        frames = profile.lines(g.sid) if g.sid >= 0 else ()
+        app = [f for f in frames if f[0][0] != "~" and classify(f[0][0])[0] == APP]
+        parts.append("%s from %.0f to %.0f ms (%.0f%% of it)%s" % (
+            g.kind, g.start_ms, g.end_ms, 100.0 * (g.end_ms - g.start_ms) / end,
+            " in " + _where(*app[-1]) if app else ""))
+    text = "sampled stacks of %s (%.0f ms): waited on %s" % (request.label, end,
+                                                            "; ".join(parts))
+    return Evidence("request", text, request=str(request.file))

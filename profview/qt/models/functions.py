@@ -165,8 +165,9 @@ class FunctionModel(FlatModel):
 # it computes only the cell asked for.
 _FUNCTION_TEXT = [
     lambda k, s: shorten(k[2], 120),
+    # 0 calls with time: read from sampled stacks, which count no calls (unknown, not none)
     lambda k, s: "%d/%d" % (s.ncalls, s.primcalls) if s.ncalls != s.primcalls
-    else "%d" % s.ncalls,
+    else "%d" % s.ncalls if s.ncalls or not (s.tottime or s.cumtime) else "?",
     lambda k, s: "%.3f" % (s.tottime * 1e3),
     lambda k, s: "%.4f" % (s.tottime * 1e3 / s.ncalls) if s.ncalls else "",
     lambda k, s: "%.3f" % (s.cumtime * 1e3),
