@@ -102,3 +102,22 @@ def test_a_damaged_stacks_file_falls_back_to_pstats_and_says_so(qtbot, window, t
     session.select_scope(Scope.of_request(request))
     qtbot.waitUntil(lambda: "Could not read" in timeline.info.text(), timeout=LOAD)
     assert damaged.name in timeline.info.text() and "line 4" in timeline.info.text()
+
+
+def test_stacks_only_requests_open_with_exact_flames_and_their_time_order(qtbot, window):
+    """``sample_profiles/stacks-only`` (``profile=False``): no .prof at all, yet every request
+    is listed; the flame graph is the samples' and a request's block gives its time order."""
+    with qtbot.waitSignal(window.flame.tree_ready, timeout=LOAD):
+        window.open_paths([STACKS.parent / "stacks-only"])
+    session, panel = window.session, window.flame
+    requests = session.requests_of(session.scope)
+    assert requests and all(r.sampled and r.stacks is not None for r in requests)
+    assert not (panel.view.tree.flags & calltree.ESTIMATED).any()
+    assert "%d sampled" % len(requests) in panel.source.text()
+    timeline = window.request_timeline
+    request = max(session.capture.requests, key=lambda r: r.elapsed_ms)
+    with qtbot.waitSignal(timeline.ready, timeout=LOAD):
+        session.select_scope(Scope.of_request(request))
+    profile = stacks_file.load(request.stacks)
+    assert timeline.chart.tree.total[0] == pytest.approx(profile.end_ms / 1000.0)
+    assert len(timeline.chart.sql) == request.n_queries > 50
