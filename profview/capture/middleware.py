@@ -85,7 +85,7 @@ class CaptureMiddleware:
     megabytes of profiles, removing the oldest.  *concurrent*: on Python 3.12+, where one
     request is profiled at a time, ``"skip"`` serves the others unprofiled beside it and
     ``"wait"`` makes them wait for it.  *stacks*: also sample the call stack of the thread
-    serving each request every *stack_interval_ms* into a ``.stacks`` file beside its profile
+    serving each request every *stack_interval_ms* into its process's ``.stacks`` file
     (every request, whatever *sample* and the profiler slot say).  *profile*: ``False`` runs
     no cProfile at all (``"no_profile": "off"``): stacks alone cost far less.  Every request
     gets its line in ``requests.jsonl``.

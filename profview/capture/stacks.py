@@ -1,10 +1,11 @@
-"""True call stacks per request, sampled: one sampler thread per process, a stacks file per request.
+"""True call stacks per request, sampled: one sampler thread per process, one stacks file too.
 
 Every ``interval`` the sampler takes ``sys._current_frames()`` and, for each thread serving a
 request with ``stacks=True``, walks ``f_back`` from the thread's current frame up to the
 middleware's frame recorded when the request began (so the server's frames are left out),
 interning the stack, root first, in a prefix tree: ``(parent stack id, function, line)`` →
-stack id.  The request's file is written when it ends (``render``).
+stack id.  When the request ends its block is rendered (``render``) and appended to the
+process's stacks file (``store.ProfileStore.append_stacks``).
 
 Why ``sys._current_frames()`` and not ``sys.monitoring`` (or ``sys.setprofile``):
 
