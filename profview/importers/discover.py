@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 from ..model.request import Problem
-from . import pstats_file, sidecar
+from . import sidecar
+from .profiles import SUFFIXES as PROFILE_SUFFIXES, is_profile_json
 
 
 LOG_SUFFIXES = (".log", ".jsonl")   # query logs beside the profiles (sniffed when read)
@@ -61,8 +62,10 @@ def discover(paths: Iterable) -> Discovery:
     """The profile files and capture sidecars under *paths*, and the paths that failed.
 
     A file given by name is taken whatever its suffix (it is checked when read); inside a
-    directory only ``.prof``/``.pstats`` files, the sidecars and ``*.log``/``*.jsonl`` logs
-    count.  Each file is listed once.
+    directory only profiles (``.prof``/``.pstats``, and the stack-based inputs of
+    ``profiles.SUFFIXES``, ``.json`` files whose content is speedscope's or pyinstrument's),
+    the sidecars and ``*.log``/``*.jsonl`` logs count.  (A ``.stacks`` file of profview's
+    capture is its requests' stacks, found through ``requests.jsonl``: not listed.)  Each file is listed once.
     """
     found: list = []
     sidecars: list = []
@@ -88,8 +91,10 @@ def discover(paths: Iterable) -> Discovery:
             real_root = os.path.realpath(root)
             try:
                 for path in _walk(root):
-                    if (path.name.lower().endswith(pstats_file.SUFFIXES + LOG_SUFFIXES)
-                            or sidecar.sniff(path.name)):
+                    lower = path.name.lower()
+                    if (lower.endswith(PROFILE_SUFFIXES + LOG_SUFFIXES)
+                            or sidecar.sniff(path.name)
+                            or lower.endswith(".json") and is_profile_json(path)):
                         rel = path.relative_to(root).as_posix()
                         add(path, rel, os.path.join(real_root, rel))
             except OSError as exc:

@@ -1,29 +1,97 @@
-"""Read a request's profile whatever it was recorded as: a pstats file, or sampled stacks.
+"""Read a request's profile whatever wrote it: cProfile (pstats), profview's sampled stacks, or
+another profiler's stacks (speedscope JSON, pyinstrument JSON, folded stacks).
 
-The loaders call these instead of ``pstats_file`` so that a request with stacks and no
-cProfile (``profile=False``) goes through the same sums, views and findings; both raise
-``pstats_file.ProfileError`` for what cannot be read, OSError for a missing file.
+The loaders call these instead of ``pstats_file`` so that every input goes through the same
+sums, views and findings: a stack-based input is read as the pstats table its stacks imply
+(``stacks_pstats``: times exact, calls unknown) and keeps its stacks for exact flame graphs
+(``load_stacks``).  One registry, ``STACK_FORMATS``, picks the importer by name, then by
+content, as ``importers.pick`` does; every importer raises its own error, turned here into
+``pstats_file.ProfileError`` (OSError for a file that cannot be read).
 """
 from __future__ import annotations
 
 from ..model.callgraph import CallGraph
-from . import pstats_arrays, pstats_file, stacks_pstats
-from .pstats_file import DEFAULT_MAX_BYTES, Pstats
+from . import (Importer, collapsed, pick, pstats_arrays, pstats_file, pyinstrument_json,
+               speedscope, stacks_file, stacks_pstats)
+from .files import read_head
+from .pstats_file import DEFAULT_MAX_BYTES, Pstats, ProfileError
+from .stack_build import StackInputError
 
 
-def read(path, max_bytes: int = DEFAULT_MAX_BYTES) -> Pstats:
-    """The validated pstats table of the profile at *path*."""
-    if stacks_pstats.is_stacks(path):
-        return stacks_pstats.read(path, max_bytes)
-    return pstats_file.read(path, max_bytes)
+def _profview_stacks(path, max_bytes=stacks_file.DEFAULT_MAX_BYTES) -> list:
+    return [stacks_file.load(path, max_bytes)]
 
 
-def read_arrays(path, interner, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple:
-    """``(stats, arrays)`` as ``pstats_file.read_arrays`` gives them."""
-    if stacks_pstats.is_stacks(path):
-        stats = stacks_pstats.read(path, max_bytes).stats
-        return stats, pstats_arrays.from_validated(stats, interner)
-    return pstats_file.read_arrays(path, interner, max_bytes)
+STACK_FORMATS = (
+    Importer("profview stacks", "stacks", stacks_file.sniff, _profview_stacks),
+    Importer("speedscope", "stacks", speedscope.sniff, speedscope.load),
+    Importer("pyinstrument", "stacks", pyinstrument_json.sniff, pyinstrument_json.load),
+    Importer("folded stacks", "stacks", collapsed.sniff, collapsed.load),
+)
+# In a directory, files with these endings are profiles (".json": when its content says
+# so).  Not ".stacks": profview's stacks files are found through requests.jsonl.
+SUFFIXES = pstats_file.SUFFIXES + speedscope.SUFFIXES + pyinstrument_json.SUFFIXES \
+    + collapsed.SUFFIXES
+
+
+def stack_format(path):
+    """The stack importer of *path* (None: not stacks: pstats, or something else)."""
+    file, offset, _length = stacks_file.split_block(path)
+    if offset is not None:
+        return STACK_FORMATS[0]
+    name = file.name
+    if pstats_file.sniff(name):
+        return None
+    chosen = pick(STACK_FORMATS, name, b"")
+    if chosen is not None:
+        return chosen
+    try:
+        head = read_head(file, 4096)
+    except OSError:
+        return None
+    return pick(STACK_FORMATS, name, head)
+
+
+def is_profile_json(path) -> bool:
+    """For a ``.json`` file in a directory: True when it is a speedscope or pyinstrument file."""
+    try:
+        head = read_head(path, 4096)
+    except OSError:
+        return False
+    return speedscope.sniff("", head) or pyinstrument_json.sniff("", head)
+
+
+def load_stacks(path, max_bytes: int = stacks_file.DEFAULT_MAX_BYTES) -> list:
+    """``[StackProfile]`` of a stack-based input (a file may hold several: py-spy writes a
+    profile per thread); ProfileError when it is not one or cannot be used."""
+    chosen = stack_format(path)
+    if chosen is None:
+        raise ProfileError("not a stack-based profile")
+    try:
+        return chosen.load(path, max_bytes)
+    except stacks_file.StacksError as exc:
+        raise ProfileError("sampled stacks: %s" % exc) from None
+    except StackInputError as exc:         # its message names the format already
+        raise ProfileError(str(exc)) from None
+
+
+def read(path, max_bytes: int = DEFAULT_MAX_BYTES, notes=None) -> Pstats:
+    """The validated pstats table of the profile at *path*; a stack-based input's notes
+    (what its importer assumed or passed over) are appended to the list *notes*."""
+    if stack_format(path) is None:
+        return pstats_file.read(path, max_bytes)
+    stacks = load_stacks(path, max_bytes)
+    if notes is not None:
+        notes.extend(n for p in stacks for n in p.notes if n not in notes)
+    return stacks_pstats.table(stacks)
+
+
+def read_arrays(path, interner, max_bytes: int = DEFAULT_MAX_BYTES, notes=None) -> tuple:
+    """``(stats, arrays)`` as ``pstats_file.read_arrays`` gives them (*notes*: see read)."""
+    if stack_format(path) is None:
+        return pstats_file.read_arrays(path, interner, max_bytes)
+    stats = read(path, max_bytes, notes).stats
+    return stats, pstats_arrays.from_validated(stats, interner)
 
 
 def load(path, max_bytes: int = DEFAULT_MAX_BYTES) -> CallGraph:

@@ -14,7 +14,6 @@ from collections import Counter
 
 import numpy as np
 
-from ..model.callgraph import CallGraph
 from ..model.stacks import StackProfile
 from . import stacks_file
 from .pstats_file import DEFAULT_MAX_BYTES, Pstats, ProfileError, validate
@@ -83,24 +82,36 @@ def to_pstats(profile: StackProfile) -> dict:
     return stats
 
 
+def table(profiles) -> Pstats:
+    """The validated pstats table of several profiles summed (a file's threads)."""
+    stats: dict = {}
+    for profile in profiles:
+        for key, (cc, nc, tt, ct, callers) in to_pstats(profile).items():
+            mine = stats.get(key)
+            if mine is None:
+                stats[key] = (cc, nc, tt, ct, dict(callers))
+                continue
+            merged = dict(mine[4])
+            for caller, e in callers.items():
+                old = merged.get(caller, (0, 0, 0.0, 0.0))
+                merged[caller] = (0, 0, old[2] + e[2], old[3] + e[3])
+            stats[key] = (0, 0, mine[2] + tt, mine[3] + ct, merged)
+    # A request shorter than the interval may have no sample: it still ran (its line in
+    # requests.jsonl has its time), its breakdown is unknown.  One entry of no time says so.
+    return validate(stats or {NO_SAMPLE: (0, 0, 0.0, 0.0, {})})
+
+
 def is_stacks(path) -> bool:
-    """True for a path a request's stacks are read from (a ``.stacks`` file or a block)."""
+    """True for a path of profview's own stacks (a ``.stacks`` file or a block of one)."""
     file, offset, _length = stacks_file.split_block(path)
     return offset is not None or file.name.lower().endswith(stacks_file.SUFFIX)
 
 
 def read(path, max_bytes: int = DEFAULT_MAX_BYTES) -> Pstats:
-    """The pstats table of the stacks at *path*; ProfileError when they cannot be read as
-    stacks, or hold no sample, OSError when the file cannot be read."""
+    """The pstats table of profview's stacks at *path*; ProfileError when they cannot be
+    read, OSError when the file cannot be."""
     try:
         profile = stacks_file.load(path, max_bytes)
     except stacks_file.StacksError as exc:
         raise ProfileError("sampled stacks: %s" % exc) from None
-    # A request shorter than the interval may have no sample: it still ran (its line in
-    # requests.jsonl has its time), its breakdown is unknown.  One entry of no time says so.
-    return validate(to_pstats(profile) or {NO_SAMPLE: (0, 0, 0.0, 0.0, {})})
-
-
-def load(path, max_bytes: int = DEFAULT_MAX_BYTES) -> CallGraph:
-    """The call graph of the stacks at *path*."""
-    return CallGraph.from_pstats(read(path, max_bytes).stats)
+    return table([profile])

@@ -12,7 +12,9 @@ from typing import NamedTuple, Optional
 
 _NAME = re.compile(
     r"^(?P<method>[A-Z][A-Z_-]*)\.(?P<path>.*)\.(?P<elapsed>\d+(?:\.\d+)?)ms"
-    r"\.(?P<time>\d+)(?:\.(?P<rid>[0-9A-Za-z_-]{1,32}))?\.(?:prof|pstats)$")
+    r"\.(?P<time>\d+)(?:\.(?P<rid>[0-9A-Za-z_-]{1,32}))?"
+    # the same names on other profilers' files (a per-request hook that names them so)
+    r"\.(?:prof|pstats|pyisession|speedscope\.json|json|folded|collapsed)$")
 
 
 class WerkzeugName(NamedTuple):

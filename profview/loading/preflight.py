@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 
-from ..importers.stacks_pstats import is_stacks
+from ..importers.profiles import stack_format
 from ..model.request import Problem
 
 _CHILD = r"""
@@ -88,7 +88,7 @@ def screen(found: list, max_bytes: int) -> tuple:
     todo = []
     crashed = set()
     for item in found:
-        if is_stacks(item.path):
+        if stack_format(item.path) is not None:
             continue              # JSON, read by json: nothing marshal could crash on
         stamp = _stamp(item.path)
         with _lock:

@@ -73,15 +73,16 @@ def scan_one(found: Found, grouping: str, interner, parts: dict,
     """Read one profile; add its arrays to its bucket in *parts* (and to *kept*, see
     ``keeps``); return its Request or a Problem."""
     path = found.path
+    notes: list = []
     try:
-        stats, arrays = profiles.read_arrays(path, interner, max_bytes)
+        stats, arrays = profiles.read_arrays(path, interner, max_bytes, notes)
     except pstats_file.ProfileError as exc:
         return Problem(str(path), str(exc))
     except OSError as exc:
         return Problem(str(path), "cannot read: %s" % (exc.strerror or exc))
     try:
         facts = _facts(stats, arrays, interner, grouping)
-        request = _request(found, stats, facts, arrays.total_tt, grouping)
+        request = _request(found, stats, facts, arrays.total_tt, grouping, tuple(notes))
     except Exception as exc:  # a valid-looking file that still trips analysis: report it
         return Problem(str(path), "could not be analysed: %s: %s" % (type(exc).__name__, exc))
     arrays = arrays._replace(shape=None)     # the facts stay in this process
@@ -109,7 +110,7 @@ def _facts(stats, arrays, interner, grouping) -> tuple:
     return known
 
 
-def _request(found: Found, stats, facts, total_tt, grouping) -> Request:
+def _request(found: Found, stats, facts, total_tt, grouping, notes=()) -> Request:
     path, record = found.path, found.record
     wz = parse_name(path.name)
     info: dict = {}
@@ -131,13 +132,13 @@ def _request(found: Found, stats, facts, total_tt, grouping) -> Request:
         bucket = ("view", method, candidates)
     else:
         bucket = ("path", method, url_path)
-    sampled = stacks_pstats.is_stacks(path)
+    sampled = profiles.stack_format(path) is not None
     return Request(file=path, name=found.name, method=method, url_path=url_path,
                    total_tt=total_tt, named=wz is not None or record is not None,
                    flask=flask, bucket=bucket, sampled=sampled,
                    # sampled stacks count no calls: how many executes ran is unknown
                    db_executes=None if sampled else execute_calls(stats, executes),
-                   stacks=_stacks_of(path, record, sampled), **info)
+                   stacks=_stacks_of(path, record, sampled), notes=notes, **info)
 
 
 def _stacks_of(path, record, sampled: bool):
@@ -257,6 +258,7 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     side = sides[0] if sides else load_sidecars(*side_args)
     problems.extend(side.problems)
     tied = tie(side.queries, side.echo, requests, side.has_queries)
+    problems += notes_of(requests)
     return Capture.build(tied.requests, problems + tied.problems, builder.finish(), grouping,
                          tied.queries, side.has_queries, _sources(sidecar_files, logs))
 
@@ -298,12 +300,19 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
         except OSError:
             fresh = False
         (retry if fresh else kept).append(p)
+    kept += notes_of(reqs)
     requests = [r for r in capture.requests] + reqs
     tied = tie(side.queries, side.echo, requests, side.has_queries)
     kept += [p for p in side.problems if p not in kept] + tied.problems
     return (Capture.build(tied.requests, kept, builder.finish(), capture.grouping,
                           tied.queries, side.has_queries, sources),
             [p.path for p in retry])
+
+
+def notes_of(requests) -> list:
+    """What importers of stack-based inputs assumed or passed over, as problems of kind
+    "note" (shown with the problems, so that an estimate is never silent)."""
+    return [Problem(str(r.file), "note: " + n, kind="note") for r in requests for n in r.notes]
 
 
 def _sources(sidecar_files, logs) -> tuple:

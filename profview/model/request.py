@@ -84,6 +84,8 @@ class Request:
     # Read from its sampled stacks, having no profile (``profile=False``): times are exact,
     # call counts unknown (0 in its table: see ``importers.stacks_pstats``).
     sampled: bool = False
+    # What the importer of a stack-based input assumed or passed over (shown as notes).
+    notes: tuple = field(default=(), compare=False)
 
     @property
     def start(self) -> float:

@@ -45,6 +45,12 @@ class StackProfile:
     sample_stack: np.ndarray     # int32 per sample: the innermost stack
     missed: int = 0              # samples the sampler could not take (the GIL was held)
     notes: tuple = ()            # what the importer had to pass over, for a person
+    # False when the samples' order is not the order they ran in (folded stacks, a
+    # pyinstrument tree): their sums are right, a time-order chart of them is not.
+    timed: bool = True
+    # False when ``start`` is not a clock time (a speedscope or folded file says none): the
+    # samples can then not be placed beside a query log's statements.
+    clock: bool = True
 
     def __post_init__(self):
         for name in ("stack_parent", "stack_frame", "stack_line", "sample_stack"):

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Optional
 
-from ...importers import stacks_file
+from ...importers import profiles
+from ...importers.pstats_file import ProfileError
 from ..codeloc import APP, classify, short_path, template_label
 from .. import sql
 from .. import stacks as stack_analysis
@@ -30,9 +31,11 @@ def statement_origin(request, queries, fingerprint: str) -> Optional[Evidence]:
     if request.stacks is None:
         return None
     try:
-        profile = stacks_file.load(request.stacks)
-    except (stacks_file.StacksError, OSError):
+        profile = max(profiles.load_stacks(request.stacks), key=len)
+    except (ProfileError, OSError):
         return None
+    if not profile.clock or not profile.timed:
+        return None        # nothing can be placed in time
     mine = [q for q in queries if sql.fingerprint(q.statement) == fingerprint]
     spans = [s for s in stack_analysis.sql_spans(profile, mine) if s.sid is not None]
     if not spans:
@@ -64,9 +67,11 @@ def wait_moments(request) -> Optional[Evidence]:
     if request.stacks is None:
         return None
     try:
-        profile = stacks_file.load(request.stacks)
-    except (stacks_file.StacksError, OSError):
+        profile = max(profiles.load_stacks(request.stacks), key=len)
+    except (ProfileError, OSError):
         return None
+    if not profile.clock or not profile.timed:
+        return None        # nothing can be placed in time
     end = profile.end_ms if profile.end_ms is not None else request.elapsed_ms
     if not end:
         return None

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineE
 from ...model.callgraph import format_func
 from ...analysis import calltree, flame, inverted
 from ...analysis import stacks as stack_analysis
-from ...importers import stacks_file
+from ...importers import profiles
+from ...importers.pstats_file import ProfileError
 from ...analysis.flame import CLASS_APP, CLASS_BUILTIN, CLASS_STDLIB
 from ..workers import Latest, Task
 from .flame import ROW, FlameView, class_colour
@@ -153,9 +154,10 @@ def view_trees(graph, mode, app_only, focus, threshold: float = 0.001,
     the exact one they make, not pstats' reconstruction (*sampled* True)."""
     if stacks and focus is None and not bottom_up:
         try:
-            tree = stack_analysis.stack_tree([stacks_file.load(p) for p in stacks]).tree
+            tree = stack_analysis.stack_tree(
+                [q for p in stacks for q in profiles.load_stacks(p)]).tree
             return (flame.app_only_tree(tree) if app_only else tree), None, True
-        except (stacks_file.StacksError, OSError):
+        except (ProfileError, OSError):
             pass   # a damaged stacks file: pstats' tree (the toolbar then says estimated)
     if focus is not None and focus in graph.functions:
         return (flame.build_tree(graph, mode, app_only, focus, threshold),

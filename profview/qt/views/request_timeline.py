@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 from ...analysis import sql
 from ...analysis.request_chart import request_chart
 from ...analysis.stats import format_ms
-from ...importers import stacks_file
+from ...importers import profiles
 from ...model.scope import REQUEST
 from ..workers import Latest, Task
 from .. import safe_text
@@ -28,8 +28,14 @@ NO_STACKS = ("This request has no sampled stacks: capture with "
 
 
 def load_chart(path, queries):
-    """Read a request's stacks file and lay out its chart (runs in a worker)."""
-    return request_chart(stacks_file.load(path), queries)
+    """Read a request's stacks and lay out its chart (runs in a worker): of a file with
+    several profiles (py-spy's threads), the one with the most samples."""
+    profile = max(profiles.load_stacks(path), key=len)
+    if not profile.timed:
+        raise ValueError("its samples have no time order (folded stacks and pyinstrument's "
+                         "tree keep totals only): its flame graph has them all")
+    # without a clock time, statements cannot be placed on the request's axis
+    return request_chart(profile, queries if profile.clock else [])
 
 
 class SqlLane(QWidget):
