@@ -1,4 +1,5 @@
-"""Command line: ``profview [PATH...]`` opens the window; ``profview report PATH...`` prints.
+"""Command line: ``profview [PATH...]`` opens the window; ``profview report PATH...`` prints;
+``profview export PATH... --speedscope|--callgrind|--folded|--parquet OUT`` writes.
 
 The report path never imports Qt: it runs on servers and in CI without a display or PySide6.
 """
@@ -51,19 +52,104 @@ def _report_parser() -> argparse.ArgumentParser:
 
 
 def _html_target_error(args) -> str | None:
-    """Why --html FILE may not be written, or None.  profview never writes into what it reads
+    """Why --html FILE may not be written, or None."""
+    return _target_error("--html", args.html, list(args.paths) + list(args.compare or ()))
+
+
+def _target_error(option: str, path: str, sources, directory: bool = False) -> str | None:
+    """Why *path* may not be written, or None.  profview never writes into what it reads
     (the README promises it, and a live capture directory is being watched)."""
     from pathlib import Path
 
-    target = Path(args.html).resolve()
-    for source in list(args.paths) + list(args.compare or ()):
+    target = Path(path).resolve()
+    for source in sources:
         src = Path(source).resolve()
-        if target == src or src in target.parents:
-            return "--html %s is inside %s, which is being read; write it elsewhere" % (
-                args.html, source)
-    if target.is_dir():
-        return "--html %s is a directory" % args.html
+        if target == src or src in target.parents or directory and target in src.parents:
+            return "%s %s is inside %s, which is being read; write it elsewhere" % (
+                option, path, source)
+    if target.is_dir() and not directory:
+        return "%s %s is a directory" % (option, path)
+    if directory and target.exists() and not target.is_dir():
+        return "%s %s is not a directory" % (option, path)
     return None
+
+
+EXPORTS = ("speedscope", "callgrind", "folded", "parquet")
+
+
+def _export_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="profview export",
+        description="Write the profiles under PATH for other tools: a speedscope file, a "
+                    "callgrind file (KCachegrind), folded stacks, or Parquet tables.")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="profiles (any format profview opens) or directories")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--speedscope", metavar="FILE", help="speedscope JSON, a profile per "
+                      "request (exact stacks; pstats-only requests in exact mode)")
+    what.add_argument("--callgrind", metavar="FILE", help="callgrind, from the summed pstats")
+    what.add_argument("--folded", metavar="FILE", help="folded stacks (counts in µs)")
+    what.add_argument("--parquet", metavar="DIR", help="requests, endpoints, functions and "
+                      "queries tables, partitioned by date and host")
+    parser.add_argument("--endpoint", metavar="NAME",
+                        help="only this endpoint (its name as profview report prints it)")
+    parser.add_argument("--host", default="unknown",
+                        help="with --parquet: the host partition of requests whose line in "
+                             "requests.jsonl names none (default: unknown)")
+    parser.add_argument("--group", choices=("view", "path"), default="view")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N")
+    return parser
+
+
+def export_main(argv: list) -> int:
+    """``profview export``: exit 0 when written, 2 when nothing could be."""
+    args = _export_parser().parse_args(argv)
+    kind = next(k for k in EXPORTS if getattr(args, k))
+    target = getattr(args, kind)
+    error = _target_error("--" + kind, target, args.paths, directory=kind == "parquet")
+    if error:
+        print("profview: " + error, file=sys.stderr)
+        return 2
+    from .loading.scan import load_capture
+    from .report import exports
+
+    capture = load_capture(args.paths, grouping=args.group, workers=args.jobs)
+    try:
+        name, requests = exports.scope_requests(capture, args.endpoint)
+    except exports.ScopeError as exc:
+        print("profview: %s" % exc, file=sys.stderr)
+        return 2
+    for p in capture.problems:
+        if p.kind != "untied":
+            print("profview: %s: %s" % (p.path, p.message), file=sys.stderr)
+    if not requests:
+        print("profview: no request could be read: nothing written", file=sys.stderr)
+        return 2
+    if kind == "parquet":
+        from .report import parquet
+
+        written = parquet.write(capture, target, host=args.host, endpoint=args.endpoint)
+        print("profview: wrote %s under %s" % (", ".join(
+            "%d %s" % (n, t) for t, n in written.items()), target), file=sys.stderr)
+        return 0
+    text, problems = {"speedscope": exports.speedscope_text,
+                      "callgrind": exports.callgrind_text,
+                      "folded": exports.folded_text}[kind](requests)
+    for p in problems:
+        print("profview: %s: %s" % (p.path, p.message), file=sys.stderr)
+    if text is None:
+        print("profview: nothing could be exported", file=sys.stderr)
+        return 2
+    try:
+        with open(target, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        print("profview: cannot write %s: %s" % (target, exc), file=sys.stderr)
+        return 2
+    print("profview: wrote %s (%s, %d request%s)" % (target, name, len(requests),
+                                                   "" if len(requests) == 1 else "s"),
+          file=sys.stderr)
+    return 0
 
 
 def _write_html(path: str, text: str) -> int:
@@ -195,9 +281,9 @@ def _compare_main(args, before) -> int:
 
 def main(argv: list | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "report":
+    if argv and argv[0] in ("report", "export"):
         try:
-            return report_main(argv[1:])
+            return (report_main if argv[0] == "report" else export_main)(argv[1:])
         except BrokenPipeError:
             # `profview report ... | head`: the reader left; say nothing more, as cat does
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -14,7 +14,9 @@ from __future__ import annotations
 import cProfile
 import os
 import secrets
+import socket
 import sys
+import threading
 import time
 from typing import Optional
 
@@ -25,6 +27,7 @@ from .stacks import SAMPLER, Recording, render
 from .store import ProfileStore, profile_name
 
 ENVIRON_KEY = "profview.capture"
+HOST = socket.gethostname()      # requests.jsonl's "host": whose capture a line is
 MODES = (SKIP, WAIT)
 
 
@@ -249,6 +252,8 @@ class CaptureMiddleware:
             "profile": name,
             "exception": exception_name(exc) if exc is not None else None,
             "pid": os.getpid(),
+            "thread": threading.get_ident(),   # the thread that served it (stacks' too)
+            "host": HOST,
         }
 
 

@@ -21,7 +21,8 @@ _NUM, _STR, _INT = "number", "string", "integer"
 REQUEST_FIELDS = {"id": (_STR, True), "method": (_STR, True), "path": (_STR, True),
                   "query": (_STR, False), "rule": (_STR, False), "endpoint": (_STR, False),
                   "status": (_INT, False), "start": (_NUM, True), "elapsed_ms": (_NUM, True),
-                  "profile": (_STR, True)}
+                  "profile": (_STR, True), "host": (_STR, False), "pid": (_INT, False),
+                  "thread": (_INT, False)}
 QUERY_FIELDS = {"request": (_STR, False), "profile": (_STR, False), "start": (_NUM, False),
                 "duration_ms": (_NUM, False), "statement": (_STR, True),
                 "parameters": (_STR, False), "location": (_STR, False)}
@@ -45,6 +46,9 @@ class RequestRecord(NamedTuple):
     # Where the request's sampled stacks are: a ``stacks_file.block_path`` (or, from
     # captures that wrote a file per request, that file), absolute; None without stacks.
     stacks: Optional[str] = None
+    host: Optional[str] = None
+    pid: Optional[int] = None
+    thread: Optional[int] = None
 
 
 def sniff(name: str, head: bytes = b"") -> bool:
@@ -80,7 +84,7 @@ def _type_error(value, kind: str) -> bool:
 # request or statement time, an HTTP status.  A 4,000-digit number or 1e300 passes the
 # type test and breaks every sum, chart and clock later.
 _RANGES = {"start": (0.0, 1e11), "elapsed_ms": (0.0, 8.64e7), "duration_ms": (0.0, 8.64e7),
-           "status": (100, 999)}
+           "status": (100, 999), "pid": (0, 2 ** 64), "thread": (0, 2 ** 64)}
 
 
 def _short_json(value) -> str:

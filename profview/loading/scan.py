@@ -118,7 +118,8 @@ def _request(found: Found, stats, facts, total_tt, grouping, notes=()) -> Reques
         method, url_path = record.method, record.path
         info = dict(elapsed_ms=record.elapsed_ms, time=record.start + record.elapsed_ms / 1e3,
                     query=record.query, status=record.status, rule=record.rule,
-                    flask_endpoint=record.endpoint, request_id=record.id, exact_time=True)
+                    flask_endpoint=record.endpoint, request_id=record.id, exact_time=True,
+                    host=record.host, pid=record.pid, thread=record.thread)
     elif wz is not None:
         method, url_path = wz.method, wz.url_path
         info = dict(elapsed_ms=wz.elapsed_ms, time=wz.time, request_id=wz.request_id)

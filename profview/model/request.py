@@ -78,6 +78,9 @@ class Request:
     sql_ms: Optional[float] = None
     db_executes: Optional[int] = None   # DB-API execute() calls its profile counted
     exact_time: bool = False            # start and elapsed from requests.jsonl, not a name
+    host: Optional[str] = None          # requests.jsonl: the machine, process and thread
+    pid: Optional[int] = None
+    thread: Optional[int] = None
     # The request's sampled call stacks (``{profile}.stacks`` beside the profile, written by
     # ``profview.capture`` with ``stacks=True``), or None: its flame graph is then exact.
     stacks: Optional[Path] = field(default=None, compare=False)
