@@ -18,6 +18,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ..report import build as report
+from .workers import Task
 
 _snakeviz: list = []   # running snakeviz servers, stopped when the window closes
 
@@ -153,6 +154,68 @@ def endpoints_csv(window, path=None):
             top = ep["top_functions"][0]["function"] if ep["top_functions"] else ""
             writer.writerow([ep["name"], ep["requests"], ep["p50_ms"], ep["p95_ms"],
                              ep["max_ms"], ep["total_ms"], ep["queries_per_request"], top])
+    return path
+
+
+SCOPE_EXPORTS = {"speedscope": (".speedscope.json", "speedscope JSON"),
+                 "callgrind": (".callgrind", "callgrind (KCachegrind)"),
+                 "folded": (".folded", "folded stacks")}
+
+
+def scope_export(window, kind: str, path=None):
+    """The requests on show as speedscope JSON, callgrind or folded stacks
+    (``report.exports``), written by a worker thread; the path, or None when cancelled."""
+    from ..report import exports
+
+    suffix, title = SCOPE_EXPORTS[kind]
+    requests = list(window.session.requests_of()) if window.session.capture else []
+    if not requests:
+        QMessageBox.information(window, "profview", "Nothing to export yet: open profiles first.")
+        return None
+    path = _ask(window, "Export %s as %s" % (window.session.scope_label(), title), suffix, path)
+    if not path:
+        return None
+    make = {"speedscope": exports.speedscope_text, "callgrind": exports.callgrind_text,
+            "folded": exports.folded_text}[kind]
+
+    def job():
+        text, problems = make(requests)
+        if text is None:
+            raise ValueError("none of the profiles could be read again")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+        return problems
+
+    label = window.session.scope_label()
+    window.status.setText("Exporting %s as %s…" % (label, title))
+    Task(job).start(
+        on_done=lambda problems: window.status.setText("Wrote %s: %s, %d request%s%s" % (
+            path, label, len(requests), "" if len(requests) == 1 else "s",
+            "; %d could not be read" % len(problems) if problems else "")),
+        on_failed=lambda message: window.status.setText("Export failed: %s" % message),
+        owner=window)
+    return path
+
+
+def parquet_tables(window, path=None):
+    """The whole capture as Parquet datasets under a directory (``report.parquet``)."""
+    from ..report import parquet
+
+    capture = window.session.capture
+    if capture is None or not capture.requests:
+        QMessageBox.information(window, "profview", "Nothing to export yet: open profiles first.")
+        return None
+    if not path:
+        path = QFileDialog.getExistingDirectory(window, "Export Parquet tables into")
+    if not path:
+        return None
+    window.status.setText("Writing Parquet tables under %s…" % path)
+    Task(parquet.write, capture, path).start(
+        on_done=lambda written: window.status.setText("Wrote %s under %s" % (", ".join(
+            "%d %s" % (n, t) for t, n in written.items()), path)),
+        on_failed=lambda message: window.status.setText(
+            "Parquet export failed: %s (it needs pyarrow: pip install 'profview[parquet]')"
+            % message), owner=window)
     return path
 
 

@@ -41,6 +41,10 @@ FORKSERVER_PRELOAD = ("profview.loading.scan", "profview.loading.reread",
                       "profview.loading.scopes", "profview.app.pipeline",
                       "profview.analysis.callgraph_view")
 # What the findings need beyond the loader, imported while a capture loads.
+OPEN_FILTER = ("Profiles (*.prof *.pstats *.speedscope.json *.json *.pyisession *.folded "
+               "*.collapsed);;cProfile (*.prof *.pstats);;speedscope (*.speedscope.json *.json);;"
+               "pyinstrument (*.pyisession *.json);;Folded stacks (*.folded *.collapsed);;"
+               "All files (*)")
 FINDINGS_IMPORTS = ("scipy.sparse.csgraph", "profview.analysis.findings")
 FINDINGS_DELAY_MS = 100
 
@@ -139,7 +143,7 @@ class MainWindow(QMainWindow):
     # --- opening -----------------------------------------------------------------------
     def open_files_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Open profiles", "",
-                                                "Profiles (*.prof *.pstats);;All files (*)")
+                                                OPEN_FILTER)
         if files:
             self.open_paths(files)
 

@@ -60,6 +60,12 @@ def build(window) -> None:
     action(exp, "Merged profile as .prof…", lambda: export.merged_prof(window))
     action(exp, "Function table as CSV…", lambda: export.functions_csv(window))
     action(exp, "Endpoint table as CSV…", lambda: export.endpoints_csv(window))
+    exp.addSeparator()
+    action(exp, "Scope as speedscope JSON…", lambda: export.scope_export(window, "speedscope"))
+    action(exp, "Scope as callgrind (KCachegrind)…",
+           lambda: export.scope_export(window, "callgrind"))
+    action(exp, "Scope as folded stacks…", lambda: export.scope_export(window, "folded"))
+    action(exp, "Capture as Parquet tables…", lambda: export.parquet_tables(window))
     action(file, "Open in &SnakeViz", lambda: export.open_in_snakeviz(window))
     file.addSeparator()
     action(file, "&Quit", window.close, QKeySequence.Quit)
