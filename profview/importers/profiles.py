@@ -10,6 +10,10 @@ content, as ``importers.pick`` does; every importer raises its own error, turned
 """
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 from ..model.callgraph import CallGraph
 from . import (Importer, collapsed, pick, pstats_arrays, pstats_file, pyinstrument_json,
                speedscope, stacks_file, stacks_pstats)
@@ -34,8 +38,32 @@ SUFFIXES = pstats_file.SUFFIXES + speedscope.SUFFIXES + pyinstrument_json.SUFFIX
     + collapsed.SUFFIXES
 
 
+# A request's share of a long profile of a whole process (``cut_path``): the file, the
+# request's window in epoch seconds, and the thread that served it (0: unknown).
+_CUT = re.compile(r"^(.*)#cut=([0-9]+(?:\.[0-9]+)?):([0-9]+(?:\.[0-9]+)?)@([0-9]{1,20})$",
+                  re.S)
+
+
+def cut_path(path, start: float, end: float, thread=None) -> Path:
+    """How the samples of *path* from *start* to *end* (epoch s), of *thread*, are named."""
+    return Path("%s#cut=%r:%r@%d" % (os.fspath(path), float(start), float(end), thread or 0))
+
+
+def split_cut(path):
+    """``(file, start, end, thread)`` of a ``cut_path``, else None (a file that exists
+    under that very name is never a cut)."""
+    text = os.fspath(path)
+    match = _CUT.match(text)
+    if match is None or os.path.lexists(text):
+        return None
+    return Path(match[1]), float(match[2]), float(match[3]), int(match[4])
+
+
 def stack_format(path):
     """The stack importer of *path* (None: not stacks: pstats, or something else)."""
+    cut = split_cut(path)
+    if cut is not None:
+        path = cut[0]
     file, offset, _length = stacks_file.split_block(path)
     if offset is not None:
         return STACK_FORMATS[0]
@@ -67,12 +95,33 @@ def load_stacks(path, max_bytes: int = stacks_file.DEFAULT_MAX_BYTES) -> list:
     chosen = stack_format(path)
     if chosen is None:
         raise ProfileError("not a stack-based profile")
+    cut = split_cut(path)
+    if cut is not None:
+        file, start, end, thread = cut
+        whole = _cached(file, max_bytes)
+        return [p.between(start, end, file.name) for p in whole if p.clock and p.timed
+                and (not thread or not p.thread or p.thread == thread)]
     try:
         return chosen.load(path, max_bytes)
     except stacks_file.StacksError as exc:
         raise ProfileError("sampled stacks: %s" % exc) from None
     except StackInputError as exc:         # its message names the format already
         raise ProfileError(str(exc)) from None
+
+
+_LONG: dict = {}      # (path, size, mtime) → its profiles: a long file is cut many times
+
+
+def _cached(file: Path, max_bytes: int) -> list:
+    st = os.stat(file)
+    key = (str(file), st.st_size, st.st_mtime_ns)
+    got = _LONG.get(key)
+    if got is None:
+        got = load_stacks(file, max_bytes)
+        if len(_LONG) >= 4:
+            _LONG.clear()
+        _LONG[key] = got
+    return got
 
 
 def read(path, max_bytes: int = DEFAULT_MAX_BYTES, notes=None) -> Pstats:

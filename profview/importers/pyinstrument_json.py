@@ -70,14 +70,15 @@ def parse(doc):
 
 
 def _frame(text: str) -> tuple:
-    """``(FuncKey, line)`` of a session's frame string; None for the thread's pseudo-frame."""
+    """``(FuncKey, line)`` of a session's frame string; ``(None, thread ident)`` for the
+    thread's pseudo-frame."""
     ident, _, attrs = text.partition("\x01")
     parts = ident.split("\x00")
     if len(parts) != 3:
         _fail("a frame is not 'function\\0file\\0line': %r" % text[:80])
     function, filename, first = parts
     if filename == "<thread>":
-        return None
+        return None, int(first) if first.isdigit() and len(first) < 21 else 0
     line = 0
     for attr in attrs.split("\x01") if attrs else ():
         if attr[:1] == "l" and attr[1:].isdigit():
@@ -86,7 +87,7 @@ def _frame(text: str) -> tuple:
 
 
 def _session(records: list, start: float, name: str):
-    builder, seen = Builder(), {}
+    builder, seen, threads = Builder(), {}, set()
     for i, rec in enumerate(records):
         if not (isinstance(rec, list) and len(rec) == 2 and isinstance(rec[0], list)
                 and type(rec[1]) in (int, float) and math.isfinite(rec[1]) and rec[1] >= 0):
@@ -97,12 +98,16 @@ def _session(records: list, start: float, name: str):
                 _fail("frame record %d holds a frame that is not text" % i)
             got = seen.get(text)
             if got is None:
-                got = seen[text] = _frame(text) or ()
-            if got:
+                got = seen[text] = _frame(text)
+            if got[0] is None:
+                threads.add(got[1])
+            else:
                 frames.append(got[0])
                 lines.append(got[1])
         builder.add(frames, rec[1] * 1000.0, lines)
-    return builder.build(name, start=start, clock=True, timed=True)
+    # the thread it profiled (its "<thread>" frame), for cutting it by requests.jsonl
+    thread = next(iter(threads)) if len(threads) == 1 else 0
+    return builder.build(name, start=start, clock=True, timed=True, thread=thread)
 
 
 def _tree(root, start: float, name: str):

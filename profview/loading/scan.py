@@ -27,6 +27,7 @@ from ..model.capture import Capture
 from ..model.store import Builder, part_of
 from ..model.request import Problem, Request
 from . import preflight
+from .cutting import cut_long
 from .pool import PARALLEL_FROM, make_pool
 from ..analysis.executes import execute_calls, execute_keys
 from ..analysis.tying import tie
@@ -219,6 +220,8 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     if records:
         found = [_join(f, records) for f in found]
         found += stacks_only(found, records)
+        found, cut_notes = cut_long(found, records)
+        problems.extend(cut_notes)
     sides: list = []
     side_args = (sidecar_files, logs, records)
 

@@ -90,6 +90,23 @@ class StackProfile:
         """The sampled span in ms (the sum of ``weights()``, in ms)."""
         return float(self.weights().sum() * 1000.0)
 
+    def between(self, start: float, end: float, name: str) -> "StackProfile":
+        """The samples taken from *start* to *end* (epoch seconds) as a profile of their own
+        that starts at *start*: one request's share of a profile of a whole process (its
+        weights cut at the window's edges).  Only for a profile with a clock and time order."""
+        if not (self.clock and self.timed):
+            raise ValueError("a profile without a clock and time order cannot be cut in time")
+        t = self.start + self.sample_t / 1000.0          # epoch seconds of each sample
+        ends = t + self.weights()
+        keep = (ends > start) & (t < end)
+        first = np.maximum(t[keep], start)
+        return StackProfile(
+            request=name, pid=self.pid, thread=self.thread, interval_ms=self.interval_ms,
+            start=start, end_ms=(end - start) * 1000.0, frames=self.frames,
+            stack_parent=self.stack_parent, stack_frame=self.stack_frame,
+            stack_line=self.stack_line, sample_t=(first - start) * 1000.0,
+            sample_stack=self.sample_stack[keep], notes=self.notes, timed=True, clock=True)
+
     def depths(self) -> np.ndarray:
         """int32 per stack: 0 for an outermost frame, its parent's depth + 1 otherwise."""
         out: list = []

@@ -1,7 +1,9 @@
 """Regenerate the other profilers' files the importer tests read: the demo app of
 ``sample_profiles/`` profiled by py-spy (speedscope JSON and raw folded stacks, the whole
 process) and by pyinstrument (one saved session per request, its Flask recipe, and the json
-renderer's tree for one request).
+renderer's tree for one request); and ``server/``: one pyinstrument session over all the
+traffic beside profview.capture's ``requests.jsonl`` and ``queries.jsonl`` (no profiles),
+which profview cuts into its requests.
 
     python tests/data/foreign/make_foreign.py      # needs py-spy, pyinstrument, flask-sqlalchemy
 
@@ -10,6 +12,7 @@ This machine's directories are rewritten to neutral ones, as ``make_samples.py``
 from __future__ import annotations
 
 import json
+import shutil
 import site
 import subprocess
 import sys
@@ -62,6 +65,25 @@ def pyinstrument_sessions(out: Path) -> None:
     make_samples._send(app, make_samples.traffic()[:12])
 
 
+def whole_process_session(out: Path) -> None:
+    """One pyinstrument session over all the traffic (a server's whole life), beside
+    profview.capture's lines of the same requests without profiles (``profile=False``)."""
+    sys.path[:0] = [str(SAMPLES)]
+    from demo_app import create_app
+    import make_samples
+    from pyinstrument import Profiler
+
+    from profview.capture import init_app
+
+    out.mkdir()
+    app = create_app()
+    init_app(app, out, profile=False)
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    make_samples._send(app, make_samples.traffic()[:10], pause=0.05)
+    profiler.stop().save(out / "server.pyisession")
+
+
 def pyspy(out: Path) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as script:
         script.write(PYSPY_TARGET % str(SAMPLES))
@@ -80,8 +102,8 @@ def neutralise(out: Path) -> None:
                % version), (str(root), "/srv/school")]
     pairs += [(str(SAMPLES), "/srv/school"), (sys.prefix, "/srv/school/.venv"),
               (sys.base_prefix, "/usr"), (tempfile.gettempdir(), "/srv/school")]
-    for path in out.iterdir():
-        if path.suffix == ".py":
+    for path in list(out.iterdir()) + list((out / "server").iterdir()):
+        if path.suffix == ".py" or path.is_dir():
             continue
         text = path.read_text()
         for old, new in sorted(pairs, key=lambda kv: -len(kv[0])):
@@ -91,13 +113,16 @@ def neutralise(out: Path) -> None:
 
 def main() -> int:
     for old in HERE.iterdir():
-        if old.suffix != ".py":
+        if old.is_dir():
+            shutil.rmtree(old)
+        elif old.suffix != ".py":
             old.unlink()
     pyinstrument_sessions(HERE)
+    whole_process_session(HERE / "server")
     pyspy(HERE)
     neutralise(HERE)
-    for path in sorted(HERE.iterdir()):
-        print("%8d  %s" % (path.stat().st_size, path.name))
+    for path in sorted(HERE.rglob("*")):
+        print("%8d  %s" % (path.stat().st_size, path.relative_to(HERE)))
     return 0
 
 
