@@ -26,7 +26,8 @@ from profview.loading import preflight
 from profview.report import build as report
 from profview.report.html_report import render_report
 from profview.loading.scan import load_capture
-from profview.importers import echo_log, flask_sqlalchemy_log, pstats_file, sidecar
+from profview.importers import (echo_log, flask_sqlalchemy_log, profiles, pstats_file,
+                                sidecar)
 from profview.importers.discover import Found
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,15 @@ def seeds(tmp_path_factory) -> list:
                             "duration": 0.0012, "start_time": 10.0 + i, "end_time": 10.001 + i,
                             "location": "app.py:%d (index)" % (30 + i)}) for i in range(6)]
     out.append(("recorded", "recorded.jsonl", ("\n".join(recorded) + "\n").encode()))
+    # other profilers' files (py-spy, pyinstrument) and profview's own stacks
+    foreign = ROOT / "tests" / "data" / "foreign"
+    for path in (foreign / "demo.speedscope.json", sorted(foreign.glob("GET.my_class*"))[0],
+                 foreign / "my_class.pyinstrument.json"):
+        out.append(("stacks", path.name, path.read_bytes()))
+    folded = foreign / "demo.folded"
+    out.append(("stacks", folded.name, _head(folded, 40)))
+    stacks = sorted((ROOT / "sample_profiles" / "stacks").glob("GET.my_class*.stacks"))[0]
+    out.append(("stacks", stacks.name, stacks.read_bytes()))
     return out
 
 
@@ -98,6 +108,11 @@ def _import(kind: str, path: Path) -> None:
                 pstats_file.read(path)
             except (pstats_file.ProfileError, OSError):
                 pass
+    elif kind == "stacks":
+        try:
+            profiles.read(path)
+        except (pstats_file.ProfileError, OSError):
+            pass
     elif kind == "requests":
         sidecar.load_requests(path)
     elif kind == "queries":

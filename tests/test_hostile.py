@@ -6,6 +6,7 @@ The fuzz tests run a bounded number of examples here (PROFVIEW_FUZZ_EXAMPLES, de
 from __future__ import annotations
 
 import marshal
+import json
 import os
 
 import pytest
@@ -16,8 +17,8 @@ from marshal_oracle import ORACLE
 from profiles import profile_call
 from profview.loading import scan
 from profview.loading.scan import load_capture
-from profview.importers import (echo_log, flask_sqlalchemy_log, pstats_file, query_jsonl,
-                                sidecar)
+from profview.importers import (echo_log, flask_sqlalchemy_log, profiles, pstats_file,
+                                query_jsonl, sidecar)
 
 EXAMPLES = int(os.environ.get("PROFVIEW_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=2000, database=None,
@@ -82,6 +83,40 @@ def test_line_importers_any_bytes(tmp_path_factory, data):
         records, problems = load(path)
         assert all(p.message for p in problems)
         assert len(problems) <= 51
+
+
+@FUZZ
+@given(st.binary(max_size=4096), st.sampled_from(
+    ["x.speedscope.json", "x.pyisession", "x.folded", "x.stacks", "x.json"]))
+def test_stack_importers_any_bytes(tmp_path_factory, data, name):
+    """Any bytes under any stack format's name: a ProfileError with a message, or a table."""
+    path = tmp_path_factory.mktemp("fuzz") / name
+    path.write_bytes(data)
+    try:
+        table = profiles.read(path)
+    except pstats_file.ProfileError as exc:
+        assert str(exc)
+    else:
+        assert table.total_tt >= 0
+
+
+@FUZZ
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                    lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(st.sampled_from(
+                        ["shared", "frames", "profiles", "type", "unit", "samples", "weights",
+                         "events", "name", "at", "frame", "start_time", "frame_records",
+                         "root_frame", "time", "children", "function"]), inner, max_size=5),
+                    max_leaves=30))
+def test_stack_importers_any_json_shape(tmp_path_factory, value):
+    folder = tmp_path_factory.mktemp("fuzz")
+    for name in ("x.speedscope.json", "x.pyisession"):
+        path = folder / name
+        path.write_text(json.dumps(value))
+        try:
+            profiles.read(path)
+        except pstats_file.ProfileError as exc:
+            assert str(exc)
 
 
 def test_line_importers_huge_single_line(tmp_path):

@@ -21,9 +21,10 @@ from .stack_build import Builder, StackInputError, frame_key
 SUFFIXES = (".folded", ".collapsed")
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 DEFAULT_INTERVAL_MS = 10.0
-_LINE = re.compile(rb"^(\S.*|) ([0-9]+(?:\.[0-9]+)?)\s*$")
-_PYSPY = re.compile(r"^(.*) \((.*):([0-9]+)\)$")
-_AUSTIN = re.compile(r"^(.+):([^:;]+):([0-9]+)$")
+_LINE = re.compile(rb"^(\S.*|) ([0-9]{1,30}(?:\.[0-9]{1,30})?)\s*$")
+# line numbers of at most 9 digits (longer ones are not lines: the frame stays a bare name)
+_PYSPY = re.compile(r"^(.*) \((.*):([0-9]{1,9})\)$")
+_AUSTIN = re.compile(r"^(.+):([^:;]+):([0-9]{1,9})$")
 _AUSTIN_META = re.compile(r"^(?:P[0-9]+|T[0-9a-fA-Fx:]+)$")
 
 

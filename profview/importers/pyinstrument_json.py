@@ -78,12 +78,19 @@ def _frame(text: str) -> tuple:
         _fail("a frame is not 'function\\0file\\0line': %r" % text[:80])
     function, filename, first = parts
     if filename == "<thread>":
-        return None, int(first) if first.isdigit() and len(first) < 21 else 0
+        return None, int(first) if _digits(first, 19) else 0
     line = 0
     for attr in attrs.split("\x01") if attrs else ():
-        if attr[:1] == "l" and attr[1:].isdigit():
+        if attr[:1] == "l" and _digits(attr[1:], 9):
             line = int(attr[1:])
-    return frame_key(filename, int(first) if first.isdigit() else 0, function), line
+    first = int(first) if _digits(first, 9) else 0
+    return frame_key(filename, first, function), line
+
+
+def _digits(text: str, most: int) -> bool:
+    """ASCII digits, at most *most* of them (``isdigit`` alone takes "²", which int() refuses,
+    and a 5,000-digit line number is no line)."""
+    return 0 < len(text) <= most and text.isascii() and text.isdigit()
 
 
 def _session(records: list, start: float, name: str):
