@@ -8,8 +8,12 @@ then by its content (as speedscope's ``import/index.ts`` does).
   listener), ``echo_log`` (SQLAlchemy's engine logger), ``flask_sqlalchemy_log``
   (``get_recorded_queries()``);
 - the capture's own sidecars (``requests.jsonl``, ``queries.jsonl``): ``sidecar``;
-- ``folded`` reads folded stacks (``a;b;c 12``) into a call graph: the tests write trees that
-  way; it is not offered for files yet.
+- stack-based profiles (``profiles.STACK_FORMATS``, the same ``pick``): profview's own
+  ``stacks_file``, ``speedscope`` JSON, ``pyinstrument_json`` and ``collapsed`` (folded
+  stacks files), each read into ``model.stacks.StackProfile`` (``stack_build``) and, through
+  ``stacks_pstats``, into the pstats table the loaders sum; ``profiles`` picks between them
+  and pstats for every loader;
+- ``folded`` turns the tests' folded trees (``a;b;c 12``) into a call graph (test helper).
 
 ``discover`` lists what a path holds; ``files`` reads regular files only, bounded.
 """

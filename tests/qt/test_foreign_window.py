@@ -67,3 +67,38 @@ def test_file_export_writes_the_scope_for_speedscope(qtbot, window, tmp_path):
     doc = json.loads(out.read_text())
     jsonschema.validate(doc, schema)
     assert len(doc["profiles"]) == len(window.session.requests_of())
+
+
+def test_dropping_other_profilers_files_opens_them(qtbot, window):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(FOREIGN / "demo.speedscope.json")),
+                  QUrl.fromLocalFile(str(FOREIGN / "my_class.pyinstrument.json"))])
+    event = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    with qtbot.waitSignal(window.ready, timeout=LOAD):
+        window.dropEvent(event)
+    assert len(window.session.capture.requests) == 2
+    assert all(r.sampled for r in window.session.capture.requests)
+
+
+def test_file_export_callgrind_folded_and_parquet(qtbot, window, tmp_path):
+    import gprof2dot
+
+    _open(qtbot, window, [Path(__file__).resolve().parent.parent.parent / "sample_profiles"
+                          / "before"])
+    grind, folded = tmp_path / "a.callgrind", tmp_path / "a.folded"
+    for kind, path in (("callgrind", grind), ("folded", folded)):
+        window.status.setText("")
+        export.scope_export(window, kind, path)
+        qtbot.waitUntil(lambda: "Wrote" in window.status.text(), timeout=LOAD)
+    with open(grind, encoding="utf-8") as stream:
+        assert gprof2dot.CallgrindParser(stream).parse().functions
+    assert folded.read_text().startswith("# profview folded stacks")
+    pytest.importorskip("pyarrow")
+    window.status.setText("")
+    export.parquet_tables(window, str(tmp_path / "pq"))
+    qtbot.waitUntil(lambda: "Wrote" in window.status.text(), timeout=LOAD)
+    assert {p.name for p in (tmp_path / "pq").iterdir()} == {"requests", "endpoints",
+                                                               "functions", "queries"}
