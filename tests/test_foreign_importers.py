@@ -86,8 +86,12 @@ def test_pyinstrument_sessions_are_requests_grouped_by_their_names():
     assert all(e["flame"] == "exact" for e in report["endpoints"])
     for request in capture.requests:
         if request.file.suffix == ".pyisession":
-            records = _doc(request.file.name)["frame_records"]
-            assert request.total_tt == pytest.approx(sum(t for _s, t in records))
+            doc = _doc(request.file.name)
+            sampled = sum(t for _s, t in doc["frame_records"])
+            # the samples' own times, the last one until the session's end (as profview's
+            # sampler does), and the session's duration as the request's
+            assert sampled - 1e-9 <= request.total_tt <= max(sampled, doc["duration"]) + 1e-9
+            assert request.elapsed_ms == pytest.approx(max(sampled, doc["duration"]) * 1000)
             assert request.sampled and request.stacks == request.file
     problems = [p for p in capture.problems if p.kind != "note"]
     assert problems == []

@@ -124,22 +124,29 @@ def _cached(file: Path, max_bytes: int) -> list:
     return got
 
 
-def read(path, max_bytes: int = DEFAULT_MAX_BYTES, notes=None) -> Pstats:
-    """The validated pstats table of the profile at *path*; a stack-based input's notes
-    (what its importer assumed or passed over) are appended to the list *notes*."""
+def read(path, max_bytes: int = DEFAULT_MAX_BYTES, meta=None) -> Pstats:
+    """The validated pstats table of the profile at *path*.  For a stack-based input, the
+    dict *meta* gets ``notes`` (what its importer assumed or passed over) and, when the
+    input has a clock, ``span``: ``(start epoch s, length ms)`` of its samples."""
     if stack_format(path) is None:
         return pstats_file.read(path, max_bytes)
     stacks = load_stacks(path, max_bytes)
-    if notes is not None:
+    if meta is not None:
+        notes = meta.setdefault("notes", [])
         notes.extend(n for p in stacks for n in p.notes if n not in notes)
+        clocked = [p for p in stacks if p.clock and p.end_ms is not None]
+        if clocked:
+            start = min(p.start for p in clocked)
+            end = max(p.start + p.end_ms / 1000.0 for p in clocked)
+            meta["span"] = (start, (end - start) * 1000.0)
     return stacks_pstats.table(stacks)
 
 
-def read_arrays(path, interner, max_bytes: int = DEFAULT_MAX_BYTES, notes=None) -> tuple:
-    """``(stats, arrays)`` as ``pstats_file.read_arrays`` gives them (*notes*: see read)."""
+def read_arrays(path, interner, max_bytes: int = DEFAULT_MAX_BYTES, meta=None) -> tuple:
+    """``(stats, arrays)`` as ``pstats_file.read_arrays`` gives them (*meta*: see read)."""
     if stack_format(path) is None:
         return pstats_file.read_arrays(path, interner, max_bytes)
-    stats = read(path, max_bytes, notes).stats
+    stats = read(path, max_bytes, meta).stats
     return stats, pstats_arrays.from_validated(stats, interner)
 
 

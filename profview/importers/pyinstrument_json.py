@@ -62,7 +62,10 @@ def parse(doc):
     name = doc.get("target_description") if type(doc.get("target_description")) is str \
         else "pyinstrument session"
     if isinstance(doc.get("frame_records"), list):
-        return _session(doc["frame_records"], float(start), name)
+        duration = doc.get("duration")
+        duration = float(duration) if type(duration) in (int, float) and \
+            0 <= duration < 1e7 else None
+        return _session(doc["frame_records"], float(start), name, duration)
     if isinstance(doc.get("root_frame"), dict) or doc.get("root_frame") is None \
             and "root_frame" in doc:
         return _tree(doc.get("root_frame"), float(start), name)
@@ -93,7 +96,7 @@ def _digits(text: str, most: int) -> bool:
     return 0 < len(text) <= most and text.isascii() and text.isdigit()
 
 
-def _session(records: list, start: float, name: str):
+def _session(records: list, start: float, name: str, duration=None):
     builder, seen, threads = Builder(), {}, set()
     for i, rec in enumerate(records):
         if not (isinstance(rec, list) and len(rec) == 2 and isinstance(rec[0], list)
@@ -114,7 +117,10 @@ def _session(records: list, start: float, name: str):
         builder.add(frames, rec[1] * 1000.0, lines)
     # the thread it profiled (its "<thread>" frame), for cutting it by requests.jsonl
     thread = next(iter(threads)) if len(threads) == 1 else 0
-    return builder.build(name, start=start, clock=True, timed=True, thread=thread)
+    # the session's own duration, when it holds its samples: its end, idle tail included
+    end = duration * 1000.0 if duration is not None and duration * 1000.0 >= builder.now \
+        else None
+    return builder.build(name, start=start, clock=True, timed=True, thread=thread, end_ms=end)
 
 
 def _tree(root, start: float, name: str):

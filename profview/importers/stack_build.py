@@ -77,14 +77,15 @@ class Builder:
 
     def build(self, name: str, *, start: float = 0.0, clock: bool = False,
               timed: bool = True, interval_ms=None, notes=(), pid: int = 0,
-              thread: int = 0) -> StackProfile:
-        """The profile of the samples added (``end_ms``: their total)."""
+              thread: int = 0, end_ms=None) -> StackProfile:
+        """The profile of the samples added; ``end_ms`` their total unless given (at least
+        that: the last sample then stands for the time to it)."""
         weights = np.diff(np.append(self.t, self.now)) if self.t else np.zeros(0)
         if interval_ms is None:
             interval_ms = float(np.median(weights)) if len(weights) else 1.0
         return StackProfile(
             request=name, pid=pid, thread=thread, interval_ms=float(interval_ms) or 1.0,
-            start=float(start), end_ms=self.now, frames=tuple(self.frames),
+            start=float(start), end_ms=max(self.now, end_ms or 0.0), frames=tuple(self.frames),
             stack_parent=np.asarray(self.parent, np.int32),
             stack_frame=np.asarray(self.frame, np.int32),
             stack_line=np.asarray(self.line, np.int32),

@@ -74,16 +74,16 @@ def scan_one(found: Found, grouping: str, interner, parts: dict,
     """Read one profile; add its arrays to its bucket in *parts* (and to *kept*, see
     ``keeps``); return its Request or a Problem."""
     path = found.path
-    notes: list = []
+    meta: dict = {}
     try:
-        stats, arrays = profiles.read_arrays(path, interner, max_bytes, notes)
+        stats, arrays = profiles.read_arrays(path, interner, max_bytes, meta)
     except pstats_file.ProfileError as exc:
         return Problem(str(path), str(exc))
     except OSError as exc:
         return Problem(str(path), "cannot read: %s" % (exc.strerror or exc))
     try:
         facts = _facts(stats, arrays, interner, grouping)
-        request = _request(found, stats, facts, arrays.total_tt, grouping, tuple(notes))
+        request = _request(found, stats, facts, arrays.total_tt, grouping, meta)
     except Exception as exc:  # a valid-looking file that still trips analysis: report it
         return Problem(str(path), "could not be analysed: %s: %s" % (type(exc).__name__, exc))
     arrays = arrays._replace(shape=None)     # the facts stay in this process
@@ -111,7 +111,7 @@ def _facts(stats, arrays, interner, grouping) -> tuple:
     return known
 
 
-def _request(found: Found, stats, facts, total_tt, grouping, notes=()) -> Request:
+def _request(found: Found, stats, facts, total_tt, grouping, meta=None) -> Request:
     path, record = found.path, found.record
     wz = parse_name(path.name)
     info: dict = {}
@@ -126,7 +126,14 @@ def _request(found: Found, stats, facts, total_tt, grouping, notes=()) -> Reques
         info = dict(elapsed_ms=wz.elapsed_ms, time=wz.time, request_id=wz.request_id)
     else:
         method = url_path = None
-        info = dict(elapsed_ms=total_tt * 1000.0, time=path.stat().st_mtime)
+        info = dict(elapsed_ms=total_tt * 1000.0, time=0.0)
+    if record is None and meta and meta.get("span"):
+        # a stack-based input with a clock (a pyinstrument session): its own start and
+        # length, to the microsecond, over a name's whole ms and seconds
+        start, length = meta["span"]
+        info.update(elapsed_ms=length, time=start + length / 1000.0, exact_time=True)
+    elif record is None and wz is None:
+        info["time"] = path.stat().st_mtime
     (flask, candidates), executes = facts
     if grouping == "view" and record is not None and record.rule:
         bucket = ("rule", method, record.rule)   # the app's own URL rule wins
@@ -140,7 +147,8 @@ def _request(found: Found, stats, facts, total_tt, grouping, notes=()) -> Reques
                    flask=flask, bucket=bucket, sampled=sampled,
                    # sampled stacks count no calls: how many executes ran is unknown
                    db_executes=None if sampled else execute_calls(stats, executes),
-                   stacks=_stacks_of(path, record, sampled), notes=notes, **info)
+                   stacks=_stacks_of(path, record, sampled),
+                   notes=tuple((meta or {}).get("notes", ())), **info)
 
 
 def _stacks_of(path, record, sampled: bool):
