@@ -24,7 +24,8 @@ def init_app(app, profile_dir, *, engine=None, **options) -> CaptureMiddleware:
     Records the URL rule and endpoint of each request, and the SQL of *engine*, or, when none
     is given, of Flask-SQLAlchemy's engines (found now, or at the first request if the
     extension is set up later).  *options* are CaptureMiddleware's: ``sample``, ``seed``,
-    ``slow_ms``, ``max_mb``, ``concurrent``, ``stacks``, ``stack_interval_ms``, ``profile``.  Returns the middleware, also kept as
+    ``slow_ms``, ``max_mb``, ``concurrent``, ``stacks``, ``stack_interval_ms``, ``profile``,
+    ``explain``, ``explain_min_ms``, ``explain_repeats``.  Returns the middleware, kept as
     ``app.extensions["profview_capture"]``.
     """
     middleware = CaptureMiddleware(app.wsgi_app, profile_dir, engine=engine, **options)

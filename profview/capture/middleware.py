@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Optional
 
+from .plans import PlanRecorder
 from .profiling import SKIP, SLOT, WAIT, NoProfiler, Sampler, run_app, run_profiled
 from .sink import JsonlSink, log
 from .sql import CURRENT, QueryRecorder
@@ -49,7 +50,7 @@ def exception_name(exc: BaseException) -> str:
 
 class _RequestState:
     __slots__ = ("id", "queries", "status", "rule", "endpoint", "profile", "why", "overlap",
-                 "threads", "stacks")
+                 "threads", "stacks", "raw")
 
     def __init__(self):
         self.id = secrets.token_hex(6)
@@ -62,6 +63,7 @@ class _RequestState:
         self.overlap = 0             # set by the profiler slot: see profiling.py
         self.threads = 1
         self.stacks: Optional[Recording] = None   # the sampled stacks, with stacks=True
+        self.raw: list = []          # with explain=True: (engine, parameters) per query
 
 
 def _check_options(sample, slow_ms, max_mb, concurrent, stack_interval_ms) -> None:
@@ -91,13 +93,16 @@ class CaptureMiddleware:
     serving each request every *stack_interval_ms* into its process's ``.stacks`` file
     (every request, whatever *sample* and the profiler slot say).  *profile*: ``False`` runs
     no cProfile at all (``"no_profile": "off"``): stacks alone cost far less.  Every request
-    gets its line in ``requests.jsonl``.
+    gets its line in ``requests.jsonl``.  *explain*: after each request, ask the database
+    for the plan of each new statement shape that took *explain_min_ms* or more, or ran
+    *explain_repeats* times or more in it (``plans``, into ``plans.jsonl``).
     """
 
     def __init__(self, wsgi_app, profile_dir, *, engine=None, sample: float = 1.0, seed=0,
                  slow_ms: Optional[float] = None, max_mb: Optional[float] = None,
                  concurrent: str = SKIP, stacks: bool = False, stack_interval_ms: float = 1.0,
-                 profile: bool = True):
+                 profile: bool = True, explain: bool = False, explain_min_ms: float = 5.0,
+                 explain_repeats: int = 5):
         _check_options(sample, slow_ms, max_mb, concurrent, stack_interval_ms)
         self.stacks = bool(stacks)
         self.stack_interval_ms = float(stack_interval_ms)
@@ -107,6 +112,12 @@ class CaptureMiddleware:
         self.sink = JsonlSink(self.profile_dir)
         self.store = ProfileStore(self.profile_dir, max_mb)
         self.recorder = QueryRecorder(self.sink.write_queries)
+        self.plans = None
+        if not (float(explain_min_ms) >= 0 and int(explain_repeats) >= 1):
+            raise ValueError("explain_min_ms must be 0 or more and explain_repeats 1 or more")
+        if explain:
+            self.plans = PlanRecorder(self.sink.write_plans, explain_min_ms, explain_repeats)
+            self.recorder.keep_raw = True
         self.slow_ms = slow_ms
         self.concurrent = concurrent
         self._sample = Sampler(sample, seed)
@@ -191,6 +202,10 @@ class CaptureMiddleware:
                 state.stacks = None
         try:
             self._write(environ, state, start, elapsed_ms, exc)
+            if self.plans is not None and state.raw:
+                # after the response and the profile: the plans' queries are not the
+                # request's (the slot is still held, so no other profile sees them either)
+                self.plans.explain(state.id, state.queries, state.raw)
         except Exception as err:  # a bug here must cost the request its line, not its answer
             log.warning("profview.capture: request %s not recorded: %r", state.id, err)
         finally:

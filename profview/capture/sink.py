@@ -8,6 +8,7 @@ import threading
 
 REQUESTS_FILE = "requests.jsonl"
 QUERIES_FILE = "queries.jsonl"
+PLANS_FILE = "plans.jsonl"
 log = logging.getLogger("profview.capture")
 
 
@@ -69,6 +70,10 @@ class JsonlSink:
         ``requests.jsonl`` then finds them already there)."""
         self._append(QUERIES_FILE, queries)
         self._append(REQUESTS_FILE, [record])
+
+    def write_plans(self, plans: list) -> None:
+        """Query plans asked after a request (``plans``)."""
+        self._append(PLANS_FILE, plans)
 
     def write_queries(self, queries: list) -> None:
         """Queries run outside any request (start-up, background threads)."""

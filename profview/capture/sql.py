@@ -58,6 +58,9 @@ class QueryRecorder:
     def __init__(self, orphan: Callable[[list], None]):
         self._orphan = orphan
         self.engines: list = []
+        # with explain=True: keep each statement's engine and real parameters beside it (in
+        # the request's ``raw``), for the plans asked after the request (``plans``)
+        self.keep_raw = False
 
     def attach(self, engine) -> None:
         """Start recording *engine*'s statements (an Engine, or anything with ``.engine``)."""
@@ -72,6 +75,8 @@ class QueryRecorder:
 
     def _before(self, conn, cursor, statement, parameters, context, executemany):
         try:
+            if conn.info.get("profview_skip"):
+                return                     # the capture's own EXPLAIN
             conn.info.setdefault("profview_starts", []).append(
                 (time.time(), time.perf_counter()))
         except Exception:  # recording must never break the app's query
@@ -81,6 +86,8 @@ class QueryRecorder:
         # Runs inside the profiled request, once per statement: one function, no helpers,
         # and nothing it does may raise into the app's query.
         try:
+            if conn.info.get("profview_skip"):
+                return
             starts = conn.info.get("profview_starts")
             if not starts:
                 return
@@ -100,5 +107,7 @@ class QueryRecorder:
             return
         if state is not None:
             state.queries.append(record)
+            if self.keep_raw:
+                state.raw.append(None if executemany else (conn.engine, parameters))
         else:
             self._orphan([record])

@@ -15,14 +15,17 @@ from ..model.query import Query
 from ..model.request import Problem
 from .files import LOG_MAX_BYTES, head_objects, line_problems, read_head, read_regular
 
-REQUESTS_FILE, QUERIES_FILE = "requests.jsonl", "queries.jsonl"
-NAMES = (REQUESTS_FILE, QUERIES_FILE)
+REQUESTS_FILE, QUERIES_FILE, PLANS_FILE = "requests.jsonl", "queries.jsonl", "plans.jsonl"
+NAMES = (REQUESTS_FILE, QUERIES_FILE, PLANS_FILE)
 _NUM, _STR, _INT = "number", "string", "integer"
 REQUEST_FIELDS = {"id": (_STR, True), "method": (_STR, True), "path": (_STR, True),
                   "query": (_STR, False), "rule": (_STR, False), "endpoint": (_STR, False),
                   "status": (_INT, False), "start": (_NUM, True), "elapsed_ms": (_NUM, True),
                   "profile": (_STR, True), "host": (_STR, False), "pid": (_INT, False),
                   "thread": (_INT, False)}
+PLAN_FIELDS = {"statement": (_STR, True), "dialect": (_STR, False), "error": (_STR, False),
+               "explain": (_STR, False), "parameters": (_STR, False), "request": (_STR, False),
+               "duration_ms": (_NUM, False), "reason": (_STR, False)}
 QUERY_FIELDS = {"request": (_STR, False), "profile": (_STR, False), "start": (_NUM, False),
                 "duration_ms": (_NUM, False), "statement": (_STR, True),
                 "parameters": (_STR, False), "location": (_STR, False)}
@@ -190,6 +193,20 @@ def load_queries(path: Path) -> tuple:
     return queries, problems
 
 
+def load_plans(path: Path) -> tuple:
+    """``([QueryPlan], problems)`` of a ``plans.jsonl`` (the plan itself is any JSON)."""
+    from ..model.plan import QueryPlan
+
+    lines, problems = read_lines(path, PLAN_FIELDS)
+    plans = [QueryPlan(statement=o["statement"], dialect=o.get("dialect"), plan=o.get("plan"),
+                       error=o.get("error"), explain=o.get("explain"),
+                       parameters=o.get("parameters"), request=o.get("request"),
+                       duration_ms=o.get("duration_ms"), reason=o.get("reason"),
+                       source=str(path), line=number)
+             for number, o in lines]
+    return plans, problems
+
+
 class Sidecars(NamedTuple):
     """What the sidecars and query logs of a capture say: see ``load_sidecars``."""
 
@@ -198,6 +215,7 @@ class Sidecars(NamedTuple):
     echo: tuple          # queries from echo logs, to be joined by time once requests are known
     has_queries: bool    # a query log was read (so a request without queries ran none)
     problems: list
+    plans: tuple = ()    # QueryPlan: what plans.jsonl holds
 
 
 def _guarded(path: Path, problems: list, load, empty):
@@ -261,9 +279,13 @@ def load_sidecars(paths, logs=(), records=None) -> Sidecars:
     echo: list = []
     problems: list = []
     has_queries = False
+    plans: list = []
     for path in paths:
         path = Path(path)
-        if path.name == REQUESTS_FILE:
+        if path.name == PLANS_FILE:
+            found, more = _guarded(path, problems, load_plans, ([], []))
+            plans.extend(found)
+        elif path.name == REQUESTS_FILE:
             if not read_records:
                 continue
             found, more = _guarded(path, problems, load_requests, ({}, []))
@@ -297,4 +319,4 @@ def load_sidecars(paths, logs=(), records=None) -> Sidecars:
             directory = os.path.dirname(os.path.abspath(q.source))
             q = replace(q, profile_file=by_id.get((directory, q.request)))
         joined.append(q)
-    return Sidecars(records, tuple(joined), tuple(echo), has_queries, problems)
+    return Sidecars(records, tuple(joined), tuple(echo), has_queries, problems, tuple(plans))

@@ -272,7 +272,8 @@ def load_capture(paths, grouping: str = "view", workers: int | None = None,
     tied = tie(side.queries, side.echo, requests, side.has_queries)
     problems += notes_of(requests)
     return Capture.build(tied.requests, problems + tied.problems, builder.finish(), grouping,
-                         tied.queries, side.has_queries, _sources(sidecar_files, logs))
+                         tied.queries, side.has_queries, _sources(sidecar_files, logs),
+                         side.plans)
 
 
 def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT_MAX_BYTES,
@@ -317,7 +318,7 @@ def extend_capture(capture: Capture, paths, max_bytes: int = pstats_file.DEFAULT
     tied = tie(side.queries, side.echo, requests, side.has_queries)
     kept += [p for p in side.problems if p not in kept] + tied.problems
     return (Capture.build(tied.requests, kept, builder.finish(), capture.grouping,
-                          tied.queries, side.has_queries, sources),
+                          tied.queries, side.has_queries, sources, side.plans),
             [p.path for p in retry])
 
 

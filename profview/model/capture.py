@@ -53,13 +53,14 @@ class Capture:
     # (path, size, mtime_ns) of the sidecars and query logs read: a live reload reads them
     # again only when one of them changed
     sources: tuple = ()
+    plans: tuple = ()              # QueryPlan: the plans the capture asked for (explain=True)
 
     @classmethod
     def build(cls, requests, problems, store: Store, grouping: str, queries=(),
-              has_queries: bool = False, sources=()) -> "Capture":
+              has_queries: bool = False, sources=(), plans=()) -> "Capture":
         ordered = tuple(sorted(requests, key=lambda r: (r.time, r.name)))
         return cls(ordered, tuple(problems), store, grouping,
-                   tuple(queries), has_queries, tuple(sources))
+                   tuple(queries), has_queries, tuple(sources), tuple(plans))
 
     @property
     def buckets(self) -> Mapping:

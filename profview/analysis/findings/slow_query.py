@@ -3,7 +3,9 @@
 With a query log each statement's duration is compared with its request's; a shape that is
 slow in most of an endpoint's requests (or over the absolute "slow" limit in any) is reported
 with a copyable EXPLAIN.  Without a log, a DB-API execute dominating the profile is reported
-without a statement.
+without a statement.  With the plans the capture asked for (``explain=True``), the finding
+cites the database's own plan: a full scan of a filtered table names the missing index (its
+``CREATE INDEX`` is what is copied), an index already used says the slowness is elsewhere.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from collections import defaultdict
 
 from ..codeloc import shorten
 from ..stats import format_ms
-from .. import sql
+from .. import plans, sql
 from .base import (calls_text, Evidence, Finding, function_evidence, median, per_request_ms, profile_ms,
                    request_evidence, severity, slowest)
 from .n_plus_one import _is_execute
@@ -24,6 +26,10 @@ FIX = ("Run the EXPLAIN (copied) in your database console: a full table scan on 
 PROFILE_FIX = ("Load a query log (profview.capture, SQLALCHEMY_RECORD_QUERIES or "
                "SQLALCHEMY_ECHO) to see the statement, then run EXPLAIN on it: a full table "
                "scan on a filtered column wants an index on the columns of its WHERE clause.")
+PLAN_FIX = ("Create the index (copied) in a migration, then capture again: the plan should "
+            "read the table through it (SEARCH … USING INDEX, Index Scan, access type ref).")
+USED_FIX = ("The plan already uses an index: fetch fewer rows (LIMIT, fewer columns), cache "
+            "the result, or look at the database server's load.")
 # "attendance.student_id = ?": a qualified column compared in a WHERE clause
 _WHERE_COLUMN = re.compile(r"(\w+)\.(\w+)\s*(?:=|<=|>=|<|>|\bIN\b|\bLIKE\b)", re.IGNORECASE)
 
@@ -40,7 +46,7 @@ def check(ctx, settings) -> list:
                 if _slow(q, r, settings):
                     slow[sql.fingerprint(q.statement)].append((q, r))
         for fp, hits in slow.items():
-            finding = _finding(ep, fp, hits, settings)
+            finding = _finding(ep, fp, hits, settings, ctx.capture.plans)
             if finding:
                 out.append(finding)
     return out
@@ -54,7 +60,7 @@ def _slow(q, r, settings) -> bool:
             and ms / r.elapsed_ms >= settings.slow_query_share)
 
 
-def _finding(ep, fp, hits, settings):
+def _finding(ep, fp, hits, settings, captured=()):
     requests = {id(r): r for _q, r in hits}
     over_limit = any((q.duration_ms or 0.0) > settings.slow_query_ms for q, _r in hits)
     # One slow run among many fast ones is an outlier, not the statement's nature.
@@ -73,6 +79,14 @@ def _finding(ep, fp, hits, settings):
                            "%.0f%%" % (100 * share), format_ms(worst_q.duration_ms or 0.0),
                            " from %s" % worst_q.location if worst_q.location else "")),
         request_evidence(worst_r)]
+    fix, copy = FIX % hint, sql.explain(worst_q.statement, worst_q.parameters)
+    told = plans.advice(plans.plan_for(captured, worst_q.statement), worst_q.statement)
+    if told is not None:           # the database's own plan, asked at capture time
+        evidence.insert(1, Evidence("metric", told.text))
+        if told.create_index:
+            fix, copy = PLAN_FIX, told.create_index
+        else:
+            fix = USED_FIX
     return Finding(
         rule=RULE, severity=severity(ms, share, settings),
         title="Slow query in %s" % ep.name,
@@ -80,8 +94,7 @@ def _finding(ep, fp, hits, settings):
                 "of %s." % (format_ms(ms), 100 * share, len(requests), len(ep.requests),
                             ep.name),
         endpoints=(ep.name,), requests=slowest(requests.values(), settings.max_listed_requests),
-        evidence=tuple(evidence), fix=FIX % hint,
-        copy=sql.explain(worst_q.statement, worst_q.parameters), cost_ms=ms)
+        evidence=tuple(evidence), fix=fix, copy=copy, cost_ms=ms)
 
 
 def _from_profile(ep, settings):

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from ...analysis import sql
+from ...analysis import plans, sql
 from ...analysis.stats import format_clock, format_ms
 from ..models import ITEM_ROLE, FlatModel
 from ..models.roles import DISPLAY, FOREGROUND, TOOLTIP
@@ -16,6 +16,8 @@ from ..workers import Latest, Task
 from .tables import plain_table
 from .. import safe_text
 
+NO_PLAN = ("No query plans in this capture: profview.capture(..., explain=True) asks the "
+           "database for the plan of slow and repeated statements (plans.jsonl).")
 EMPTY = ("No SQL for this selection. Capture with profview.capture (queries.jsonl), or put a "
          "SQLAlchemy echo log or Flask-SQLAlchemy query dump beside the profiles.")
 
@@ -130,6 +132,13 @@ class SqlPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
         layout.addWidget(self.tabs)
+        # the database's plan of the selected statement, when the capture asked for it
+        self.plan = safe_text.label("")
+        self.plan.setWordWrap(True)
+        self.plan.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.plan.setStyleSheet("font-family: monospace;")
+        self.plan.hide()
+        layout.addWidget(self.plan)
         self.table.selectionModel().currentChanged.connect(self._on_statement)
         self.copy_sql.clicked.connect(lambda: self._copy(sql.inline_parameters))
         self.copy_explain.clicked.connect(lambda: self._copy(sql.explain))
@@ -203,7 +212,22 @@ class SqlPanel(QWidget):
         self.copy_sql.setEnabled(ok)
         self.copy_explain.setEnabled(ok)
         if ok:
+            self._show_plan(current.data(ITEM_ROLE)[0])
             self.request_selected.emit(current.data(ITEM_ROLE)[1])
+        else:
+            self.plan.hide()
+
+    def _show_plan(self, query) -> None:
+        capture = self.session.capture
+        plan = plans.plan_for(capture.plans, query.statement) if capture is not None else None
+        if plan is None:
+            self.plan.setText(NO_PLAN if capture is not None and not capture.plans else
+                              "No plan was captured for this statement's shape.")
+        else:
+            told = plans.advice(plan, query.statement)
+            self.plan.setText(plans.describe(plan) + ("\n" + told.text + (
+                "\n" + told.create_index if told.create_index else "") if told else ""))
+        self.plan.show()
 
     def _copy(self, render) -> str | None:
         index = self.table.currentIndex()
