@@ -93,9 +93,9 @@ def _export_parser() -> argparse.ArgumentParser:
                       "queries tables, partitioned by date and host")
     parser.add_argument("--endpoint", metavar="NAME",
                         help="only this endpoint (its name as profview report prints it)")
-    parser.add_argument("--host", default="unknown",
-                        help="with --parquet: the host partition of requests whose line in "
-                             "requests.jsonl names none (default: unknown)")
+    parser.add_argument("--host", default=None,
+                        help="with --parquet: the host partition of every request (default: "
+                             "each line's host in requests.jsonl, else unknown)")
     parser.add_argument("--group", choices=("view", "path"), default="view")
     parser.add_argument("--jobs", type=int, default=None, metavar="N")
     return parser

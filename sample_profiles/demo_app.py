@@ -14,6 +14,8 @@ fixes a profile points to.  ``make_samples.py`` sends both the same scripted tra
 | ``GET /student/<id>``          | one small lookup                | (unchanged)                |
 | ``POST /enroll``               | a write and a commit            | (unchanged)                |
 | ``GET /health``                | nearly nothing                  | (unchanged)                |
+| ``GET /report/<class_id>``     | a leak: each report kept in a   | only the last 3 kept       |
+|                                | module-level list               |                            |
 """
 from __future__ import annotations
 
@@ -56,6 +58,9 @@ class Attendance(db.Model):
     student_id = db.Column(db.Integer, nullable=False)   # no index: the slow lookup
     day = db.Column(db.Integer, nullable=False)
     minutes = db.Column(db.Integer, nullable=False)
+
+
+_REPORTS: list = []        # /report's "history": what the leak keeps
 
 
 def create_app(fixed: bool = False, database_uri: str = "sqlite://") -> Flask:
@@ -110,6 +115,18 @@ def create_app(fixed: bool = False, database_uri: str = "sqlite://") -> Flask:
     @app.get("/health")
     def health():
         return "ok"
+
+    @app.get("/report/<int:class_id>")
+    def report(class_id):
+        # The leak: every report is kept in a module-level list "for later" and never let go
+        # (the fixed app keeps the last few only).
+        rows = [{"student": s.student_id, "name": s.name, "class": class_id, "n": i}
+                for i, s in enumerate(db.session.execute(
+                    db.select(Student).limit(500)).scalars())]
+        _REPORTS.append(rows)
+        if fixed:
+            del _REPORTS[:-3]
+        return jsonify(count=len(rows))
 
     with app.app_context():
         db.create_all()

@@ -9,7 +9,10 @@
 - ``stacks/``: the first app with sampled call stacks too (``stacks=True``), captured when
   the capture wrote a ``.stacks`` file beside each profile (still read: kept as such);
 - ``stacks-only/``: the same requests with stacks and no cProfile (``profile=False``): one
-  stacks file for the process, each request's block named by its line in requests.jsonl.
+  stacks file for the process, each request's block named by its line in requests.jsonl;
+- ``memory/``: requests to the leaking ``/report`` among others, with tracemalloc's figures
+  (``memory=True``, no cProfile).  ``before/`` and ``after/`` carry query plans
+  (``explain=True``) and every capture the resident memory around each request.
 
 ``python sample_profiles/make_samples.py stacks`` makes only the named ones.
 
@@ -68,9 +71,30 @@ def _send(app, plan, pause: float = 0.0) -> None:
 
 
 def capture(out: Path, fixed: bool) -> None:
+    """The scripted traffic, with query plans asked for (``explain=True``: every new shape,
+    so that the fixed app's plans show its index too)."""
     app = create_app(fixed=fixed)
-    init_app(app, out)
+    init_app(app, out, explain=True, explain_min_ms=0.0)
     _send(app, traffic(), pause=0.5)
+
+
+def memory_traffic(seed: int = 7) -> list:
+    """Requests to every endpoint, with /report among them (the leak) one in four."""
+    rng = random.Random(seed)
+    plan = []
+    for _ in range(10):
+        plan += [("GET", "/report/%d" % rng.randint(1, N_CLASSES), None),
+                 ("GET", "/student/%d" % rng.randint(1, N_STUDENTS), None),
+                 ("GET", "/my_class?student_id=%d" % rng.randint(1, N_STUDENTS), None),
+                 ("GET", "/health", None)]
+    return plan
+
+
+def capture_memory(out: Path) -> None:
+    """The leaking endpoint among others, with tracemalloc's figures (``memory=True``)."""
+    app = create_app(fixed=False)
+    init_app(app, out, memory=True)
+    _send(app, memory_traffic())
 
 
 def capture_stacks(out: Path) -> None:
@@ -157,6 +181,16 @@ def neutralise(directory: Path) -> None:
                 r["stacks_at"] = moved[(r["stacks"], r["stacks_at"][0])]
         requests.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n"
                                     for r in lines))
+    requests_file = directory / "requests.jsonl"
+    if requests_file.exists():       # tracemalloc's allocation sites name files too
+        lines = [json.loads(line) for line in requests_file.read_text().splitlines()]
+        for r in lines:
+            for site in r.get("mem_sites") or ():
+                site["where"] = _rename(site["where"], prefixes)
+            if r.get("host"):
+                r["host"] = "school-demo"      # not the name of the machine that made them
+        requests_file.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n"
+                                         for r in lines))
     queries = directory / "queries.jsonl"
     if queries.exists():
         lines = [json.loads(line) for line in queries.read_text().splitlines()]
@@ -169,7 +203,7 @@ def neutralise(directory: Path) -> None:
 MAKERS = {"before": lambda out: capture(out, fixed=False),
           "after": lambda out: capture(out, fixed=True),
           "plain": capture_plain, "stacks": capture_stacks,
-          "stacks-only": capture_stacks_only}
+          "stacks-only": capture_stacks_only, "memory": capture_memory}
 
 
 def main() -> int:

@@ -45,7 +45,7 @@ def test_text_report_has_a_findings_section(before):
     for f in built["findings"]:
         assert "[%s] %s" % (f["severity"], f["title"]) in section
         assert "Fix: " + f["fix"] in section
-    assert "Copy: EXPLAIN SELECT" in section
+    assert "Copy: CREATE INDEX ix_attendance_student_id" in section   # from its plan
 
 
 def test_no_findings_section_when_nothing_is_found(after, tmp_path):

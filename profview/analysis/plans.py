@@ -143,6 +143,8 @@ class Advice(NamedTuple):
 def advice(plan, statement: str) -> Optional[Advice]:
     """The index a plan shows missing (a full scan of a filtered table), or that an index is
     already used (then the slowness is elsewhere); None when the plan says neither."""
+    if plan is None:
+        return None
     found = accesses(plan)
     where = "%s (%s)" % (plan.explain or "EXPLAIN", plan.dialect)
     for a in found:

@@ -25,7 +25,7 @@ def init_app(app, profile_dir, *, engine=None, **options) -> CaptureMiddleware:
     is given, of Flask-SQLAlchemy's engines (found now, or at the first request if the
     extension is set up later).  *options* are CaptureMiddleware's: ``sample``, ``seed``,
     ``slow_ms``, ``max_mb``, ``concurrent``, ``stacks``, ``stack_interval_ms``, ``profile``,
-    ``explain``, ``explain_min_ms``, ``explain_repeats``.  Returns the middleware, kept as
+    ``explain``, ``explain_min_ms``, ``explain_repeats``, ``memory``.  Returns the middleware, kept as
     ``app.extensions["profview_capture"]``.
     """
     middleware = CaptureMiddleware(app.wsgi_app, profile_dir, engine=engine, **options)

@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Optional
 
+from .memory import Tracer, rss_bytes
 from .plans import PlanRecorder
 from .profiling import SKIP, SLOT, WAIT, NoProfiler, Sampler, run_app, run_profiled
 from .sink import JsonlSink, log
@@ -50,7 +51,7 @@ def exception_name(exc: BaseException) -> str:
 
 class _RequestState:
     __slots__ = ("id", "queries", "status", "rule", "endpoint", "profile", "why", "overlap",
-                 "threads", "stacks", "raw")
+                 "threads", "stacks", "raw", "rss", "mem")
 
     def __init__(self):
         self.id = secrets.token_hex(6)
@@ -64,6 +65,8 @@ class _RequestState:
         self.threads = 1
         self.stacks: Optional[Recording] = None   # the sampled stacks, with stacks=True
         self.raw: list = []          # with explain=True: (engine, parameters) per query
+        self.rss = [None, None]      # resident bytes before and after (memory.rss_bytes)
+        self.mem = None              # with memory=True: Tracer.begin(), then its figures
 
 
 def _check_options(sample, slow_ms, max_mb, concurrent, stack_interval_ms) -> None:
@@ -95,14 +98,16 @@ class CaptureMiddleware:
     no cProfile at all (``"no_profile": "off"``): stacks alone cost far less.  Every request
     gets its line in ``requests.jsonl``.  *explain*: after each request, ask the database
     for the plan of each new statement shape that took *explain_min_ms* or more, or ran
-    *explain_repeats* times or more in it (``plans``, into ``plans.jsonl``).
+    *explain_repeats* times or more in it (``plans``, into ``plans.jsonl``).  Every request's
+    line has the process's resident memory before and after it; *memory* adds tracemalloc's
+    peak, net and allocation sites (``memory``: costly, measured in ``bench/bench_memory.py``).
     """
 
     def __init__(self, wsgi_app, profile_dir, *, engine=None, sample: float = 1.0, seed=0,
                  slow_ms: Optional[float] = None, max_mb: Optional[float] = None,
                  concurrent: str = SKIP, stacks: bool = False, stack_interval_ms: float = 1.0,
                  profile: bool = True, explain: bool = False, explain_min_ms: float = 5.0,
-                 explain_repeats: int = 5):
+                 explain_repeats: int = 5, memory: bool = False):
         _check_options(sample, slow_ms, max_mb, concurrent, stack_interval_ms)
         self.stacks = bool(stacks)
         self.stack_interval_ms = float(stack_interval_ms)
@@ -112,6 +117,7 @@ class CaptureMiddleware:
         self.sink = JsonlSink(self.profile_dir)
         self.store = ProfileStore(self.profile_dir, max_mb)
         self.recorder = QueryRecorder(self.sink.write_queries)
+        self.tracer = Tracer() if memory else None
         self.plans = None
         if not (float(explain_min_ms) >= 0 and int(explain_repeats) >= 1):
             raise ValueError("explain_min_ms must be 0 or more and explain_repeats 1 or more")
@@ -160,6 +166,7 @@ class CaptureMiddleware:
             state.profile = cProfile.Profile()
         else:
             state.why = "off" if not self.profile else "busy" if wanted else "sample"
+        self._memory_begins(state)
         start, t0 = time.time(), time.perf_counter()
         if self.stacks:
             self._start_stacks(state, start, t0, sys._getframe())
@@ -170,6 +177,24 @@ class CaptureMiddleware:
             raise                 # the very exception, as if the capture were not there
         self._finish(environ, state, start, (time.perf_counter() - t0) * 1000.0, None)
         return body
+
+    def _memory_begins(self, state) -> None:
+        """Before the request's clock starts: its resident set, and tracemalloc's mark."""
+        try:
+            state.rss[0] = rss_bytes()
+            if self.tracer is not None:
+                state.mem = self.tracer.begin()
+        except Exception as err:   # memory figures must never cost the request
+            log.warning("profview.capture: no memory figures for %s: %r", state.id, err)
+
+    def _memory_ends(self, state) -> None:
+        try:
+            state.rss[1] = rss_bytes()
+            if self.tracer is not None and state.mem is not None:
+                state.mem = self.tracer.end(state.mem)
+        except Exception as err:
+            state.mem = None
+            log.warning("profview.capture: no memory figures for %s: %r", state.id, err)
 
     def _start_stacks(self, state, start, t0, base) -> None:
         """Have the sampler record this thread below *base* (this frame: not the server's)."""
@@ -194,6 +219,7 @@ class CaptureMiddleware:
         The profiler is held until the profile is written: writing it runs Python code, which
         a shared profiler (3.12+) would record in the next request's profile.
         """
+        self._memory_ends(state)
         if state.stacks is not None:
             try:
                 SAMPLER.stop(state.stacks)
@@ -269,6 +295,9 @@ class CaptureMiddleware:
             "pid": os.getpid(),
             "thread": threading.get_ident(),   # the thread that served it (stacks' too)
             "host": HOST,
+            "rss_before": state.rss[0],
+            "rss_after": state.rss[1],
+            **(state.mem if isinstance(state.mem, dict) else {}),
         }
 
 

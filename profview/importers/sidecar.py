@@ -22,7 +22,9 @@ REQUEST_FIELDS = {"id": (_STR, True), "method": (_STR, True), "path": (_STR, Tru
                   "query": (_STR, False), "rule": (_STR, False), "endpoint": (_STR, False),
                   "status": (_INT, False), "start": (_NUM, True), "elapsed_ms": (_NUM, True),
                   "profile": (_STR, True), "host": (_STR, False), "pid": (_INT, False),
-                  "thread": (_INT, False)}
+                  "thread": (_INT, False), "rss_before": (_INT, False),
+                  "rss_after": (_INT, False), "mem_peak": (_INT, False),
+                  "mem_net": (_INT, False)}
 PLAN_FIELDS = {"statement": (_STR, True), "dialect": (_STR, False), "error": (_STR, False),
                "explain": (_STR, False), "parameters": (_STR, False), "request": (_STR, False),
                "duration_ms": (_NUM, False), "reason": (_STR, False)}
@@ -52,6 +54,11 @@ class RequestRecord(NamedTuple):
     host: Optional[str] = None
     pid: Optional[int] = None
     thread: Optional[int] = None
+    rss_before: Optional[int] = None    # bytes: the process's resident set around it
+    rss_after: Optional[int] = None
+    mem_peak: Optional[int] = None      # with memory=True: tracemalloc's figures
+    mem_net: Optional[int] = None
+    mem_sites: tuple = ()               # ((where, bytes, count), ...)
 
 
 def sniff(name: str, head: bytes = b"") -> bool:
@@ -87,7 +94,9 @@ def _type_error(value, kind: str) -> bool:
 # request or statement time, an HTTP status.  A 4,000-digit number or 1e300 passes the
 # type test and breaks every sum, chart and clock later.
 _RANGES = {"start": (0.0, 1e11), "elapsed_ms": (0.0, 8.64e7), "duration_ms": (0.0, 8.64e7),
-           "status": (100, 999), "pid": (0, 2 ** 64), "thread": (0, 2 ** 64)}
+           "status": (100, 999), "pid": (0, 2 ** 64), "thread": (0, 2 ** 64),
+           "rss_before": (0, 2 ** 50), "rss_after": (0, 2 ** 50), "mem_peak": (0, 2 ** 50),
+           "mem_net": (-2 ** 50, 2 ** 50)}
 
 
 def _short_json(value) -> str:
@@ -151,8 +160,23 @@ def load_requests(path: Path) -> tuple:
         if why is not None:
             problems.append(Problem(str(path), "its stacks are not read: " + why, number))
         records[os.path.join(base, rec.profile)] = rec._replace(
-            start=float(rec.start), elapsed_ms=float(rec.elapsed_ms), stacks=stacks)
+            start=float(rec.start), elapsed_ms=float(rec.elapsed_ms), stacks=stacks,
+            mem_sites=_sites(obj.get("mem_sites")))
     return records, problems
+
+
+def _sites(value) -> tuple:
+    """``mem_sites`` as ``((where, bytes, count), ...)``: the well-formed entries only."""
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for site in value[:20]:
+        if isinstance(site, dict) and isinstance(site.get("where"), str) and \
+                type(site.get("bytes")) is int and 0 <= site["bytes"] < 2 ** 50:
+            count = site.get("count")
+            out.append((site["where"][:300], site["bytes"],
+                        count if type(count) is int and 0 <= count < 2 ** 50 else None))
+    return tuple(out)
 
 
 def _stacks_of(obj: dict, base: str) -> tuple:

@@ -120,7 +120,10 @@ def _request(found: Found, stats, facts, total_tt, grouping, meta=None) -> Reque
         info = dict(elapsed_ms=record.elapsed_ms, time=record.start + record.elapsed_ms / 1e3,
                     query=record.query, status=record.status, rule=record.rule,
                     flask_endpoint=record.endpoint, request_id=record.id, exact_time=True,
-                    host=record.host, pid=record.pid, thread=record.thread)
+                    host=record.host, pid=record.pid, thread=record.thread,
+                    rss_before=record.rss_before, rss_after=record.rss_after,
+                    mem_peak=record.mem_peak, mem_net=record.mem_net,
+                    mem_sites=record.mem_sites)
     elif wz is not None:
         method, url_path = wz.method, wz.url_path
         info = dict(elapsed_ms=wz.elapsed_ms, time=wz.time, request_id=wz.request_id)

@@ -81,6 +81,13 @@ class Request:
     host: Optional[str] = None          # requests.jsonl: the machine, process and thread
     pid: Optional[int] = None
     thread: Optional[int] = None
+    # requests.jsonl: the process's resident bytes before and after it; with memory=True,
+    # tracemalloc's peak and net bytes and the lines that allocated what stayed
+    rss_before: Optional[int] = None
+    rss_after: Optional[int] = None
+    mem_peak: Optional[int] = None
+    mem_net: Optional[int] = None
+    mem_sites: tuple = field(default=(), compare=False)
     # The request's sampled call stacks (``{profile}.stacks`` beside the profile, written by
     # ``profview.capture`` with ``stacks=True``), or None: its flame graph is then exact.
     stacks: Optional[Path] = field(default=None, compare=False)
@@ -89,6 +96,13 @@ class Request:
     sampled: bool = False
     # What the importer of a stack-based input assumed or passed over (shown as notes).
     notes: tuple = field(default=(), compare=False)
+
+    @property
+    def rss_delta(self) -> Optional[int]:
+        """How much the resident set grew during the request (bytes; None: unknown)."""
+        if self.rss_before is None or self.rss_after is None:
+            return None
+        return self.rss_after - self.rss_before
 
     @property
     def start(self) -> float:

@@ -26,13 +26,14 @@ def _date(epoch: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(epoch))
 
 
-def _host(request, default: str) -> str:
-    return getattr(request, "host", None) or default
+def _host(request, default: str, force: bool = False) -> str:
+    return default if force else getattr(request, "host", None) or default
 
 
-def tables(capture, host: str = UNKNOWN_HOST) -> dict:
-    """``{table name: {column: [values]}}`` of *capture*; *host* names the machine where no
-    request line says which (``requests.jsonl``'s ``host``)."""
+def tables(capture, host=None) -> dict:
+    """``{table name: {column: [values]}}`` of *capture*; *host* names the machine of every
+    request (None: each request line's ``host``, else ``unknown``)."""
+    force, host = host is not None, host or UNKNOWN_HOST
     endpoints = group(capture)
     endpoint_of = {id(r): ep.name for ep in endpoints for r in ep.requests}
     rows = {name: {} for name in TABLES}
@@ -43,13 +44,13 @@ def tables(capture, host: str = UNKNOWN_HOST) -> dict:
             columns.setdefault(k, []).append(v)
 
     for r in capture.requests:
-        add("requests", date=_date(r.start), host=_host(r, host),
+        add("requests", date=_date(r.start), host=_host(r, host, force),
             endpoint=endpoint_of.get(id(r)), method=r.method, path=r.url_path,
             query=r.query, status=r.status, start=r.start, elapsed_ms=r.elapsed_ms,
             file=str(r.file), request_id=r.request_id, queries=r.n_queries, sql_ms=r.sql_ms,
             flame="exact" if r.stacks is not None else "estimated", exact_time=r.exact_time)
     first = min((r.start for r in capture.requests), default=time.time())
-    hosts = sorted({_host(r, host) for r in capture.requests}) or [host]
+    hosts = sorted({_host(r, host, force) for r in capture.requests}) or [host]
     by_key = {sql.request_key(r): r for r in capture.requests}
     for row in endpoint_rows(capture, endpoints):
         add("endpoints", date=_date(first), host=",".join(hosts), endpoint=row["name"],
@@ -66,7 +67,7 @@ def tables(capture, host: str = UNKNOWN_HOST) -> dict:
     for q in capture.queries:
         r = by_key.get(q.profile_file)
         add("queries", date=_date(q.start if q.start is not None else first),
-            host=_host(r, host) if r is not None else ",".join(hosts),
+            host=_host(r, host, force) if r is not None else ",".join(hosts),
             endpoint=endpoint_of.get(id(r)) if r is not None else None,
             request_id=r.request_id if r is not None else q.request,
             file=str(r.file) if r is not None else None, statement=q.statement,
@@ -75,7 +76,7 @@ def tables(capture, host: str = UNKNOWN_HOST) -> dict:
     return rows
 
 
-def write(capture, out, host: str = UNKNOWN_HOST, endpoint=None) -> dict:
+def write(capture, out, host=None, endpoint=None) -> dict:
     """Write the four datasets under *out* (with *endpoint*, that endpoint's rows only);
     ``{table: number of rows}``."""
     import pyarrow as pa

@@ -13,8 +13,8 @@ import math
 from ..codeloc import shorten
 from ..endpoints import group
 from ..stats import format_ms
-from . import (blocking_io, cold_start, dev_server, n_plus_one, password_hashing, pool_wait,
-               repeated_work, session_serialisation, slow_query, template_heavy)
+from . import (blocking_io, cold_start, dev_server, memory_growth, n_plus_one, password_hashing,
+               pool_wait, repeated_work, session_serialisation, slow_query, template_heavy)
 from .base import SEVERITIES, Context, Evidence, Finding, Settings
 
 __all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "one_cause", "rank",
@@ -23,7 +23,7 @@ __all__ = ["Evidence", "Finding", "Settings", "RULES", "SEVERITIES", "find", "on
 log = logging.getLogger(__name__)
 
 RULES = (n_plus_one, slow_query, blocking_io, template_heavy, repeated_work, cold_start,
-         dev_server, pool_wait, session_serialisation, password_hashing)
+         dev_server, pool_wait, session_serialisation, password_hashing, memory_growth)
 
 
 def find(capture, endpoints=None, settings: Settings = Settings(), *, read,
@@ -76,6 +76,10 @@ def one_cause(found) -> list:
     return out
 
 
+# Findings about something other than time: their summary states their own figure.
+NOT_TIME = frozenset({"memory_growth"})
+
+
 def rank(found, endpoints) -> list:
     """Most time at stake over the capture first (ms per request × requests), then
     severity; "info" findings (expected costs) last.  Each summary states its figure."""
@@ -84,7 +88,7 @@ def rank(found, endpoints) -> list:
     for f in found:
         n = f.stake_requests or sum(sizes.get(name, 0) for name in f.endpoints) or 1
         f = dataclasses.replace(f, stake_requests=n)
-        if f.severity != "info":
+        if f.severity != "info" and f.rule not in NOT_TIME:
             f = dataclasses.replace(f, summary="%s At stake: %s per request × %d request%s = "
                                     "%s." % (f.summary, format_ms(f.cost_ms), n,
                                              "" if n == 1 else "s", format_ms(f.stake_ms)))

@@ -128,6 +128,12 @@ class Settings:
     session_min_ms: float = 3.0
     # Password hashing: at least this share of an endpoint.
     hashing_share: float = 0.3
+    # Memory growth: among at least memory_min_requests requests of an endpoint (in one
+    # process) that changed its resident set, growth in most, a one-sided Wilcoxon p under
+    # memory_alpha, and memory_min_total_mb in all.
+    memory_min_requests: int = 8
+    memory_alpha: float = 0.01
+    memory_min_total_mb: float = 1.0
 
 
 def functions_of(data) -> dict:

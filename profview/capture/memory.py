@@ -1,0 +1,71 @@
+"""Memory per request: the process's resident set before and after (always: two reads of
+``/proc/self/statm``), and with ``memory=True`` what ``tracemalloc`` saw: the peak of traced
+memory during the request, what it left allocated (net), and the lines that allocated it.
+
+Both are of the whole process: requests served at the same time (threads) add to each
+other's numbers, which the reader must weigh (``requests.jsonl``'s ``overlap``).  The
+snapshots ``tracemalloc`` needs for the allocation sites are taken outside the request's
+measured time, but they are not free: ``bench/bench_memory.py`` measures them.
+"""
+from __future__ import annotations
+
+import linecache
+import os
+import tracemalloc
+from typing import Optional
+
+try:
+    PAGE = os.sysconf("SC_PAGE_SIZE")
+except (AttributeError, ValueError, OSError):
+    PAGE = 4096
+STATM = "/proc/self/statm"
+TOP_SITES = 5
+FRAMES = 1                      # tracemalloc frames per allocation: the line that allocated
+
+
+def rss_bytes() -> Optional[int]:
+    """The process's resident set in bytes, or None where ``/proc`` has no ``statm``."""
+    try:
+        with open(STATM, "rb") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_IGNORED = (tracemalloc.__file__, linecache.__file__, __file__)
+
+
+class Tracer:
+    """Per-request tracemalloc figures; tracing is started once, for the process."""
+
+    def __init__(self, top: int = TOP_SITES):
+        self.top = top
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(FRAMES)
+
+    def begin(self):
+        """A request begins: ``(traced bytes, snapshot)``; the peak is reset."""
+        tracemalloc.reset_peak()
+        return tracemalloc.get_traced_memory()[0], self._snapshot()
+
+    def end(self, begun) -> dict:
+        """The request's ``mem_peak``, ``mem_net`` (bytes) and ``mem_sites``."""
+        start, before = begun
+        current, peak = tracemalloc.get_traced_memory()
+        after = self._snapshot()
+        sites = []
+        for stat in after.compare_to(before, "lineno"):
+            if stat.size_diff <= 0:
+                continue
+            frame = stat.traceback[0]
+            sites.append({"where": "%s:%d" % (frame.filename, frame.lineno),
+                          "bytes": stat.size_diff, "count": stat.count_diff})
+            if len(sites) >= self.top:
+                break
+        return {"mem_peak": max(0, peak - start), "mem_net": current - start,
+                "mem_sites": sites}
+
+    @staticmethod
+    def _snapshot():
+        return tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, f) for f in _IGNORED])
