@@ -30,6 +30,8 @@ class Points:
     queries: np.ndarray = None   # per request (NaN where unknown)
     sql_ms: np.ndarray = None
     names: tuple = ()         # the file name of each point
+    rss_mb: np.ndarray = None  # the process's resident set after each request, MB (NaN: unknown)
+    process: np.ndarray = None  # int per request: which process (host, pid) it ran in
 
     def request(self, i: int):
         """The Request of point *i*, or None in a preview (made before parsing)."""
@@ -110,9 +112,13 @@ def capture_points(capture, endpoints) -> Points:
     x = _spread_inexact(np.asarray([r.start for r in reqs], np.float64), y, inexact)
     queries = np.asarray([np.nan if r.n_queries is None else r.n_queries for r in reqs])
     sql = np.asarray([np.nan if r.sql_ms is None else r.sql_ms for r in reqs])
+    rss = np.asarray([np.nan if r.rss_after is None else r.rss_after / 1e6 for r in reqs])
+    procs: dict = {}
+    process = np.asarray([procs.setdefault((r.host, r.pid), len(procs)) for r in reqs],
+                         np.int32)
     return Points(x, y, np.asarray([index[id(r)] for r in reqs], np.int32),
                   tuple(ep.name for ep in endpoints), tuple(reqs), not inexact.any(), queries,
-                  sql, tuple(r.name for r in reqs))
+                  sql, tuple(r.name for r in reqs), rss, process)
 
 
 def _build(x, y, labels: list, names: tuple, exact: bool) -> Points:

@@ -23,12 +23,22 @@ TOP_SITES = 5
 FRAMES = 1                      # tracemalloc frames per allocation: the line that allocated
 
 
+_STATM = [None, None]            # [pid, fd]: kept open (a pread is 1.5 us, an open 10 us)
+
+
 def rss_bytes() -> Optional[int]:
-    """The process's resident set in bytes, or None where ``/proc`` has no ``statm``."""
+    """The process's resident set in bytes, or None where ``/proc`` has no ``statm``.
+
+    The file stays open and is read again from its start each time (``/proc`` makes its
+    text anew on every read); a forked child opens its own (``/proc/self`` was resolved
+    when the parent opened it)."""
     try:
-        with open(STATM, "rb") as fh:
-            return int(fh.read().split()[1]) * PAGE
-    except (OSError, ValueError, IndexError):
+        pid, fd = _STATM
+        if pid != os.getpid():
+            fd = os.open(STATM, os.O_RDONLY)
+            _STATM[:] = [os.getpid(), fd]
+        return int(os.pread(fd, 128, 0).split()[1]) * PAGE
+    except (OSError, ValueError, IndexError, AttributeError):
         return None
 
 

@@ -27,7 +27,7 @@ class EndpointModel(QAbstractItemModel):
     """
 
     HEADERS = ["Endpoint / request", "Requests", "p50 / elapsed", "p95", "Max", "Share",
-               "Queries", "SQL ms"]
+               "Queries", "SQL ms", "Δ memory"]
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -231,6 +231,9 @@ class EndpointModel(QAbstractItemModel):
         if column == 7:
             return (-1.0 if r.sql_ms is None else r.sql_ms) if sort else (
                 self._unknown() if r.sql_ms is None else "%.2f" % r.sql_ms)
+        if column == 8:
+            grew = memory_change(r)
+            return (grew if grew is not None else -2 ** 62) if sort else format_bytes(grew)
         return 0 if sort else ""
 
     def _group_values(self, item) -> list:
@@ -246,9 +249,37 @@ class EndpointModel(QAbstractItemModel):
                 (self._unknown() if s.queries is None else "%.1f" % s.queries,
                  -1 if s.queries is None else s.queries),
                 (self._unknown() if s.sql_ms is None else "%.2f" % s.sql_ms,
-                 -1.0 if s.sql_ms is None else s.sql_ms)]
+                 -1.0 if s.sql_ms is None else s.sql_ms),
+                _median_memory(requests)]
 
     def _unknown(self) -> str:
         """How a missing count reads: blank without a query log, else "unknown" (its
         statements could not all be tied), never 0."""
         return "unknown" if getattr(self.capture, "has_queries", False) else ""
+
+
+def memory_change(r):
+    """A request's net memory change in bytes: tracemalloc's net when captured with
+    memory=True (exact), else the resident set's growth; None when unknown."""
+    return r.mem_net if r.mem_net is not None else r.rss_delta
+
+
+def format_bytes(n) -> str:
+    """``+1.2 MB``, ``+40 KB``, ``0``, ``−8 KB``; blank when unknown."""
+    if n is None:
+        return ""
+    if n == 0:
+        return "0"
+    sign = "+" if n > 0 else "−"
+    n = abs(n)
+    return "%s%.1f MB" % (sign, n / 1e6) if n >= 1e6 else "%s%.0f KB" % (sign, max(1, n / 1e3))
+
+
+def _median_memory(requests) -> tuple:
+    """An endpoint's median net memory change per request, as (text, sort key)."""
+    known = sorted(v for v in map(memory_change, requests) if v is not None)
+    if not known:
+        return "", -2 ** 62
+    mid = known[len(known) // 2] if len(known) % 2 else (
+        known[len(known) // 2 - 1] + known[len(known) // 2]) / 2
+    return format_bytes(int(mid)), mid

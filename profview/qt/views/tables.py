@@ -33,7 +33,7 @@ def _filter_box(placeholder: str, set_filter) -> QLineEdit:
 ENDPOINT_SAMPLES = ("Requests", "p50 / elaps", "000 ms", "000 ms", "100%", "Queries",
                     "SQL ms")
 # the columns in the order shown: name, p50, p95, share, then requests, max, queries, SQL
-ENDPOINT_ORDER = (0, 2, 3, 5, 1, 4, 6, 7)
+ENDPOINT_ORDER = (0, 2, 3, 5, 1, 4, 6, 7, 8)
 
 
 class EndpointPanel(QWidget):

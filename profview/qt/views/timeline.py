@@ -215,6 +215,7 @@ class TimelinePanel(QWidget):
         out = data.outliers
         self._outliers.setData(pts.x[out], pts.y[out], data=np.nonzero(out)[0])
         self._show_sql(pts)
+        self._show_memory(pts)
         self._auto_log(pts.y)
         self._fill_slowest(data.slowest)
         axis = self.main.getAxis("bottom")
@@ -246,6 +247,31 @@ class TimelinePanel(QWidget):
                 plot.setYRange(0, 1, padding=0.05)   # all zero: not a ±400 (x0.001) axis
             else:
                 plot.enableAutoRange(axis="y")
+
+    def _show_memory(self, pts) -> None:
+        """The memory lane: each process's resident set after each of its requests, a line
+        per process, points in their endpoint's colour; hidden when no request has it."""
+        plot = self.memory
+        for item in getattr(self, "_memory_items", []):
+            plot.removeItem(item)
+        self._memory_items = []
+        known = pts.rss_mb is not None and not np.all(np.isnan(pts.rss_mb)) if len(pts) \
+            else False
+        plot.setVisible(bool(known))
+        if known:
+            for proc in np.unique(pts.process):
+                sel = np.nonzero((pts.process == proc) & ~np.isnan(pts.rss_mb))[0]
+                sel = sel[np.argsort(pts.x[sel])]
+                brushes = [pg.mkBrush(series_colour(int(g))) for g in pts.group[sel]]
+                item = pg.PlotDataItem(pts.x[sel], pts.rss_mb[sel], pen=pg.mkPen(
+                    (150, 150, 150), width=1), symbol="o", symbolSize=4,
+                    symbolBrush=brushes, symbolPen=None)
+                plot.addItem(item)
+                self._memory_items.append(item)
+            plot.enableAutoRange(axis="y")
+        lowest = self.memory if known else (self.sql_ms if self.sql_ms.isVisible()
+                                             else self.main)
+        timeline_layout.time_labels_under(self, lowest)
 
     def _auto_log(self, elapsed_ms) -> None:
         """Log scale when one slow request would squash the rest, unless the user chose."""

@@ -75,7 +75,7 @@ def time_labels_under(panel, lowest) -> None:
     The labelled axis gets a fixed height: pyqtgraph sizes an axis from the text it drew,
     and in a short dock, where the text did not fit once, it shrank the axis to 2 px and
     never showed the labels again."""
-    for plot in (panel.main, panel.sql, panel.sql_ms):
+    for plot in (panel.main, panel.sql, panel.sql_ms, panel.memory):
         axis = plot.getAxis("bottom")
         on = plot is lowest
         axis.setStyle(showValues=on)
@@ -109,6 +109,10 @@ def build(panel) -> None:
     panel.sql.setXLink(panel.main)
     panel.sql_ms = _plot(panel, 2, "SQL ms")
     panel.sql_ms.setXLink(panel.main)
+    # the memory lane: the process's resident set after each request (requests.jsonl)
+    panel.memory = _plot(panel, 3, "RSS MB")
+    panel.memory.setXLink(panel.main)
+    panel.memory.setVisible(False)
     panel.plots.ci.layout.setRowStretchFactor(0, 4)
     # why the queries and SQL-time plots are hidden (no log, nothing tied), under the plots
     panel.sql_note = safe_text.label("")
