@@ -74,3 +74,39 @@ def test_request_scope_shows_its_queries_in_order(qtbot, window, before):
     assert starts == sorted(starts)
     statements = [panel.statements.rows[r][0].statement for r in range(len(starts))]
     assert any(s.startswith("INSERT INTO student_identifier") for s in statements)
+
+
+def test_a_statement_shows_its_captured_plan(qtbot, window, before):
+    _open(qtbot, window, before)
+    session, panel = window.session, window.sql
+    attendance = session.endpoint_named("GET /attendance/<int:student_id>")
+    session.select_scope(Scope.of_endpoint(attendance))
+    qtbot.waitUntil(lambda: panel.statements.rowCount() > 0 and any(
+        "attendance.student_id" in q.statement for q, _r, _b in panel.statements.rows),
+        timeout=LOAD)
+    row = next(i for i, (q, _r, _b) in enumerate(panel.statements.rows)
+               if "FROM attendance" in q.statement and "student_id" in q.statement)
+    panel.table.setCurrentIndex(panel.statements.index(row, 3))
+    assert panel.plan.isVisibleTo(panel)
+    text = panel.plan.text()
+    assert "SCAN attendance" in text and "no index on attendance(student_id)" in text
+    assert "CREATE INDEX ix_attendance_student_id ON attendance (student_id);" in text
+
+
+def test_the_memory_lane_and_column(qtbot, window):
+    from pathlib import Path
+
+    memory = Path(__file__).resolve().parent.parent.parent / "sample_profiles" / "memory"
+    _open(qtbot, window, memory)
+    timeline = window.timeline
+    qtbot.waitUntil(lambda: timeline.data is not None and timeline.memory.isVisible(),
+                    timeout=LOAD)
+    pts = timeline.data.points
+    assert not any(v != v for v in pts.rss_mb)          # every request has its RSS
+    drawn = timeline._memory_items
+    assert len(drawn) == 1 and len(drawn[0].xData) == len(pts)
+    model = window.endpoints.model
+    column = model.HEADERS.index("Δ memory")
+    report = next(r for r in range(model.rowCount())
+                  if "report" in (model.index(r, 0).data() or ""))
+    assert model.index(report, column).data().startswith("+")
