@@ -242,8 +242,11 @@ def test_sql_plots_shown_when_statements_are_tied(qtbot, panel, before):
     _show(qtbot, panel, before)
     assert panel.sql.isVisible() and panel.sql_ms.isVisible()
     assert not panel.sql_note.isVisible()
-    assert panel.sql_ms.getAxis("bottom").style["showValues"]
-    assert not panel.main.getAxis("bottom").style["showValues"]   # once, under the lowest
+    # the time labels once, under the lowest plot: the memory lane (the sample has the
+    # resident set of each request)
+    assert panel.memory.isVisible() and panel.memory.getAxis("bottom").style["showValues"]
+    for plot in (panel.main, panel.sql, panel.sql_ms):
+        assert not plot.getAxis("bottom").style["showValues"]
 
 
 # --- 5. times that read like a clock ---------------------------------------------------------
