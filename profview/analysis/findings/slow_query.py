@@ -80,7 +80,8 @@ def _finding(ep, fp, hits, settings, captured=()):
                            " from %s" % worst_q.location if worst_q.location else "")),
         request_evidence(worst_r)]
     fix, copy = FIX % hint, sql.explain(worst_q.statement, worst_q.parameters)
-    told = plans.advice(plans.plan_for(captured, worst_q.statement), worst_q.statement)
+    told = plans.advice(plans.plan_for(captured, worst_q.statement), worst_q.statement,
+                        captured)
     if told is not None:           # the database's own plan, asked at capture time
         evidence.insert(1, Evidence("metric", told.text))
         if told.create_index:

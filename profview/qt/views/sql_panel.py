@@ -224,7 +224,7 @@ class SqlPanel(QWidget):
             self.plan.setText(NO_PLAN if capture is not None and not capture.plans else
                               "No plan was captured for this statement's shape.")
         else:
-            told = plans.advice(plan, query.statement)
+            told = plans.advice(plan, query.statement, capture.plans)
             self.plan.setText(plans.describe(plan) + ("\n" + told.text + (
                 "\n" + told.create_index if told.create_index else "") if told else ""))
         self.plan.show()
