@@ -62,8 +62,9 @@ class Tracer:
         requests, freed by the collector during this one, counted against it (measured on
         microblog: every request's net was some 300 KB below zero)."""
         gc.collect()
+        before = self._snapshot()     # first: its own lists are then in both measures
         tracemalloc.reset_peak()
-        return tracemalloc.get_traced_memory()[0], self._snapshot()
+        return tracemalloc.get_traced_memory()[0], before
 
     def end(self, begun) -> dict:
         """The request's ``mem_peak``, ``mem_net`` (bytes) and ``mem_sites``."""
