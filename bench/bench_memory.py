@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import tracemalloc
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from bench_stacks import batch, make_app  # noqa: E402
+from bench_stacks import batch, make_app, report  # noqa: E402
 from profview.capture import init_app, memory, middleware  # noqa: E402
 
 VARIANTS = {"a no capture": None, "b lines (RSS read)": dict(profile=False),
@@ -60,13 +59,7 @@ def main() -> int:
                 if name.startswith("d"):
                     tracemalloc.stop()
         middleware.rss_bytes = real
-    base = statistics.median(results["a no capture"])
-    print("Python %s, %d rounds x %d requests per variant, --work %d, median of the rounds'"
-          " ms per request" % (sys.version.split()[0], args.rounds, per_round, args.work))
-    print("%-22s %9s %9s %8s" % ("variant", "ms/req", "baseline", "added"))
-    for name, values in results.items():
-        ms = statistics.median(values)
-        print("%-22s %9.3f %9.3f %+7.1f%%" % (name, ms, base, (ms / base - 1) * 100))
+    report(results, args, per_round)
     return 0
 
 

@@ -101,14 +101,19 @@ def main() -> int:
             shuffle(order)                       # each round: noise falls on all of them
             for name in order:
                 results[name].append(batch(clients[name], per_round))
-    base = statistics.median(results["a no capture"])
+    report(results, args, per_round)
+    return 0
+
+
+def report(results: dict, args, per_round: int) -> None:
+    """Each variant's median ms per request next to the first variant's (no capture)."""
+    base = statistics.median(next(iter(results.values())))
     print("Python %s, %d rounds x %d requests per variant, --work %d, median of the rounds'"
           " ms per request" % (sys.version.split()[0], args.rounds, per_round, args.work))
     print("%-26s %9s %9s %8s" % ("variant", "ms/req", "baseline", "added"))
     for name, values in results.items():
         ms = statistics.median(values)
         print("%-26s %9.3f %9.3f %+7.1f%%" % (name, ms, base, (ms / base - 1) * 100))
-    return 0
 
 
 if __name__ == "__main__":

@@ -10,11 +10,9 @@ frame's own time is the rest, and the tree has no time order (``timed`` False).
 """
 from __future__ import annotations
 
-import json
 import math
 
-from .files import FileRefused, read_regular
-from .stack_build import Builder, StackInputError, frame_key
+from .stack_build import Builder, StackInputError, frame_key, read_json
 
 SUFFIXES = (".pyisession",)
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -37,18 +35,7 @@ def _fail(message: str):
 
 def load(path, max_bytes: int = DEFAULT_MAX_BYTES) -> list:
     """``[StackProfile]`` (one): StackInputError names what is wrong."""
-    try:
-        data = read_regular(path, max_bytes)
-    except FileRefused as exc:
-        raise StackInputError(str(exc)) from None
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        _fail("not UTF-8 text")
-    except RecursionError:
-        _fail("JSON nested too deeply")
-    except ValueError as exc:
-        _fail("not JSON (%s)" % str(exc).split(":")[0])
+    doc = read_json(path, max_bytes, "pyinstrument file")
     return [parse(doc)]
 
 

@@ -13,11 +13,9 @@ is two frames, as speedscope itself shows it).
 """
 from __future__ import annotations
 
-import json
 import math
 
-from .files import FileRefused, read_regular
-from .stack_build import Builder, StackInputError, frame_key
+from .stack_build import Builder, StackInputError, frame_key, read_json
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 SUFFIXES = (".speedscope.json", ".speedscope")
@@ -39,18 +37,7 @@ def _fail(message: str):
 def load(path, max_bytes: int = DEFAULT_MAX_BYTES) -> list:
     """``[StackProfile]``, one per profile of the file; StackInputError names what is
     wrong, OSError when it cannot be read."""
-    try:
-        data = read_regular(path, max_bytes)
-    except FileRefused as exc:
-        raise StackInputError(str(exc)) from None
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        _fail("not UTF-8 text")
-    except RecursionError:
-        _fail("JSON nested too deeply")
-    except ValueError as exc:
-        _fail("not JSON (%s)" % str(exc).split(":")[0])
+    doc = read_json(path, max_bytes, "speedscope file")
     return parse(doc)
 
 

@@ -7,11 +7,13 @@ the order the samples ran in, that is also their time order (``timed``).
 """
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 
 from ..model.stacks import StackProfile
+from .files import FileRefused, read_regular
 
 MAX_SAMPLES = 5_000_000
 MAX_DEPTH = 10_000
@@ -21,6 +23,23 @@ MAX_MS = 1e12
 
 class StackInputError(ValueError):
     """An input the importer cannot use; the message says what and where."""
+
+
+def read_json(path, max_bytes: int, what: str):
+    """The JSON document of the file at *path* (at most *max_bytes*); StackInputError that
+    starts with *what* ("speedscope file") for anything but a regular file of JSON."""
+    try:
+        data = read_regular(path, max_bytes)
+    except FileRefused as exc:
+        raise StackInputError(str(exc)) from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise StackInputError("%s: not UTF-8 text" % what) from None
+    except RecursionError:
+        raise StackInputError("%s: JSON nested too deeply" % what) from None
+    except ValueError as exc:
+        raise StackInputError("%s: not JSON (%s)" % (what, str(exc).split(":")[0])) from None
 
 
 def frame_key(filename, line, name) -> tuple:

@@ -24,18 +24,25 @@ def _where(func, line: int) -> str:
     return "%s:%d (%s)" % (short_path(func[0], 50), line, name)
 
 
-def statement_origin(request, queries, fingerprint: str) -> Optional[Evidence]:
-    """Evidence naming the app line (and the lazy-load line) that issued the statements of
-    shape *fingerprint* in *request*, from its sampled stacks; None without stacks, or when
-    no sample fell inside any of those statements (too short for the interval)."""
+def _timed_profile(request):
+    """The request's busiest sampled profile when it can be read in time order with a clock
+    (what placing statements and waits needs), else None."""
     if request.stacks is None:
         return None
     try:
         profile = max(profiles.load_stacks(request.stacks), key=len)
     except (ProfileError, OSError):
         return None
-    if not profile.clock or not profile.timed:
-        return None        # nothing can be placed in time
+    return profile if profile.clock and profile.timed else None
+
+
+def statement_origin(request, queries, fingerprint: str) -> Optional[Evidence]:
+    """Evidence naming the app line (and the lazy-load line) that issued the statements of
+    shape *fingerprint* in *request*, from its sampled stacks; None without stacks, or when
+    no sample fell inside any of those statements (too short for the interval)."""
+    profile = _timed_profile(request)
+    if profile is None:
+        return None
     mine = [q for q in queries if sql.fingerprint(q.statement) == fingerprint]
     spans = [s for s in stack_analysis.sql_spans(profile, mine) if s.sid is not None]
     if not spans:
@@ -64,14 +71,9 @@ def wait_moments(request) -> Optional[Evidence]:
     """Evidence saying *when* in *request* its thread waited (socket, select, lock, sleep)
     and from which app line, from its sampled stacks (``analysis.stacks.gaps``); None
     without stacks or without a wait worth naming."""
-    if request.stacks is None:
+    profile = _timed_profile(request)
+    if profile is None:
         return None
-    try:
-        profile = max(profiles.load_stacks(request.stacks), key=len)
-    except (ProfileError, OSError):
-        return None
-    if not profile.clock or not profile.timed:
-        return None        # nothing can be placed in time
     end = profile.end_ms if profile.end_ms is not None else request.elapsed_ms
     if not end:
         return None
