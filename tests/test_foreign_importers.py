@@ -145,6 +145,8 @@ def test_an_evented_profile_is_cut_at_its_events(tmp_path):
     ("bad.pyisession", json.dumps({"start_time": 1.7e9, "frame_records": [["x", 1]]}),
      "not [stack, seconds]"),
     ("bad.folded", "a;b 1\nthis is not folded\n", "line 2"),
+    ("empty.folded", "", "no stack in the file"),
+    ("empty.pyisession", "", "not JSON"),
 ])
 def test_bad_input_is_named_and_the_rest_still_loads(tmp_path, name, text, message):
     shutil.copy(next(FOREIGN.glob("GET.my_class.*.pyisession")), tmp_path)
@@ -166,3 +168,11 @@ def test_a_hostile_frame_name_stays_text(tmp_path):
     path.write_text(json.dumps(doc))
     (key,) = profiles.read(path).stats
     assert key == ("$(rm -rf ~)", 0, "<script>alert(1)</script>")
+
+
+def test_a_folded_file_cut_while_written_keeps_its_whole_lines(tmp_path):
+    path = tmp_path / "cut.folded"
+    path.write_bytes(b"# interval_ms: 1\na;b 3\na;c 2\na;b;d")      # the last line cut
+    prof, = collapsed.load(path)
+    assert prof.weights().sum() == pytest.approx(0.005)
+    assert any("incomplete last line" in n for n in prof.notes)

@@ -67,8 +67,9 @@ def parse(data: bytes, name: str = "folded stacks"):
     """The profile of the bytes of a folded file."""
     scale, note = None, None
     builder, seen = Builder(), {}
-    austin, frameless = False, 0
-    for number, raw in enumerate(data.split(b"\n"), 1):
+    austin, frameless, cut = False, 0, None
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
         if raw.startswith(b"#"):
@@ -80,6 +81,9 @@ def parse(data: bytes, name: str = "folded stacks"):
                 austin = True
             continue
         m = _LINE.match(raw)
+        if m is None and number == len(lines) and not data.endswith(b"\n"):
+            cut = number               # cut while it was written: the rest is good
+            break
         if m is None:
             _fail(number, "not 'frame;frame;… count'")
         try:
@@ -108,7 +112,13 @@ def parse(data: bytes, name: str = "folded stacks"):
         note = ("folded stacks give counts, not times: each count is taken as %g ms "
                 "(py-spy's default rate, 100 a second), so the times are estimated"
                 % DEFAULT_INTERVAL_MS)
+    if not builder.t and not frameless:
+        _fail(cut or 1, "no stack in the file" + (" (its only line is cut short)" if cut
+                                                  else ""))
     notes = [note] if note else []
+    if cut:
+        notes.append("line %d: an incomplete last line was passed over (the file is cut or "
+                     "still being written)" % cut)
     if frameless:
         notes.append("%d line%s without a frame (samples outside Python code) passed over"
                      % (frameless, "" if frameless == 1 else "s"))

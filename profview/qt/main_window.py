@@ -253,11 +253,14 @@ class MainWindow(QMainWindow):
             Task(n_plus_one_by_endpoint, self.session.endpoints, capture.queries).start(
                 on_done=self._on_n_plus_one, owner=self)
         self._show_problems()
-        n, bad = len(capture.requests), len(capture.problems)
+        n = len(capture.requests)
+        notes = sum(1 for p in capture.problems if p.kind == "note")
+        bad = len(capture.problems) - notes     # a note says what an importer assumed
         n_ep = len(self.session.endpoints)
-        self.line.set_summary("%d request%s in %d endpoint%s%s" % (
+        self.line.set_summary("%d request%s in %d endpoint%s%s%s" % (
             n, "" if n == 1 else "s", n_ep, "" if n_ep == 1 else "s",
-            "; %d problem%s (see Problems)" % (bad, "" if bad == 1 else "s") if bad else ""))
+            "; %d problem%s (see Problems)" % (bad, "" if bad == 1 else "s") if bad else "",
+            "; %d note%s (see Problems)" % (notes, "" if notes == 1 else "s") if notes else ""))
         self.flame.view.empty_text = ("No request profiles could be read here: see the "
                                       "Problems panel." if not n else self.flame.view.empty_text)
         if not n:

@@ -2,6 +2,7 @@
 badges, "Copy as SQL" and "Copy EXPLAIN".  Rows are computed in a worker."""
 from __future__ import annotations
 
+import re
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
@@ -169,6 +170,7 @@ class SqlPanel(QWidget):
         if not self._latest.current(generation):
             return
         rows, groups = result
+        self.plan.hide()             # the rows are new: no statement is selected
         self.statements.set_rows(rows)
         self.groups.set_rows(groups)
         for table, widths in ((self.table, (95, 55, 90, 420, 110, 220)),
@@ -225,7 +227,10 @@ class SqlPanel(QWidget):
                               "No plan was captured for this statement's shape.")
         else:
             told = plans.advice(plan, query.statement, capture.plans)
-            self.plan.setText(plans.describe(plan) + ("\n" + told.text + (
+            # the plan's name is on the line above: the sentence says only what it means
+            meaning = re.sub(r"^the captured plan \(.*?\)\) ", "→ it ", told.text) if told \
+                else ""
+            self.plan.setText(plans.describe(plan) + ("\n" + meaning + (
                 "\n" + told.create_index if told.create_index else "") if told else ""))
         self.plan.show()
 
