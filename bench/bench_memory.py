@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from bench_stacks import batch, make_app, report  # noqa: E402
-from profview.capture import init_app, memory, middleware  # noqa: E402
+from bench_stacks import batch, make_clients, report  # noqa: E402
+from profview.capture import memory, middleware  # noqa: E402
 
 VARIANTS = {"a no capture": None, "b lines (RSS read)": dict(profile=False),
             "c lines, RSS stubbed": dict(profile=False), "d memory=True": dict(profile=False,
@@ -42,12 +42,7 @@ def main() -> int:
     shuffle = random.Random(0).shuffle
     real = middleware.rss_bytes
     with tempfile.TemporaryDirectory() as tmp:
-        clients = {}
-        for name, options in VARIANTS.items():
-            app, engine = make_app(args.work)
-            if options is not None:
-                init_app(app, Path(tmp) / name.split()[0], engine=engine, **options)
-            clients[name] = app.test_client()
+        clients = make_clients(VARIANTS, args.work, tmp)
         tracemalloc.stop()     # d started it: each round turns it on for d only
         for _ in range(args.rounds):
             shuffle(order)

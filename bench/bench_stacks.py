@@ -71,6 +71,17 @@ def make_app(work: int = 20):
     return app, engine
 
 
+def make_clients(variants: dict, work: int, tmp) -> dict:
+    """A test client per variant, each its own app captured with its options (None: not)."""
+    clients = {}
+    for name, options in variants.items():
+        app, engine = make_app(work)
+        if options is not None:
+            init_app(app, Path(tmp) / name.split()[0], engine=engine, **options)
+        clients[name] = app.test_client()
+    return clients
+
+
 def batch(client, n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
@@ -90,13 +101,9 @@ def main() -> int:
     order = list(VARIANTS)
     shuffle = random.Random(0).shuffle
     with tempfile.TemporaryDirectory() as tmp:
-        clients = {}
-        for name, options in VARIANTS.items():
-            app, engine = make_app(args.work)
-            if options is not None:
-                init_app(app, Path(tmp) / name.split()[0], engine=engine, **options)
-            clients[name] = app.test_client()
-            batch(clients[name], 10)             # warm up: imports, caches, the sampler
+        clients = make_clients(VARIANTS, args.work, tmp)
+        for client in clients.values():
+            batch(client, 10)                    # warm up: imports, caches, the sampler
         for _ in range(args.rounds):             # short batches, variants in a new order
             shuffle(order)                       # each round: noise falls on all of them
             for name in order:

@@ -92,7 +92,7 @@ def test_recursion_counts_as_cprofile_counts_it(tmp_path):
 def test_a_request_shorter_than_the_interval_still_counts(tmp_path):
     prof = _profile(tmp_path, [], end=0.4)
     assert stacks_pstats.to_pstats(prof) == {}
-    table = stacks_pstats.read(tmp_path / "a.stacks")
+    table = profiles.read(tmp_path / "a.stacks")
     assert list(table.stats) == [stacks_pstats.NO_SAMPLE] and table.total_tt == 0.0
 
 

@@ -61,6 +61,8 @@ def split_cut(path):
 
 def stack_format(path):
     """The stack importer of *path* (None: not stacks: pstats, or something else)."""
+    if pstats_file.sniff(os.path.basename(os.fspath(path))):
+        return None                # a .prof: the loading hot path, decided by the name alone
     cut = split_cut(path)
     if cut is not None:
         path = cut[0]
@@ -68,8 +70,6 @@ def stack_format(path):
     if offset is not None:
         return STACK_FORMATS[0]
     name = file.name
-    if pstats_file.sniff(name):
-        return None
     chosen = pick(STACK_FORMATS, name, b"")
     if chosen is not None:
         return chosen
@@ -126,12 +126,13 @@ def _cached(file: Path, max_bytes: int) -> list:
 
 def read(path, max_bytes: int = DEFAULT_MAX_BYTES, meta=None) -> Pstats:
     """The validated pstats table of the profile at *path*.  For a stack-based input, the
-    dict *meta* gets ``notes`` (what its importer assumed or passed over) and, when the
+    dict *meta* gets ``stacks`` (True), ``notes`` (what its importer assumed or passed over) and, when the
     input has a clock, ``span``: ``(start epoch s, length ms)`` of its samples."""
     if stack_format(path) is None:
         return pstats_file.read(path, max_bytes)
     stacks = load_stacks(path, max_bytes)
     if meta is not None:
+        meta["stacks"] = True              # read from stacks: times exact, calls unknown
         notes = meta.setdefault("notes", [])
         notes.extend(n for p in stacks for n in p.notes if n not in notes)
         clocked = [p for p in stacks if p.clock and p.end_ms is not None]

@@ -15,8 +15,7 @@ from collections import Counter
 import numpy as np
 
 from ..model.stacks import StackProfile
-from . import stacks_file
-from .pstats_file import DEFAULT_MAX_BYTES, Pstats, ProfileError, validate
+from .pstats_file import Pstats, validate
 
 
 NO_SAMPLE = ("<stacks: the request was shorter than the sampling interval>", 0,
@@ -99,19 +98,3 @@ def table(profiles) -> Pstats:
     # A request shorter than the interval may have no sample: it still ran (its line in
     # requests.jsonl has its time), its breakdown is unknown.  One entry of no time says so.
     return validate(stats or {NO_SAMPLE: (0, 0, 0.0, 0.0, {})})
-
-
-def is_stacks(path) -> bool:
-    """True for a path of profview's own stacks (a ``.stacks`` file or a block of one)."""
-    file, offset, _length = stacks_file.split_block(path)
-    return offset is not None or file.name.lower().endswith(stacks_file.SUFFIX)
-
-
-def read(path, max_bytes: int = DEFAULT_MAX_BYTES) -> Pstats:
-    """The pstats table of profview's stacks at *path*; ProfileError when they cannot be
-    read, OSError when the file cannot be."""
-    try:
-        profile = stacks_file.load(path, max_bytes)
-    except stacks_file.StacksError as exc:
-        raise ProfileError("sampled stacks: %s" % exc) from None
-    return table([profile])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..importers import profiles, pstats_file, stacks_file, stacks_pstats
+from ..importers import profiles, pstats_file, stacks_file
 from ..importers.discover import Found, discover
 from ..importers.pstats_arrays import Interner, children
 from ..importers.sidecar import load_records, load_sidecars
@@ -65,6 +65,9 @@ def keeps(name: str, fraction: float) -> bool:
     return fraction >= 1.0 or zlib.crc32(name.encode("utf-8", "replace")) < fraction * 2 ** 32
 
 
+# What a request takes from its line in requests.jsonl as it is (same names on both sides)
+FROM_RECORD = ("host", "pid", "thread", "rss_before", "rss_after", "mem_peak", "mem_net",
+               "mem_sites")
 STACKS_SUFFIX = ".stacks"    # a request's sampled stacks, beside its .prof (the contract)
 
 
@@ -120,10 +123,7 @@ def _request(found: Found, stats, facts, total_tt, grouping, meta=None) -> Reque
         info = dict(elapsed_ms=record.elapsed_ms, time=record.start + record.elapsed_ms / 1e3,
                     query=record.query, status=record.status, rule=record.rule,
                     flask_endpoint=record.endpoint, request_id=record.id, exact_time=True,
-                    host=record.host, pid=record.pid, thread=record.thread,
-                    rss_before=record.rss_before, rss_after=record.rss_after,
-                    mem_peak=record.mem_peak, mem_net=record.mem_net,
-                    mem_sites=record.mem_sites)
+                    **{f: getattr(record, f) for f in FROM_RECORD})
     elif wz is not None:
         method, url_path = wz.method, wz.url_path
         info = dict(elapsed_ms=wz.elapsed_ms, time=wz.time, request_id=wz.request_id)
@@ -144,7 +144,7 @@ def _request(found: Found, stats, facts, total_tt, grouping, meta=None) -> Reque
         bucket = ("view", method, candidates)
     else:
         bucket = ("path", method, url_path)
-    sampled = profiles.stack_format(path) is not None
+    sampled = bool(meta and meta.get("stacks"))
     return Request(file=path, name=found.name, method=method, url_path=url_path,
                    total_tt=total_tt, named=wz is not None or record is not None,
                    flask=flask, bucket=bucket, sampled=sampled,
@@ -176,7 +176,7 @@ def stacks_only(found: list, records: dict) -> list:
     have = {os.path.abspath(f.path) for f in found}
     return [Found(Path(rec.stacks), stacks_file.stacks_name(os.path.basename(profile)), rec)
             for profile, rec in records.items()
-            if rec.stacks and profile not in have and stacks_pstats.is_stacks(rec.stacks)]
+            if rec.stacks and profile not in have]
 
 
 def scan_chunk(found: list, grouping: str, max_bytes: int, fraction: float = 1.0,
